@@ -1,0 +1,111 @@
+// `quanteval quantize <model> --types q8_0,q4_k_m --out <dir> [--threads N] [--json]`
+import type { Command } from "commander";
+import cliProgress from "cli-progress";
+import { resolveModel } from "../models/resolveModel.js";
+import { parseQuantTypes, validQuantTypeNames } from "../quantize/quantTypes.js";
+import { type QuantizeResult, quantizeModel } from "../quantize/quantizeModel.js";
+import { QuantevalError } from "../util/errors.js";
+
+interface QuantizeCliOptions {
+  types: string;
+  out: string;
+  threads?: string;
+  json?: boolean;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
+}
+
+function parseThreads(s: string | undefined): number | undefined {
+  if (s === undefined) return undefined;
+  const n = Number(s);
+  if (!/^\d+$/.test(s.trim()) || !Number.isInteger(n) || n < 1) {
+    throw new QuantevalError(`--threads must be a positive integer, got '${s}'`);
+  }
+  return n;
+}
+
+/** Plain-text table of the results, one row per output, followed by fallback warnings. */
+export function formatQuantizeTable(results: QuantizeResult[]): string {
+  const header = ["type", "size", "bits/weight", "tensor types written", "file"];
+  const rows = results.map((r) => [
+    r.type + (r.cached ? " (cached)" : ""),
+    formatBytes(r.file_bytes),
+    r.bits_per_weight.toFixed(2),
+    Object.entries(r.tensor_types)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(" "),
+    r.path,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  const lines = [fmt(header), fmt(widths.map((w) => "-".repeat(w))), ...rows.map(fmt)];
+  for (const r of results) if (r.note) lines.push(`warning: ${r.note}`);
+  return lines.join("\n");
+}
+
+export function registerQuantizeCommand(program: Command): void {
+  program
+    .command("quantize")
+    .description("quantize a GGUF model with llama.cpp's quantizer into one file per type (cached by input sha256 + type)")
+    .argument("<model>", "GGUF model to quantize (F32/F16/BF16): a path, a file under the models folder, or hf:<org>/<repo>/<file>")
+    .requiredOption("--types <csv>", `comma-separated quantization types, e.g. q8_0,q4_k_m (valid: ${validQuantTypeNames().join(", ")})`)
+    .requiredOption("--out <dir>", "folder for the quantized files (<model>-<type>.gguf)")
+    .option("--threads <n>", "quantization threads (default: all cores)")
+    .option("--json", "print the results as JSON on stdout")
+    .action(async (model: string, options: QuantizeCliOptions) => {
+      const types = parseQuantTypes(options.types, "--types");
+      const threads = parseThreads(options.threads);
+      const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
+      const tty = Boolean(process.stderr.isTTY);
+      const results: QuantizeResult[] = [];
+      for (const t of types) {
+        let bar: cliProgress.SingleBar | undefined;
+        if (tty) {
+          bar = new cliProgress.SingleBar(
+            { format: `${t.name.padEnd(8)} [{bar}] {value}/{total} tensors {tensor}`, hideCursor: true, clearOnComplete: false, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          );
+          bar.start(1, 0, { tensor: "" });
+        } else {
+          process.stderr.write(`quantizing ${input} to ${t.name} ...\n`);
+        }
+        let r: QuantizeResult;
+        try {
+          r = await quantizeModel(input, t.name, options.out, {
+            threads,
+            onProgress: bar
+              ? (done, total, tensor) => {
+                  bar!.setTotal(Math.max(1, total));
+                  bar!.update(done, { tensor: tensor ?? "" });
+                }
+              : undefined,
+          });
+        } finally {
+          bar?.stop();
+        }
+        if (!tty) {
+          process.stderr.write(
+            r.cached ? `${t.name}: cached ${r.path}\n` : `${t.name}: wrote ${r.path} (${r.n_tensors} tensors in ${r.seconds.toFixed(2)} s)\n`,
+          );
+        }
+        if (r.note && options.json) process.stderr.write(`warning: ${r.note}\n`);
+        results.push(r);
+      }
+      if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+      else process.stdout.write(formatQuantizeTable(results) + "\n");
+    });
+}

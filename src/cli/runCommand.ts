@@ -1,0 +1,40 @@
+// `quanteval run CONFIG --out DIR [--limit N] [--resume] [--json]`
+import type { Command } from "commander";
+import { loadConfig } from "../config/loadConfig.js";
+import { comparisonTable, driftTable, scoresTable } from "../report/tables.js";
+import { runEvaluation } from "../run/runEvaluation.js";
+import { parsePositiveInt } from "./parseFlags.js";
+import { createProgress } from "./progressBars.js";
+import { printTable } from "./printTable.js";
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command("run")
+    .description("evaluate the baseline and every variant on the config's tasks, and compare them")
+    .argument("<config>", "YAML run config")
+    .requiredOption("-o, --out <dir>", "output directory (results.json, samples.jsonl, quanteval.sqlite)")
+    .option("--limit <n>", "override every task's limit (perplexity: chunks)", (v) => parsePositiveInt(v, "--limit"))
+    .option("--resume", "continue an interrupted run in --out without redoing finished requests")
+    .option("--json", "print results.json to stdout instead of tables")
+    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean }) => {
+      const loaded = loadConfig(configPath);
+      const progress = createProgress();
+      const results = await runEvaluation(loaded, {
+        out: o.out,
+        limit: o.limit,
+        resume: o.resume,
+        progress,
+        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        onLog: (m) => process.stderr.write(`${m}\n`),
+      }).finally(() => progress.close());
+      if (o.json) {
+        process.stdout.write(JSON.stringify(results, null, 2) + "\n");
+        return;
+      }
+      printTable(scoresTable(results));
+      printTable(comparisonTable(results));
+      printTable(driftTable(results));
+      for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
+      process.stdout.write(`results: ${o.out}/results.json · samples: ${o.out}/samples.jsonl · requests: ${results.requests.computed} computed, ${results.requests.cached} from cache\n`);
+    });
+}

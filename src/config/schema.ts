@@ -1,0 +1,87 @@
+// The run config: a zod schema whose errors the loader turns into one-line messages
+// naming the file and the field.
+import { z } from "zod";
+
+/** One model: a baseline or a variant. */
+export const modelSpec = z
+  .object({
+    /** Display name in every table. */
+    name: z.string().min(1),
+    /** A local path, a bare file name under QUANTEVAL_MODELS_DIR, or an `hf:` URI. Required for gguf and onnx. */
+    model: z.string().min(1).optional(),
+    /** Inferred from the model path (.gguf → gguf) when absent. */
+    backend: z.enum(["gguf", "http", "onnx"]).optional(),
+    /** Scoring window per sequence, in tokens. */
+    n_ctx: z.number().int().min(8).max(1 << 20).optional(),
+    /** Total KV cells shared by parallel sequences (gguf). */
+    kv_size: z.number().int().min(64).optional(),
+    /** Tokens per decode call (gguf). */
+    n_batch: z.number().int().min(1).optional(),
+    /** Parallel sequences per context (gguf). */
+    n_seq_max: z.number().int().min(1).max(256).optional(),
+    threads: z.number().int().min(1).max(1024).optional(),
+    gpu_layers: z.number().int().min(0).optional(),
+    gpu: z.enum(["auto", "cpu", "cuda", "vulkan"]).optional(),
+    add_bos: z.boolean().optional(),
+    /** HTTP backend: one URL or several replicas. */
+    base_url: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
+    /** HTTP backend: name of the environment variable holding the API key (the key itself never goes in a config). */
+    api_key_env: z.string().optional(),
+    /** HTTP backend: request timeout in milliseconds. */
+    timeout_ms: z.number().int().min(1).optional(),
+    /** ONNX backend: dtype variant (fp32, fp16, q8, q4 …). */
+    dtype: z.string().optional(),
+    /** Published scores for this model, checked against the measured ones: {task: {metric: value, ci?: number}}. */
+    reference_scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
+  })
+  .strict();
+
+export const quantizeSweep = z
+  .object({
+    /** Quantization types to produce from the baseline with llama.cpp's quantizer. */
+    quantize: z.array(z.string().min(1)).min(1),
+    /** Where the variants are written; defaults to <out>/variants. */
+    out: z.string().optional(),
+  })
+  .strict();
+
+export const taskSpec = z
+  .object({
+    /** A built-in task name, a path to a task YAML, or `perplexity`. */
+    task: z.string().min(1),
+    limit: z.number().int().min(1).optional(),
+    num_fewshot: z.number().int().min(0).max(100).optional(),
+    /** Data file or dataset id overriding the task's own. */
+    data: z.string().optional(),
+    split: z.string().optional(),
+    /** perplexity: tokens per chunk. */
+    n_ctx: z.number().int().min(16).optional(),
+    /** perplexity: maximum number of chunks. */
+    chunks: z.number().int().min(1).optional(),
+    /** Display name when the same task appears twice. */
+    name: z.string().optional(),
+  })
+  .passthrough();
+
+export const configSchema = z
+  .object({
+    baseline: modelSpec,
+    variants: z.union([z.array(modelSpec), quantizeSweep]).default([]),
+    tasks: z.array(taskSpec).min(1),
+    /** Seeds few-shot draws and bootstrap resamples. */
+    seed: z.number().int().default(1234),
+    /** Evaluate the baseline twice under another batch layout and report it as a row. */
+    noise_floor: z.boolean().default(false),
+    /** Bootstrap resamples for confidence intervals. */
+    bootstrap: z.number().int().min(1000).max(1_000_000).default(1000),
+    /** Measure load time, prefill and decode speed and peak memory per model. */
+    cost: z.boolean().default(false),
+    data_dir: z.string().optional(),
+    models_dir: z.string().optional(),
+  })
+  .strict();
+
+export type ModelSpec = z.infer<typeof modelSpec>;
+export type TaskSpec = z.infer<typeof taskSpec>;
+export type QuantizeSweep = z.infer<typeof quantizeSweep>;
+export type RunConfig = z.infer<typeof configSchema>;

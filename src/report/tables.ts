@@ -1,0 +1,71 @@
+// Tables built from results.json: one row model, rendered to the terminal or Markdown.
+import type { RunResults } from "../run/runEvaluation.js";
+
+export interface Table {
+  title: string;
+  head: string[];
+  rows: string[][];
+}
+
+const fmt = (v: unknown, digits = 4): string => (typeof v === "number" ? (Number.isFinite(v) ? v.toFixed(digits) : String(v)) : v === null || v === undefined ? "–" : String(v));
+const pct = (v: unknown): string => (typeof v === "number" ? `${(v * 100).toFixed(1)}%` : "–");
+
+/** Models × task metrics. */
+export function scoresTable(r: RunResults): Table {
+  const cols: Array<[string, string]> = [];
+  for (const [task, t] of Object.entries(r.tasks)) {
+    const metrics = t.type === "perplexity" ? ["ppl"] : Object.keys(Object.values(t.results)[0] ?? {}).filter((m) => ["acc", "acc_norm", "f1", "exact_match", "rougeL"].includes(m));
+    for (const m of metrics) cols.push([task, m]);
+  }
+  const models = [r.baseline, ...r.variants, ...(r.noise_floor ? [r.noise_floor] : [])];
+  return {
+    title: "Scores",
+    head: ["model", "quant", ...cols.map(([t, m]) => `${t} ${m}`)],
+    rows: models.map((m) => [m === r.baseline ? `${m} (baseline)` : m, r.models[m]?.quantization ?? "", ...cols.map(([t, metric]) => fmt(r.tasks[t].results[m]?.[metric]))]),
+  };
+}
+
+/** Variant × task paired comparison: Δ with its 95% CI, recovery, McNemar p and flips. */
+export function comparisonTable(r: RunResults): Table {
+  const rows: string[][] = [];
+  for (const [task, t] of Object.entries(r.tasks)) {
+    if (t.type !== "multiple_choice") continue;
+    for (const [variant, perMetric] of Object.entries(t.comparisons)) {
+      for (const [metric, c] of Object.entries(perMetric as Record<string, Record<string, number | boolean | null | string>>)) {
+        const sig = c.significant ? "yes" : `no (${c.not_significant_reason})`;
+        rows.push([
+          task,
+          metric,
+          variant,
+          `${fmt(c.delta)} [${fmt(c.ci_low)}, ${fmt(c.ci_high)}]`,
+          typeof c.recovery_pct === "number" ? `${c.recovery_pct.toFixed(1)}%` : "–",
+          fmt(c.mcnemar_p, 3),
+          `${c.flips_correct_to_wrong} / ${c.flips_wrong_to_correct}`,
+          sig,
+        ]);
+      }
+    }
+  }
+  return { title: "Against the baseline", head: ["task", "metric", "variant", "Δ [95% CI]", "recovery", "McNemar p", "flips c→w / w→c", "significant"], rows };
+}
+
+/** Distribution drift per variant (perplexity tasks). */
+export function driftTable(r: RunResults): Table {
+  const rows: string[][] = [];
+  for (const [task, t] of Object.entries(r.tasks)) {
+    if (t.type !== "perplexity") continue;
+    for (const [variant, d] of Object.entries(t.comparisons) as Array<[string, Record<string, number | string | boolean>]>) {
+      if ("skipped" in d) {
+        rows.push([task, variant, String(d.skipped), "", "", "", "", ""]);
+        continue;
+      }
+      rows.push([task, variant, fmt(d.ppl_ratio), `${fmt(d.kld_mean, 6)} ± ${fmt(d.kld_err, 6)}`, fmt(d.kld_p99, 6), fmt(d.kld_median, 6), pct(d.top1_agreement), pct(d.delta_p_rms)]);
+    }
+  }
+  return { title: "Distribution drift", head: ["task", "variant", "PPL ratio", "KLD mean", "KLD p99", "KLD median", "same top-1", "RMS Δp"], rows };
+}
+
+export function toMarkdown(t: Table): string {
+  const esc = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return [`### ${t.title}`, "", `| ${t.head.map(esc).join(" | ")} |`, `| ${t.head.map(() => "---").join(" | ")} |`, ...t.rows.map((r) => `| ${r.map(esc).join(" | ")} |`), ""].join("\n");
+}

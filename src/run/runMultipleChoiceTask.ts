@@ -1,0 +1,102 @@
+// Runs a multiple-choice task on every model, with cached requests, and compares variants.
+import { createHash } from "node:crypto";
+import type { Backend, LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
+import { comparePaired } from "../compare/pairedComparison.js";
+import { aggregateMultipleChoice, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../tasks/multipleChoice.js";
+import type { LoadedTask } from "../tasks/taskRegistry.js";
+import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
+
+async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedDoc[]): Promise<ScoredDoc[]> {
+  const flat: LoglikelihoodRequest[] = docs.flatMap((d) => d.requests);
+  const id = `${ctx.name}:${backend.name}`;
+  ctx.progress.start(id, `${ctx.name} · ${backend.name}`, flat.length);
+  const res = await ctx.store.cached<LoglikelihoodRequest, LoglikelihoodResult>(backend.fingerprint(), "loglikelihood", flat, (missing) => backend.loglikelihood(missing), {
+    batchSize: 512,
+    onProgress: (done) => ctx.progress.update(id, done),
+  });
+  ctx.progress.stop(id);
+  let k = 0;
+  return docs.map((d) => {
+    const rs = d.requests.map(() => res[k++]);
+    return scoreDoc(
+      d,
+      rs.map((r) => r.logprob),
+      rs.map((r) => r.isGreedy),
+      rs.some((r) => r.truncated),
+    );
+  });
+}
+
+export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask): Promise<TaskOutcome> {
+  const def = task.def;
+  const docs = await prepareMultipleChoice(def, {
+    baseDir: ctx.baseDir,
+    dataDir: ctx.dataDir,
+    seed: ctx.seed,
+    limit: ctx.limit ?? ctx.spec.limit,
+    numFewshot: ctx.spec.num_fewshot,
+    data: ctx.spec.data,
+    split: ctx.spec.split,
+  });
+  const models = [ctx.baseline, ...ctx.variants];
+  const scored = new Map<string, ScoredDoc[]>();
+  const results: TaskOutcome["results"] = {};
+  const samples: TaskOutcome["samples"] = {};
+  for (const m of models) {
+    const s = await scoreModel(ctx, m, docs);
+    scored.set(m.name, s);
+    results[m.name] = { ...aggregateMultipleChoice(def, docs, s) };
+    const truncated = s.filter((x) => x.truncated).length;
+    if (truncated > 0) ctx.warn(`${ctx.name}: ${truncated} of ${s.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+    samples[m.name] = docs.map((d, i): SampleRow => ({
+      doc_id: d.doc_id,
+      prompt: d.prompt,
+      context: d.context,
+      choices: d.choices,
+      loglikelihoods: s[i].loglikelihoods,
+      is_greedy: s[i].is_greedy,
+      pred: s[i].pred,
+      pred_norm: s[i].pred_norm,
+      gold: d.gold,
+      correct: s[i].correct,
+      fewshot_ids: d.fewshot_ids,
+      prompt_hash: d.prompt_hash,
+      truncated: s[i].truncated,
+    }));
+  }
+  const base = scored.get(ctx.baseline.name)!;
+  const comparisons: TaskOutcome["comparisons"] = {};
+  for (const v of ctx.variants) {
+    const vs = scored.get(v.name)!;
+    const perMetric: Record<string, unknown> = {};
+    for (const metric of def.metrics) {
+      const norm = metric === "acc_norm";
+      perMetric[metric] = comparePaired(
+        {
+          metric,
+          baselineCorrect: base.map((s) => (norm ? s.correct_norm : s.correct)),
+          variantCorrect: vs.map((s) => (norm ? s.correct_norm : s.correct)),
+          gold: docs.map((d) => d.gold),
+          baselinePred: base.map((s) => s.pred),
+          variantPred: vs.map((s) => s.pred),
+        },
+        { seed: ctx.seed, resamples: ctx.bootstrap },
+      );
+    }
+    comparisons[v.name] = perMetric;
+  }
+  return {
+    type: "multiple_choice",
+    results,
+    comparisons,
+    samples,
+    manifest: {
+      task_file: task.file,
+      task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),
+      source: def.source,
+      num_fewshot: ctx.spec.num_fewshot ?? def.num_fewshot,
+      n: docs.length,
+      prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// What every task type receives from the runner, and what it gives back.
+import type { Backend } from "../backends/backend.js";
+import type { TaskSpec } from "../config/schema.js";
+import type { RunStore } from "../store/runStore.js";
+
+/** Progress reporting; the CLI renders it with cli-progress, the library default is silent. */
+export interface ProgressSink {
+  start(id: string, label: string, total: number): void;
+  update(id: string, done: number, total?: number): void;
+  stop(id: string): void;
+}
+
+export const silentProgress: ProgressSink = { start() {}, update() {}, stop() {} };
+
+export interface TaskRunContext {
+  spec: TaskSpec;
+  /** Unique name of this task entry in results. */
+  name: string;
+  baseDir: string;
+  dataDir?: string;
+  seed: number;
+  /** --limit, overriding the task's own limit. */
+  limit?: number;
+  bootstrap: number;
+  baseline: Backend;
+  /** Variants, and the noise-floor re-run of the baseline when enabled (named in `noiseFloorName`). */
+  variants: Backend[];
+  noiseFloorName?: string;
+  store: RunStore;
+  progress: ProgressSink;
+  warn(message: string): void;
+}
+
+/** One per-sample row; `doc_id` identifies the item across models. */
+export type SampleRow = { doc_id: number } & Record<string, unknown>;
+
+export interface TaskOutcome {
+  type: string;
+  /** Metrics per model name. */
+  results: Record<string, Record<string, unknown>>;
+  /** Comparison against the baseline per variant name. */
+  comparisons: Record<string, Record<string, unknown>>;
+  samples: Record<string, SampleRow[]>;
+  /** Task facts for the reproducibility manifest (definition hash, data file, settings). */
+  manifest: Record<string, unknown>;
+  /** Anything else a report may show (e.g. generation-drift tables). */
+  extra?: Record<string, unknown>;
+}

@@ -1,0 +1,174 @@
+// The run store: one SQLite file under the output directory, the only writer of run state.
+// - `cache` holds every backend answer under a key that includes the model fingerprint
+//   (weights sha256 + backend + settings) and the request, so a resumed run never sends a
+//   finished request again and two models can never share an answer.
+// - `samples` holds per-sample results; `meta` the config hash, status and a writer lock.
+// WAL mode and one transaction per batch keep the file consistent if the process is killed.
+import { createHash } from "node:crypto";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { QuantevalError } from "../util/errors.js";
+
+export const STORE_FILE = "quanteval.sqlite";
+
+export function cacheKey(fingerprint: string, kind: string, request: unknown): string {
+  return createHash("sha256").update(fingerprint).update("\u0000").update(kind).update("\u0000").update(JSON.stringify(request)).digest("hex");
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface OpenStoreOptions {
+  /** Hash of the config; a directory holding another config's run is refused. */
+  configHash: string;
+  /** Continue an interrupted or finished run with the same config. */
+  resume?: boolean;
+}
+
+export class RunStore {
+  readonly db: Database.Database;
+  readonly dir: string;
+  private readonly getStmt: Database.Statement;
+  private readonly putStmt: Database.Statement;
+  /** Backend requests answered from the cache and sent, for the run summary. */
+  readonly counters = { cached: 0, computed: 0 };
+
+  private constructor(dir: string, db: Database.Database) {
+    this.dir = dir;
+    this.db = db;
+    this.getStmt = db.prepare("SELECT value FROM cache WHERE key = ?");
+    this.putStmt = db.prepare("INSERT OR REPLACE INTO cache(key, value) VALUES (?, ?)");
+  }
+
+  /** Opens (or creates) the store in `dir`, takes the writer lock, and checks the config. */
+  static open(dir: string, opts: OpenStoreOptions): RunStore {
+    try {
+      mkdirSync(dir, { recursive: true });
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new QuantevalError(`--out ${dir}: directory is not writable; choose another --out`);
+    }
+    const file = join(dir, STORE_FILE);
+    const fresh = !existsSync(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: 5000 });
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS samples (task TEXT NOT NULL, model TEXT NOT NULL, doc_id INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, doc_id));
+      `);
+    } catch (e) {
+      throw new QuantevalError(`${file}: cannot open the run store (${(e as Error).message}); choose another --out`);
+    }
+    const store = new RunStore(dir, db);
+    store.lock(opts, fresh);
+    return store;
+  }
+
+  private lock(opts: OpenStoreOptions, fresh: boolean): void {
+    const take = this.db.transaction(() => {
+      const holder = this.getMeta("lock_pid");
+      if (holder && Number(holder) !== process.pid && pidAlive(Number(holder))) {
+        throw new QuantevalError(`--out ${this.dir}: another quanteval run (pid ${holder}) is writing to this directory; wait for it or choose another --out`);
+      }
+      const existing = this.getMeta("config_hash");
+      if (!fresh && existing && existing !== opts.configHash) {
+        throw new QuantevalError(`--out ${this.dir}: directory already holds a different run (another config); choose another --out`);
+      }
+      if (!fresh && existing && !opts.resume) {
+        throw new QuantevalError(`--out ${this.dir}: directory already holds this run; pass --resume to continue it or choose another --out`);
+      }
+      this.setMeta("config_hash", opts.configHash);
+      this.setMeta("lock_pid", String(process.pid));
+      if (!existing) this.setMeta("created", new Date().toISOString());
+      this.setMeta("status", "running");
+    });
+    take.immediate();
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  getCached<T>(key: string): T | undefined {
+    const row = this.getStmt.get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  /** Writes many cache entries in one transaction: all or nothing. */
+  putCached(entries: Array<[string, unknown]>): void {
+    const tx = this.db.transaction((es: Array<[string, unknown]>) => {
+      for (const [k, v] of es) this.putStmt.run(k, JSON.stringify(v));
+    });
+    tx(entries);
+  }
+
+  putSamples(task: string, model: string, samples: Array<{ doc_id: number } & Record<string, unknown>>): void {
+    const stmt = this.db.prepare("INSERT OR REPLACE INTO samples(task, model, doc_id, data) VALUES (?, ?, ?, ?)");
+    const tx = this.db.transaction(() => {
+      this.db.prepare("DELETE FROM samples WHERE task = ? AND model = ?").run(task, model);
+      for (const s of samples) stmt.run(task, model, s.doc_id, JSON.stringify(s));
+    });
+    tx();
+  }
+
+  /** Pages through one task's samples of a model, for the viewer. */
+  samples(task: string, model: string, offset = 0, limit = 1_000_000): Array<Record<string, unknown>> {
+    return (this.db.prepare("SELECT data FROM samples WHERE task = ? AND model = ? ORDER BY doc_id LIMIT ? OFFSET ?").all(task, model, limit, offset) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Record<string, unknown>);
+  }
+
+  /**
+   * Runs `compute` for the requests missing from the cache, in batches of `batchSize`,
+   * committing each batch before the next, and returns every answer in request order.
+   */
+  async cached<Req, Res>(
+    fingerprint: string,
+    kind: string,
+    requests: Req[],
+    compute: (missing: Req[]) => Promise<Res[]>,
+    opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<Res[]> {
+    const keys = requests.map((r) => cacheKey(fingerprint, kind, r));
+    const out: Array<Res | undefined> = keys.map((k) => this.getCached<Res>(k));
+    const missing = out.map((v, i) => (v === undefined ? i : -1)).filter((i) => i >= 0);
+    this.counters.cached += requests.length - missing.length;
+    let done = requests.length - missing.length;
+    opts.onProgress?.(done, requests.length);
+    const size = opts.batchSize ?? 256;
+    for (let s = 0; s < missing.length; s += size) {
+      const idx = missing.slice(s, s + size);
+      const res = await compute(idx.map((i) => requests[i]));
+      this.putCached(idx.map((i, k) => [keys[i], res[k]]));
+      idx.forEach((i, k) => (out[i] = res[k]));
+      this.counters.computed += idx.length;
+      done += idx.length;
+      opts.onProgress?.(done, requests.length);
+    }
+    return out as Res[];
+  }
+
+  /** Marks the run finished (or interrupted) and releases the writer lock. */
+  close(status: "done" | "interrupted" | "failed"): void {
+    try {
+      this.setMeta("status", status);
+      this.db.prepare("DELETE FROM meta WHERE key = 'lock_pid' AND value = ?").run(String(process.pid));
+      this.db.close();
+    } catch {
+      // closing twice (signal during close) is harmless
+    }
+  }
+}

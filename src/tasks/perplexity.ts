@@ -1,0 +1,181 @@
+// Perplexity over raw text, compatible with llama.cpp's `llama-perplexity`, and — when the
+// run has variants — distribution drift (KLD, top-1 agreement, Δp) of each variant against
+// the baseline, co-evaluated chunk by chunk without writing any logits to disk.
+//
+// llama-perplexity's procedure (tools/perplexity/perplexity.cpp), reproduced here:
+//   tokens = tokenize(whole text, add BOS)
+//   n_chunk = min(chunks, floor(n_tokens / n_ctx)); at least 2·n_ctx tokens are required
+//   chunk i = tokens[i·n_ctx, (i+1)·n_ctx) with its first token replaced by BOS
+//   scored: logits at positions n_ctx/2 … n_ctx−2, each predicting the next token.
+import { createHash } from "node:crypto";
+import type { Backend } from "../backends/backend.js";
+import { DistributionDriftAccumulator, type DistributionDrift } from "../metrics/distributionDrift.js";
+import { QuantevalError } from "../util/errors.js";
+
+export interface PerplexityOptions {
+  nCtx: number;
+  chunks?: number;
+  /** Stop early (for progress UIs). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface PerplexityResult {
+  ppl: number;
+  ppl_err: number;
+  n_tokens: number;
+  n_chunks: number;
+  n_ctx: number;
+  /** exp(total NLL / words in the scored spans) — lm-eval's word_perplexity over the scored text. */
+  word_perplexity: number;
+  /** exp(total NLL / UTF-8 bytes of the scored tokens) — lm-eval's byte_perplexity. */
+  byte_perplexity: number;
+  bits_per_byte: number;
+}
+
+export interface PerplexityRun {
+  results: Record<string, PerplexityResult>;
+  /** Per variant: drift against the baseline, or the reason it was skipped. */
+  drift: Record<string, DistributionDrift | { skipped: string }>;
+  text_sha256: string;
+}
+
+interface ModelEntry {
+  name: string;
+  backend: Backend;
+  /** Token-level comparison needs the same vocabulary as the baseline. */
+  sameVocab: boolean;
+  /** For models whose tokenizer differs, their own chunks. */
+  ownTokens?: number[];
+}
+
+function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos: number | undefined): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < nChunk; i++) {
+    const w = tokens.slice(i * nCtx, (i + 1) * nCtx);
+    if (bos !== undefined) w[0] = bos;
+    out.push(w);
+  }
+  return out;
+}
+
+class NllSum {
+  nll = 0;
+  nll2 = 0;
+  count = 0;
+  bytes = 0;
+  words = 0;
+  add(v: number): void {
+    this.nll += v;
+    this.nll2 += v * v;
+    this.count++;
+  }
+  result(nCtx: number, nChunk: number): PerplexityResult {
+    const mean = this.nll / this.count;
+    const varMean = this.nll2 / this.count - mean * mean;
+    const ppl = Math.exp(mean);
+    const err = varMean > 0 ? Math.sqrt(varMean / (this.count - 1)) * ppl : 0;
+    return {
+      ppl,
+      ppl_err: err,
+      n_tokens: this.count,
+      n_chunks: nChunk,
+      n_ctx: nCtx,
+      word_perplexity: Math.exp(this.nll / Math.max(1, this.words)),
+      byte_perplexity: Math.exp(this.nll / Math.max(1, this.bytes)),
+      bits_per_byte: this.nll / Math.max(1, this.bytes) / Math.LN2,
+    };
+  }
+}
+
+/** Counts bytes and words of the scored span of one window, as text. */
+function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: number } {
+  const detok = (backend as { detokenize?: (t: number[]) => string }).detokenize;
+  if (!detok) return { bytes: 0, words: 0 };
+  const text = detok.call(backend, tokens);
+  return { bytes: Buffer.byteLength(text, "utf8"), words: text.split(/\s+/).filter(Boolean).length };
+}
+
+/**
+ * Evaluates perplexity for every model and drift for every variant. Models with the
+ * baseline's vocabulary score the baseline's exact token windows.
+ */
+export async function runPerplexity(text: string, baseline: Backend, variants: Backend[], opts: PerplexityOptions, where: string): Promise<PerplexityRun> {
+  const nCtx = opts.nCtx;
+  if (nCtx % 2 !== 0) throw new QuantevalError(`${where}: n_ctx must be even (got ${nCtx})`);
+  const baseDesc = await baseline.describe();
+  for (const b of [baseline, ...variants]) {
+    if (b.contextLength() < nCtx) throw new QuantevalError(`${where}: n_ctx ${nCtx} exceeds model '${b.name}' context ${b.contextLength()}; set the model's n_ctx to at least ${nCtx}`);
+  }
+  const tokens = await baseline.tokenize(text, true);
+  if (tokens.length < 2 * nCtx) {
+    throw new QuantevalError(`${where}: text has ${tokens.length} tokens but perplexity with n_ctx ${nCtx} needs at least ${2 * nCtx}; use more text or a smaller n_ctx`);
+  }
+  const nChunk = Math.min(opts.chunks ?? Infinity, Math.floor(tokens.length / nCtx));
+  const bos = baseDesc.add_bos ? tokens[0] : undefined;
+  const windows = chunkWindows(tokens, nCtx, nChunk, bos);
+  const first = nCtx / 2;
+
+  const entries: ModelEntry[] = [];
+  const drift: PerplexityRun["drift"] = {};
+  for (const v of variants) {
+    const d = await v.describe();
+    const sameVocab = d.vocab_hash !== undefined && d.vocab_hash === baseDesc.vocab_hash;
+    const entry: ModelEntry = { name: v.name, backend: v, sameVocab };
+    if (!sameVocab) {
+      drift[v.name] = { skipped: `tokenizer differs from the baseline's (vocab ${d.n_vocab} vs ${baseDesc.n_vocab}); KLD, top-1 and Δp need the same vocabulary` };
+      entry.ownTokens = await v.tokenize(text, true);
+      if (entry.ownTokens.length < 2 * nCtx) throw new QuantevalError(`${where}: text has too few tokens for model '${v.name}' at n_ctx ${nCtx}`);
+    }
+    entries.push(entry);
+  }
+  const sums = new Map<string, NllSum>([[baseline.name, new NllSum()], ...entries.map((e) => [e.name, new NllSum()] as [string, NllSum])]);
+  const accs = new Map<string, DistributionDriftAccumulator>();
+  for (const e of entries) if (e.sameVocab) accs.set(e.name, new DistributionDriftAccumulator(baseDesc.n_vocab ?? 0));
+
+  // Memory stays bounded by a few chunks of distributions at a time.
+  const rowsPerChunk = nCtx - 1 - first;
+  const perCall = Math.max(1, Math.min(8, Math.floor(64_000_000 / Math.max(1, rowsPerChunk * (baseDesc.n_vocab ?? 1)))));
+  for (let c = 0; c < nChunk; c += perCall) {
+    const batch = windows.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
+    const baseD = await baseline.distributions(batch);
+    const bs = sums.get(baseline.name)!;
+    const spans = batch.map((w) => spanStats(baseline, w.tokens.slice(first + 1)));
+    baseD.forEach((d, k) => {
+      for (let r = 0; r < d.nRows; r++) bs.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
+      bs.bytes += spans[k].bytes;
+      bs.words += spans[k].words;
+    });
+    for (const e of entries) {
+      const s = sums.get(e.name)!;
+      if (e.sameVocab) {
+        const vd = await e.backend.distributions(batch);
+        const acc = accs.get(e.name)!;
+        vd.forEach((d, k) => {
+          const b = baseD[k];
+          for (let r = 0; r < d.nRows; r++) {
+            s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
+            acc.add(b.logprobs, r * b.nVocab, d.logprobs, r * d.nVocab, d.targets[r]);
+          }
+          s.bytes += spans[k].bytes;
+          s.words += spans[k].words;
+        });
+      } else {
+        const own = chunkWindows(e.ownTokens!, nCtx, Math.min(nChunk, Math.floor(e.ownTokens!.length / nCtx)), (await e.backend.describe()).add_bos ? e.ownTokens![0] : undefined);
+        const ob = own.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
+        if (ob.length === 0) continue;
+        const vd = await e.backend.distributions(ob);
+        vd.forEach((d, k) => {
+          for (let r = 0; r < d.nRows; r++) s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
+          const st = spanStats(e.backend, ob[k].tokens.slice(first + 1));
+          s.bytes += st.bytes;
+          s.words += st.words;
+        });
+      }
+    }
+    opts.onProgress?.(Math.min(nChunk, c + perCall), nChunk);
+  }
+  const results: Record<string, PerplexityResult> = {};
+  for (const [name, s] of sums) results[name] = s.result(nCtx, nChunk);
+  for (const [name, acc] of accs) drift[name] = acc.finish();
+  return { results, drift, text_sha256: createHash("sha256").update(text).digest("hex") };
+}
