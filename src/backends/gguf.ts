@@ -41,6 +41,8 @@ export interface GgufOptions {
   /** Layers offloaded to a GPU; defaults to all when a GPU build is in use, else 0. */
   gpuLayers?: number;
   gpu?: GpuChoice;
+  /** Repack weights for the CPU's fastest kernels (llama.cpp's default). Defaults to `true`. */
+  repack?: boolean;
   /** Prepend BOS to contexts. Defaults to the model's own `add_bos` setting. */
   addBos?: boolean;
 }
@@ -117,7 +119,7 @@ export class GgufBackend implements Backend {
     this.batch = new NativeBatch(lib, nBatch, this.nSeqMax);
     this.addBos = opts.addBos ?? Boolean(lib.vocab_get_add_bos(this.vocab));
     this.bos = lib.vocab_bos(this.vocab) as number;
-    this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, backend: "gguf", ...llamaBuildInfo() };
+    this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, repack: opts.repack ?? true, threads, backend: "gguf", ...llamaBuildInfo() };
     this.path = opts.path;
   }
 
@@ -128,6 +130,8 @@ export class GgufBackend implements Backend {
     checkGgufFile(opts.path);
     const lib = loadLlamaLib(opts.gpu ?? "auto");
     const mp = lib.model_default_params() as Record<string, unknown>;
+    // Weight repacking picks CPU-specific GEMM kernels; turning it off matches `--no-repack`.
+    mp.use_extra_bufts = opts.repack ?? true;
     mp.n_gpu_layers = opts.gpuLayers ?? (lib.dir.includes("cuda") || lib.dir.includes("vulkan") ? 999 : 0);
     const t0 = performance.now();
     const model = await new Promise<unknown>((resolve, reject) =>
@@ -142,7 +146,7 @@ export class GgufBackend implements Backend {
 
   fingerprint(): string {
     if (!this.sha) throw new Error("describe() must run before fingerprint()");
-    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos })}`;
+    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack })}`;
   }
 
   contextLength(): number {
@@ -426,12 +430,15 @@ export class GgufBackend implements Backend {
         };
       });
       const rowOf = new Map<PlanEntry, { w: number; r: number }>();
+      // The whole window is evaluated, its last token too (whose logits are unused), as
+      // llama-perplexity does: ubatches then split at the same places and quantized matmuls
+      // accumulate in the same order, so scores match the reference tool digit for digit.
       const groups = windows.map((w, wi) => ({
-        cells: w.tokens.length - 1,
+        cells: w.tokens.length,
         seqs: 1,
         build: (seqBase: number, entries: PlanEntry[]) => {
-          for (let pos = 0; pos < w.tokens.length - 1; pos++) {
-            const output = pos >= w.firstScored - 1;
+          for (let pos = 0; pos < w.tokens.length; pos++) {
+            const output = pos >= w.firstScored - 1 && pos < w.tokens.length - 1;
             const e: PlanEntry = { token: w.tokens[pos], pos, seqs: [seqBase], output };
             entries.push(e);
             if (output) rowOf.set(e, { w: wi, r: pos - (w.firstScored - 1) });

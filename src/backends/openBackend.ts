@@ -27,6 +27,7 @@ export async function openBackend(spec: ModelSpec, path: string | undefined): Pr
       gpuLayers: spec.gpu_layers,
       gpu: spec.gpu,
       addBos: spec.add_bos,
+      repack: spec.repack,
     });
   }
   const mod = kind === "http" ? "./http.js" : "./onnx.js";

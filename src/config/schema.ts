@@ -23,6 +23,8 @@ export const modelSpec = z
     gpu_layers: z.number().int().min(0).optional(),
     gpu: z.enum(["auto", "cpu", "cuda", "vulkan"]).optional(),
     add_bos: z.boolean().optional(),
+    /** gguf: repack weights for the CPU's fastest kernels (default true; false matches llama.cpp's --no-repack). */
+    repack: z.boolean().optional(),
     /** HTTP backend: one URL or several replicas. */
     base_url: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
     /** HTTP backend: name of the environment variable holding the API key (the key itself never goes in a config). */

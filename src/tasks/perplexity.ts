@@ -134,7 +134,8 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
 
   // Memory stays bounded by a few chunks of distributions at a time.
   const rowsPerChunk = nCtx - 1 - first;
-  const perCall = Math.max(1, Math.min(8, Math.floor(64_000_000 / Math.max(1, rowsPerChunk * (baseDesc.n_vocab ?? 1)))));
+  // As llama-perplexity: n_seq = n_batch / n_ctx chunks per batch (n_batch 2048).
+  const perCall = Math.max(1, Math.min(Math.floor(2048 / nCtx), Math.floor(64_000_000 / Math.max(1, rowsPerChunk * (baseDesc.n_vocab ?? 1)))));
   for (let c = 0; c < nChunk; c += perCall) {
     const batch = windows.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
     const baseD = await baseline.distributions(batch);

@@ -1,0 +1,30 @@
+// quanteval's public library API. The CLI is a thin layer over these.
+export { runEvaluation, type RunOptions, type RunResults } from "./run/runEvaluation.js";
+export { loadConfig, parseConfig, type LoadedConfig } from "./config/loadConfig.js";
+export type { RunConfig, ModelSpec, TaskSpec } from "./config/schema.js";
+export type {
+  Backend,
+  BackendCapabilities,
+  LoglikelihoodRequest,
+  LoglikelihoodResult,
+  RollingResult,
+  TokenWindow,
+  WindowDistributions,
+  GenerateRequest,
+  GenerateResult,
+  ModelDescription,
+} from "./backends/backend.js";
+export { GgufBackend, type GgufOptions } from "./backends/gguf.js";
+export { openBackend } from "./backends/openBackend.js";
+export { prepareMultipleChoice, scoreDoc, aggregateMultipleChoice } from "./tasks/multipleChoice.js";
+export { runPerplexity } from "./tasks/perplexity.js";
+export { loadTask, listTaskNames } from "./tasks/taskRegistry.js";
+export { comparePaired, type PairedComparison } from "./compare/pairedComparison.js";
+export { mcnemarExactP } from "./compare/mcnemar.js";
+export { pairedBootstrapCI } from "./compare/pairedBootstrap.js";
+export { macroF1 } from "./metrics/f1.js";
+export { DistributionDriftAccumulator, klDivergence } from "./metrics/distributionDrift.js";
+export { quantizeModel } from "./quantize/quantizeModel.js";
+export { RunStore } from "./store/runStore.js";
+export { QuantevalError } from "./util/errors.js";
+export { scoresTable, comparisonTable, driftTable, toMarkdown } from "./report/tables.js";
