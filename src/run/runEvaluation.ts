@@ -5,14 +5,15 @@ import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
-import type { ModelSpec } from "../config/schema.js";
+import type { ModelSpec, TaskSpec } from "../config/schema.js";
 import { resolveModel } from "../models/resolveModel.js";
 import { RunStore } from "../store/runStore.js";
 import { loadTask } from "../tasks/taskRegistry.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
-import { runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
+import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
+import { resolveLocalPath } from "../data/resolveDataset.js";
 import { runPerplexityTask } from "./runPerplexityTask.js";
 import { type ProgressSink, silentProgress, type TaskOutcome, type TaskRunContext } from "./taskContext.js";
 import { sweepVariants } from "./sweepVariants.js";
@@ -94,6 +95,9 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       if (names.has(s.name)) throw new QuantevalError(`${loaded.path}: model name '${s.name}' is used twice; give every model a unique name`);
       names.add(s.name);
     }
+    // Preflight: every task and its data are checked before any model is loaded, so a typo
+    // costs a second, not a run.
+    await preflightTasks(config, loaded.baseDir, opts.limit);
     const descriptions = new Map<string, ModelDescription>();
     for (const [i, spec] of specs.entries()) {
       const b = await openBackend(spec, paths[i]);
@@ -186,8 +190,26 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   }
 }
 
+async function preflightTasks(config: LoadedConfig["config"], baseDir: string, limit?: number): Promise<void> {
+  for (const spec of config.tasks) {
+    const type = taskType(spec);
+    if (type === "perplexity") {
+      if (spec.data && !resolveLocalPath(spec.data, baseDir) && !spec.data.includes(":")) {
+        throw new QuantevalError(`task ${spec.name ?? spec.task}: data file not found: ${spec.data} (relative paths resolve beside the config); fix 'data'`);
+      }
+    } else if (type === "multiple_choice") {
+      const task = loadTask(spec.task, baseDir);
+      await prepareDocs({ spec, baseDir, dataDir: config.data_dir ? resolve(baseDir, config.data_dir) : undefined, seed: config.seed, limit }, task);
+    }
+  }
+}
+
+function taskType(spec: TaskSpec): string {
+  return (spec as { type?: string }).type ?? (spec.task === "perplexity" ? "perplexity" : spec.task === "generate" ? "generate" : "multiple_choice");
+}
+
 async function runTask(ctx: TaskRunContext, baseDir: string): Promise<TaskOutcome> {
-  const type = (ctx.spec as { type?: string }).type ?? (ctx.spec.task === "perplexity" ? "perplexity" : ctx.spec.task === "generate" ? "generate" : "multiple_choice");
+  const type = taskType(ctx.spec);
   if (type === "perplexity") return runPerplexityTask(ctx);
   if (type === "generate") {
     const modPath = "./runGenerateTask.js";

@@ -1,5 +1,6 @@
 // Runs a multiple-choice task on every model, with cached requests, and compares variants.
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import type { Backend, LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
 import { comparePaired } from "../compare/pairedComparison.js";
 import { aggregateMultipleChoice, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../tasks/multipleChoice.js";
@@ -27,9 +28,10 @@ async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedD
   });
 }
 
-export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask): Promise<TaskOutcome> {
-  const def = task.def;
-  const docs = await prepareMultipleChoice(def, {
+/** Renders every document (and so validates the data) without touching a model. */
+export function prepareDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: LoadedTask): Promise<PreparedDoc[]> {
+  return prepareMultipleChoice(task.def, {
+    taskDir: dirname(task.file),
     baseDir: ctx.baseDir,
     dataDir: ctx.dataDir,
     seed: ctx.seed,
@@ -38,6 +40,11 @@ export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTas
     data: ctx.spec.data,
     split: ctx.spec.split,
   });
+}
+
+export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask): Promise<TaskOutcome> {
+  const def = task.def;
+  const docs = await prepareDocs(ctx, task);
   const models = [ctx.baseline, ...ctx.variants];
   const scored = new Map<string, ScoredDoc[]>();
   const results: TaskOutcome["results"] = {};

@@ -33,11 +33,18 @@ export interface PrepareOptions {
   numFewshot?: number;
   /** Local data file overriding the dataset id (the test split). */
   data?: string;
+  /** Folder of the task YAML, for its relative `data_file`. */
+  taskDir?: string;
   split?: string;
 }
 
 async function loadSplit(def: MultipleChoiceTask, split: string, opts: PrepareOptions, file?: string): Promise<{ rows: Row[]; path: string }> {
   let path: string;
+  if (!file && def.data_file) {
+    const p = resolveLocalPath(def.data_file, opts.taskDir ?? opts.baseDir);
+    if (!p) throw new QuantevalError(`task ${def.task}: data_file not found: ${def.data_file}`);
+    file = p;
+  }
   if (file) {
     const p = resolveLocalPath(file, opts.baseDir);
     if (!p) throw new QuantevalError(`task ${def.task}: data file not found: ${file}`);
@@ -77,11 +84,12 @@ export function renderDoc(def: MultipleChoiceTask, row: Row, where: string): { t
 export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: PrepareOptions): Promise<PreparedDoc[]> {
   const split = opts.split ?? def.test_split;
   const test = await loadSplit(def, split, opts, opts.data);
+  const fromFile = Boolean(opts.data ?? def.data_file);
   const nShot = opts.numFewshot ?? def.num_fewshot;
   const limit = Math.min(opts.limit ?? test.rows.length, test.rows.length);
   let pool: { rows: Row[]; path: string } | undefined;
   const fewshotSplit = def.fewshot_split ?? split;
-  if (nShot > 0) pool = fewshotSplit === split && !opts.data ? test : await loadSplit(def, fewshotSplit, opts);
+  if (nShot > 0) pool = fewshotSplit === split || fromFile ? test : await loadSplit(def, fewshotSplit, opts);
   const sameSplit = pool === test;
   const docs: PreparedDoc[] = [];
   for (let i = 0; i < limit; i++) {
