@@ -16,11 +16,6 @@ registerRunCommand(program);
 registerTasksCommand(program);
 registerQuantizeCommand(program);
 
-process.on("SIGINT", () => {
-  process.stderr.write("\ninterrupted: the run store is consistent; continue with the same command and --resume\n");
-  process.exit(130);
-});
-
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

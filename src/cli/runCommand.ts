@@ -19,14 +19,26 @@ export function registerRunCommand(program: Command): void {
     .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean }) => {
       const loaded = loadConfig(configPath);
       const progress = createProgress();
+      // First Ctrl-C: stop at the next batch boundary with the store closed cleanly; second: exit now.
+      const abort = new AbortController();
+      const onSigint = () => {
+        if (abort.signal.aborted) process.exit(130);
+        process.stderr.write("\nstopping after the current batch… (Ctrl-C again to quit at once)\n");
+        abort.abort();
+      };
+      process.on("SIGINT", onSigint);
       const results = await runEvaluation(loaded, {
+        signal: abort.signal,
         out: o.out,
         limit: o.limit,
         resume: o.resume,
         progress,
         onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
         onLog: (m) => process.stderr.write(`${m}\n`),
-      }).finally(() => progress.close());
+      }).finally(() => {
+        progress.close();
+        process.removeListener("SIGINT", onSigint);
+      });
       if (o.json) {
         process.stdout.write(JSON.stringify(results, null, 2) + "\n");
         return;

@@ -30,6 +30,8 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Called with one-line status messages (model loaded, task done). */
   onLog?: (message: string) => void;
+  /** Stops the run cleanly at the next batch boundary (SIGINT in the CLI). */
+  signal?: AbortSignal;
 }
 
 export interface RunResults {
@@ -67,12 +69,9 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const out = resolve(opts.out);
   const configHash = createHash("sha256").update(JSON.stringify({ config, limit: opts.limit ?? null })).digest("hex");
   const store = RunStore.open(out, { configHash, resume: opts.resume });
+  store.signal = opts.signal;
   const backends: Backend[] = [];
   let status: "done" | "failed" | "interrupted" = "failed";
-  const onSignal = () => {
-    status = "interrupted";
-  };
-  process.once("SIGINT", onSignal);
   try {
     // Models: baseline first, then variants (given, or made by a quantization sweep).
     const specs: ModelSpec[] = [config.baseline];
@@ -181,10 +180,12 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
     writeAtomic(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
     store.setMeta("results", "results.json");
-    status = (status as string) === "interrupted" ? "interrupted" : "done";
+    status = "done";
     return results;
+  } catch (e) {
+    if (opts.signal?.aborted) status = "interrupted";
+    throw e;
   } finally {
-    process.removeListener("SIGINT", onSignal);
     for (const b of backends) await b.dispose().catch(() => undefined);
     store.close(status);
   }

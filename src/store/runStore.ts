@@ -39,6 +39,8 @@ export class RunStore {
   private readonly putStmt: Database.Statement;
   /** Backend requests answered from the cache and sent, for the run summary. */
   readonly counters = { cached: 0, computed: 0 };
+  /** When aborted, the next batch boundary stops the run (its finished batches are kept). */
+  signal?: AbortSignal;
 
   private constructor(dir: string, db: Database.Database) {
     this.dir = dir;
@@ -150,6 +152,7 @@ export class RunStore {
     opts.onProgress?.(done, requests.length);
     const size = opts.batchSize ?? 256;
     for (let s = 0; s < missing.length; s += size) {
+      if (this.signal?.aborted) throw new QuantevalError(`interrupted: ${this.dir} keeps every finished batch; continue with the same command and --resume`, 130);
       const idx = missing.slice(s, s + size);
       const res = await compute(idx.map((i) => requests[i]));
       this.putCached(idx.map((i, k) => [keys[i], res[k]]));
