@@ -7,6 +7,7 @@ import { quantevalVersion } from "../run/manifest.js";
 import { registerRunCommand } from "./runCommand.js";
 import { registerTasksCommand } from "./tasksCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
+import { registerCompareCommand } from "./compareCommand.js";
 
 const program = new Command();
 program.name("quanteval").description("What did quantization cost us? Evaluate quantized LLM variants against their baseline.").version(quantevalVersion());
@@ -15,6 +16,7 @@ program.configureOutput({ outputError: (str, write) => write(str.split("\n")[0].
 registerRunCommand(program);
 registerTasksCommand(program);
 registerQuantizeCommand(program);
+registerCompareCommand(program);
 
 try {
   await program.parseAsync(process.argv);
