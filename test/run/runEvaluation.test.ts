@@ -72,3 +72,14 @@ test("run: the baseline against itself gives exact zeros", async () => {
   assert.equal(d.top1_agreement, 1);
   assert.equal(d.ppl_ratio, 1);
 });
+
+test("run: a baseline that does not reproduce its published score is flagged before the deltas", async () => {
+  const { results } = await runConfig({
+    baseline: { name: "f32", model: models.stories(), reference_scores: { kobest_copa: { acc: 0.95, f1: 0.45, f1_ci: 0.2 } } },
+    variants: [{ name: "q4_0", model: models.storiesVariant("q4_0") }],
+    tasks: [{ task: "kobest_copa", limit: 30 }],
+  });
+  const w = results.warnings.filter((x) => x.startsWith("baseline does not reproduce reference"));
+  assert.equal(w.length, 1, `one metric off its reference: ${results.warnings.join(" | ")}`);
+  assert.match(w[0], /kobest_copa acc measured 0\.\d+ vs reference 0\.9500/);
+});
