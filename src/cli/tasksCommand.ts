@@ -1,6 +1,6 @@
 // `quanteval tasks` lists tasks; `quanteval tasks show NAME` prints the YAML and one rendered example.
 import type { Command } from "commander";
-import { prepareMultipleChoice } from "../tasks/multipleChoice.js";
+import { renderExample } from "../tasks/renderExample.js";
 import { CODE_TASKS, listTaskNames, loadTask } from "../tasks/taskRegistry.js";
 import { printTable } from "./printTable.js";
 
@@ -23,8 +23,7 @@ export function registerTasksCommand(program: Command): void {
       if (CODE_TASKS[name]) return void process.stdout.write(`${name}: ${CODE_TASKS[name].description}\n`);
       const t = loadTask(name, process.cwd());
       process.stdout.write(`# ${t.file}\n${t.text}\n`);
-      const [doc] = await prepareMultipleChoice(t.def, { baseDir: process.cwd(), seed: 1234, limit: 1 });
-      process.stdout.write(`--- example (doc 0)\ncontext: ${JSON.stringify(doc.context)}\n`);
-      doc.requests.forEach((r, i) => process.stdout.write(`choice ${i}${i === doc.gold ? " (gold)" : ""}: ${JSON.stringify(r.continuation)}\n`));
+      const lines = await renderExample(t, { baseDir: process.cwd() });
+      process.stdout.write(`--- example (doc 0)\n${lines.join("\n")}\n`);
     });
 }

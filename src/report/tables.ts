@@ -14,7 +14,7 @@ const pct = (v: unknown): string => (typeof v === "number" ? `${(v * 100).toFixe
 export function scoresTable(r: RunResults): Table {
   const cols: Array<[string, string]> = [];
   for (const [task, t] of Object.entries(r.tasks)) {
-    const metrics = t.type === "perplexity" ? ["ppl"] : Object.keys(Object.values(t.results)[0] ?? {}).filter((m) => ["acc", "acc_norm", "f1", "exact_match", "rougeL"].includes(m));
+    const metrics = t.type === "perplexity" ? ["ppl"] : Object.keys(Object.values(t.results)[0] ?? {}).filter((m) => ["acc", "acc_norm", "f1", "exact_match", "rougeL", "ppl", "word_perplexity", "byte_perplexity", "bits_per_byte", "acc_norm_chars", "acc_norm_bytes", "acc_norm_tokens", "acc_mutual_info"].includes(m));
     for (const m of metrics) cols.push([task, m]);
   }
   const models = [r.baseline, ...r.variants, ...(r.noise_floor ? [r.noise_floor] : [])];
@@ -25,13 +25,17 @@ export function scoresTable(r: RunResults): Table {
   };
 }
 
+/** Task types whose comparisons are per-item paired (comparePaired). */
+const PAIRED_TYPES = new Set(["multiple_choice", "loglikelihood", "llamacpp_hellaswag", "llamacpp_winogrande"]);
+
 /** Variant × task paired comparison: Δ with its 95% CI, recovery, McNemar p and flips. */
 export function comparisonTable(r: RunResults): Table {
   const rows: string[][] = [];
   for (const [task, t] of Object.entries(r.tasks)) {
-    if (t.type !== "multiple_choice") continue;
+    if (!PAIRED_TYPES.has(t.type)) continue;
     for (const [variant, perMetric] of Object.entries(t.comparisons)) {
       for (const [metric, c] of Object.entries(perMetric as Record<string, Record<string, number | boolean | null | string>>)) {
+        if (c.ci_low === undefined) continue;
         const sig = c.significant ? "yes" : `no (${c.not_significant_reason})`;
         rows.push([
           task,

@@ -15,6 +15,12 @@ import { markSignificance, referenceWarnings } from "./significance.js";
 import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
 import { resolveLocalPath } from "../data/resolveDataset.js";
 import { runPerplexityTask } from "./runPerplexityTask.js";
+import { prepareLoglikelihoodDocs, runLoglikelihoodTask } from "./runLoglikelihoodTask.js";
+import { prepareRollingDocs, runRollingTask } from "./runRollingTask.js";
+import { runLlamacppTask } from "./runLlamacppTask.js";
+import { prepareLlamacpp } from "../tasks/llamacpp/data.js";
+import type { LoadedTask } from "../tasks/taskRegistry.js";
+import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
 import { type ProgressSink, silentProgress, type TaskOutcome, type TaskRunContext } from "./taskContext.js";
 import { sweepVariants } from "./sweepVariants.js";
 
@@ -200,7 +206,12 @@ async function preflightTasks(config: LoadedConfig["config"], baseDir: string, l
       }
     } else if (type === "multiple_choice") {
       const task = loadTask(spec.task, baseDir);
-      await prepareDocs({ spec, baseDir, dataDir: config.data_dir ? resolve(baseDir, config.data_dir) : undefined, seed: config.seed, limit }, task);
+      const c = { spec, baseDir, dataDir: config.data_dir ? resolve(baseDir, config.data_dir) : undefined, seed: config.seed, limit, name: spec.name ?? spec.task };
+      const def = task.def;
+      if (def.type === "multiple_choice") await prepareDocs(c, { ...task, def });
+      else if (def.type === "loglikelihood") await prepareLoglikelihoodDocs(c, { ...task, def });
+      else if (def.type === "rolling") await prepareRollingDocs(c, { ...task, def });
+      else prepareLlamacpp(c, { ...task, def });
     }
   }
 }
@@ -219,5 +230,9 @@ async function runTask(ctx: TaskRunContext, baseDir: string): Promise<TaskOutcom
     return mod.runGenerateTask(ctx);
   }
   const task = loadTask(ctx.spec.task, baseDir);
-  return runMultipleChoiceTask(ctx, task);
+  const def = task.def;
+  if (def.type === "loglikelihood") return runLoglikelihoodTask(ctx, { ...task, def });
+  if (def.type === "rolling") return runRollingTask(ctx, { ...task, def });
+  if (def.type === "llamacpp_hellaswag" || def.type === "llamacpp_winogrande") return runLlamacppTask(ctx, { ...task, def });
+  return runMultipleChoiceTask(ctx, task as LoadedTask<MultipleChoiceTask>);
 }

@@ -3,7 +3,9 @@ import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import type { Backend, LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
 import { comparePaired } from "../compare/pairedComparison.js";
-import { aggregateMultipleChoice, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../tasks/multipleChoice.js";
+import { aggregateMultipleChoice, correctFor, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../tasks/multipleChoice.js";
+import { type NormalizationName, rankingChanges } from "../tasks/normalization.js";
+import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
 import type { LoadedTask } from "../tasks/taskRegistry.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
 
@@ -24,12 +26,13 @@ async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedD
       rs.map((r) => r.logprob),
       rs.map((r) => r.isGreedy),
       rs.some((r) => r.truncated),
+      rs.map((r) => r.nTokens),
     );
   });
 }
 
 /** Renders every document (and so validates the data) without touching a model. */
-export function prepareDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: LoadedTask): Promise<PreparedDoc[]> {
+export function prepareDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: LoadedTask<MultipleChoiceTask>): Promise<PreparedDoc[]> {
   return prepareMultipleChoice(task.def, {
     taskDir: dirname(task.file),
     baseDir: ctx.baseDir,
@@ -39,10 +42,11 @@ export function prepareDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "s
     numFewshot: ctx.spec.num_fewshot,
     data: ctx.spec.data,
     split: ctx.spec.split,
+    normalizations: (ctx.spec as { normalizations?: boolean }).normalizations === true,
   });
 }
 
-export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask): Promise<TaskOutcome> {
+export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask<MultipleChoiceTask>): Promise<TaskOutcome> {
   const def = task.def;
   const docs = await prepareDocs(ctx, task);
   const models = [ctx.baseline, ...ctx.variants];
@@ -77,12 +81,11 @@ export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTas
     const vs = scored.get(v.name)!;
     const perMetric: Record<string, unknown> = {};
     for (const metric of def.metrics) {
-      const norm = metric === "acc_norm";
       perMetric[metric] = comparePaired(
         {
           metric,
-          baselineCorrect: base.map((s) => (norm ? s.correct_norm : s.correct)),
-          variantCorrect: vs.map((s) => (norm ? s.correct_norm : s.correct)),
+          baselineCorrect: base.map((s, i) => correctFor(s, docs[i].gold, metric)),
+          variantCorrect: vs.map((s, i) => correctFor(s, docs[i].gold, metric)),
           gold: docs.map((d) => d.gold),
           baselinePred: base.map((s) => s.pred),
           variantPred: vs.map((s) => s.pred),
@@ -92,11 +95,15 @@ export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTas
     }
     comparisons[v.name] = perMetric;
   }
+  // Normalization panel: does the ranking of models depend on the normalization?
+  const panel = docs.length > 0 && docs[0].unconditional ? rankingChanges(Object.fromEntries(Object.entries(results).filter(([n]) => n !== ctx.noiseFloorName).map(([n, r]) => [n, r as Partial<Record<NormalizationName, number>>]))) : undefined;
+  if (panel?.changed) ctx.warn(`${ctx.name}: the ranking of models changes with the normalization (${panel.reversals.map((r) => `${r.normalization}: ${r.below} above ${r.above}`).join("; ")})`);
   return {
     type: "multiple_choice",
     results,
     comparisons,
     samples,
+    ...(panel ? { extra: { normalization_ranking: panel } } : {}),
     manifest: {
       task_file: task.file,
       task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),

@@ -9,8 +9,9 @@ type Cmp = Record<string, unknown> & { delta?: number; ci_low?: number; ci_high?
 export function markSignificance(outcome: TaskOutcome, noiseName: string | null): void {
   const noise = noiseName ? outcome.comparisons[noiseName] : undefined;
   for (const [variant, perMetric] of Object.entries(outcome.comparisons)) {
-    if (outcome.type === "multiple_choice") {
+    if (outcome.type === "multiple_choice" || outcome.type === "loglikelihood" || outcome.type.startsWith("llamacpp_")) {
       for (const [metric, c] of Object.entries(perMetric as Record<string, Cmp>)) {
+        if (c.ci_low === undefined) continue;
         const ciCoversZero = (c.ci_low ?? 0) <= 0 && (c.ci_high ?? 0) >= 0;
         const floor = Math.abs(((noise?.[metric] as Cmp | undefined)?.delta as number | undefined) ?? 0);
         const insideFloor = variant !== noiseName && noise !== undefined && Math.abs(c.delta ?? 0) <= floor;

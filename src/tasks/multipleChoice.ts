@@ -1,6 +1,10 @@
 // Log-likelihood multiple choice with lm-evaluation-harness semantics: requests are
 // (fewshot context + doc_to_text, target_delimiter + choice); the prediction is the choice
 // with the highest log-likelihood (acc) or log-likelihood per character (acc_norm).
+// In multiple-input mode (`doc_to_continuation`, lm-eval's winogrande) the requests are
+// (fewshot context + choice, target_delimiter + continuation) instead. With the
+// normalization panel (which includes acc_mutual_info), one unconditional request ("", target_delimiter + choice) per
+// choice follows the conditional ones, as lm-eval appends them.
 import { createHash } from "node:crypto";
 import type { LoglikelihoodRequest } from "../backends/backend.js";
 import { readRows, type Row } from "../data/readRows.js";
@@ -9,18 +13,22 @@ import { macroF1 } from "../metrics/f1.js";
 import { QuantevalError } from "../util/errors.js";
 import { drawFewshot } from "./fewshot.js";
 import type { MultipleChoiceTask } from "./taskDefinition.js";
-import { type Doc, derive, render } from "./template.js";
+import { argmax, charLength, type NormalizationName, normalizationPanel, predictAll } from "./normalization.js";
+import { type Doc, derive, fieldValue, render } from "./template.js";
 
 export interface PreparedDoc {
   doc_id: number;
-  /** The evaluated document's own prompt (doc_to_text). */
+  /** The evaluated document's own prompt (doc_to_text; in multiple-input mode the shared continuation). */
   prompt: string;
-  /** Few-shot examples + prompt: the context every choice is scored after. */
+  /** Few-shot examples + prompt: the context every choice is scored after (multiple-input mode: the few-shot part only). */
   context: string;
   choices: string[];
   gold: number;
   fewshot_ids: number[];
+  /** One request per choice, then (with `unconditional`) one unconditional request per choice. */
   requests: LoglikelihoodRequest[];
+  /** True when `requests` ends with the unconditional requests of acc_mutual_info. */
+  unconditional: boolean;
   /** sha256 of the exact request strings; compared across runs by the prompt-identity guard. */
   prompt_hash: string;
 }
@@ -36,9 +44,19 @@ export interface PrepareOptions {
   /** Folder of the task YAML, for its relative `data_file`. */
   taskDir?: string;
   split?: string;
+  /** Add the normalization panel's unconditional requests even when the task does not ask for them. */
+  normalizations?: boolean;
 }
 
-async function loadSplit(def: MultipleChoiceTask, split: string, opts: PrepareOptions, file?: string): Promise<{ rows: Row[]; path: string }> {
+/** What locates a task's data: its dataset id or its own data file. */
+export interface TaskDataSource {
+  task: string;
+  dataset?: { id: string; config?: string };
+  data_file?: string;
+}
+
+/** Loads one split of a task's data: `file` (the config's `data`), else the task's data_file, else its dataset id under the data directory. */
+export async function loadSplit(def: TaskDataSource, split: string, opts: Pick<PrepareOptions, "baseDir" | "dataDir" | "taskDir">, file?: string): Promise<{ rows: Row[]; path: string }> {
   let path: string;
   if (!file && def.data_file) {
     const p = resolveLocalPath(def.data_file, opts.taskDir ?? opts.baseDir);
@@ -59,15 +77,25 @@ async function loadSplit(def: MultipleChoiceTask, split: string, opts: PrepareOp
   return { rows, path };
 }
 
+/** One rendered document. In multiple-input mode `choices` are the per-choice contexts and `continuation` the shared continuation. */
+export interface RenderedDoc {
+  text: string;
+  choices: string[];
+  gold: number;
+  continuation?: string;
+}
+
 /** Renders one document: its prompt, choices and gold index. Errors name the file and row. */
-export function renderDoc(def: MultipleChoiceTask, row: Row, where: string): { text: string; choices: string[]; gold: number } {
+export function renderDoc(def: MultipleChoiceTask, row: Row, where: string): RenderedDoc {
   const doc: Doc = derive(row, def.derive, where);
-  const text = render(def.doc_to_text, doc, where);
+  const continuation = def.doc_to_continuation !== undefined ? render(def.doc_to_continuation, doc, where) : undefined;
+  if (continuation === undefined && def.doc_to_text === undefined) throw new QuantevalError(`task ${def.task}: doc_to_text is required unless doc_to_continuation is set`);
+  const text = continuation ?? render(def.doc_to_text!, doc, where);
   let choices: string[];
   if (Array.isArray(def.doc_to_choice)) {
     choices = def.doc_to_choice.map((c) => render(c, doc, where));
   } else {
-    const v = doc[def.doc_to_choice];
+    const v = fieldValue(doc, def.doc_to_choice, where);
     if (!Array.isArray(v)) throw new QuantevalError(`${where}: field '${def.doc_to_choice}' (doc_to_choice) must be a list of choices`);
     choices = v.map(String);
   }
@@ -77,7 +105,28 @@ export function renderDoc(def: MultipleChoiceTask, row: Row, where: string): { t
     throw new QuantevalError(`${where}: label '${t}' is out of range for ${choices.length} choices (doc_to_target must give 0..${choices.length - 1} or a choice text)`);
   }
   gold = Number(gold);
-  return { text, choices, gold };
+  return continuation === undefined ? { text, choices, gold } : { text, choices, gold, continuation };
+}
+
+/** A solved example for few-shot prompts: prompt + delimiter + gold choice (multiple-input: gold context + delimiter + continuation). */
+export function fewshotExample(def: MultipleChoiceTask, r: RenderedDoc): string {
+  return r.continuation !== undefined ? r.choices[r.gold] + def.target_delimiter + r.continuation : r.text + def.target_delimiter + r.choices[r.gold];
+}
+
+/** True when the task scores the unconditional requests (the panel's acc_mutual_info). */
+export function needsUnconditional(def: MultipleChoiceTask, panel = false): boolean {
+  return panel || def.normalizations;
+}
+
+/** The log-likelihood requests of one rendered document after the few-shot `prefix`, exactly as lm-eval builds them. */
+export function buildRequests(def: MultipleChoiceTask, r: RenderedDoc, prefix = "", unconditional = needsUnconditional(def)): LoglikelihoodRequest[] {
+  const d = def.target_delimiter;
+  const reqs =
+    r.continuation !== undefined
+      ? r.choices.map((c) => ({ context: prefix + c, continuation: d + r.continuation }))
+      : r.choices.map((c) => ({ context: prefix + r.text, continuation: d + c }));
+  if (unconditional) for (const c of r.choices) reqs.push({ context: "", continuation: d + c });
+  return reqs;
 }
 
 /** Builds every document's requests, with seeded and recorded few-shot examples. */
@@ -94,50 +143,73 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
   const docs: PreparedDoc[] = [];
   for (let i = 0; i < limit; i++) {
     const where = `${test.path}:${i + 1}`;
-    const { text, choices, gold } = renderDoc(def, test.rows[i], where);
+    const rendered = renderDoc(def, test.rows[i], where);
+    const { text, choices, gold } = rendered;
     let fewshotIds: number[] = [];
     let prefix = "";
     if (nShot > 0 && pool) {
       fewshotIds = drawFewshot(pool.rows.length, nShot, opts.seed, i, sameSplit ? i : undefined);
       prefix = fewshotIds
-        .map((j) => {
-          const ex = renderDoc(def, pool!.rows[j], `${pool!.path}:${j + 1}`);
-          return ex.text + def.target_delimiter + ex.choices[ex.gold];
-        })
+        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], `${pool!.path}:${j + 1}`)))
         .join(def.fewshot_delimiter);
       prefix += def.fewshot_delimiter;
     }
-    const context = prefix + text;
-    const requests = choices.map((c) => ({ context, continuation: def.target_delimiter + c }));
+    const context = rendered.continuation !== undefined ? prefix : prefix + text;
+    const unconditional = needsUnconditional(def, opts.normalizations);
+    const requests = buildRequests(def, rendered, prefix, unconditional);
     const prompt_hash = createHash("sha256").update(JSON.stringify(requests)).digest("hex").slice(0, 16);
-    docs.push({ doc_id: i, prompt: text, context, choices, gold, fewshot_ids: fewshotIds, requests, prompt_hash });
+    docs.push({ doc_id: i, prompt: text, context, choices, gold, fewshot_ids: fewshotIds, requests, unconditional, prompt_hash });
   }
   return docs;
 }
 
 export interface ScoredDoc {
   doc_id: number;
+  /** Conditional log-likelihood per choice. */
   loglikelihoods: number[];
+  /** Unconditional log-likelihood per choice (acc_mutual_info / panel only). */
+  unconditional?: number[];
   is_greedy: boolean[];
   pred: number;
   pred_norm: number;
   correct: boolean;
   correct_norm: boolean;
+  /** PMI prediction (acc_mutual_info / panel only). */
+  pred_mutual_info?: number;
+  correct_mutual_info?: boolean;
+  /** Prediction per normalization of the panel. */
+  panel?: Partial<Record<NormalizationName, number>>;
   truncated: boolean;
 }
 
-function argmax(xs: number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
+/**
+ * Scores one document from its per-request log-likelihoods (conditional ones, then the
+ * unconditional ones when the document has them). `nTokens` (per request) enables the
+ * panel's token normalization.
+ */
+export function scoreDoc(doc: PreparedDoc, lls: number[], greedy: boolean[], truncated: boolean, nTokens?: number[]): ScoredDoc {
+  const n = doc.choices.length;
+  const cond = lls.slice(0, n);
+  const pred = argmax(cond);
+  // lm-eval's acc_norm divides by the length of the choice text in characters (Python len: code points).
+  const pred_norm = argmax(cond.map((ll, i) => ll / Math.max(1, charLength(doc.choices[i]))));
+  const out: ScoredDoc = { doc_id: doc.doc_id, loglikelihoods: cond, is_greedy: greedy.slice(0, n), pred, pred_norm, correct: pred === doc.gold, correct_norm: pred_norm === doc.gold, truncated };
+  const unconditional = doc.unconditional && lls.length === 2 * n ? lls.slice(n) : undefined;
+  if (unconditional) {
+    out.unconditional = unconditional;
+    out.pred_mutual_info = argmax(cond.map((ll, i) => ll - unconditional[i]));
+    out.correct_mutual_info = out.pred_mutual_info === doc.gold;
+    out.panel = predictAll({ ll: cond, choices: doc.choices, tokens: nTokens?.slice(0, n), unconditional });
+  }
+  return out;
 }
 
-/** Scores one document from its per-choice log-likelihoods. */
-export function scoreDoc(doc: PreparedDoc, lls: number[], greedy: boolean[], truncated: boolean): ScoredDoc {
-  const pred = argmax(lls);
-  // lm-eval's acc_norm divides by the length of the choice text in characters.
-  const pred_norm = argmax(lls.map((ll, i) => ll / Math.max(1, doc.choices[i].length)));
-  return { doc_id: doc.doc_id, loglikelihoods: lls, is_greedy: greedy, pred, pred_norm, correct: pred === doc.gold, correct_norm: pred_norm === doc.gold, truncated };
+/** Per-document correctness under a metric (acc, acc_norm, acc_mutual_info or a panel normalization). */
+export function correctFor(s: ScoredDoc, gold: number, metric: string): boolean {
+  if (metric === "acc_norm") return s.correct_norm;
+  if (metric === "acc_mutual_info") return s.correct_mutual_info ?? false;
+  if (s.panel && metric in s.panel) return s.panel[metric as NormalizationName] === gold;
+  return s.correct;
 }
 
 export interface McMetrics {
@@ -146,6 +218,12 @@ export interface McMetrics {
   acc_norm?: number;
   acc_norm_stderr?: number;
   f1?: number;
+  acc_mutual_info?: number;
+  acc_mutual_info_stderr?: number;
+  /** The normalization panel (when the documents carry unconditional scores). */
+  acc_norm_chars?: number;
+  acc_norm_bytes?: number;
+  acc_norm_tokens?: number;
   n: number;
   truncated: number;
 }
@@ -161,5 +239,12 @@ export function aggregateMultipleChoice(def: MultipleChoiceTask, docs: PreparedD
   if (def.metrics.includes("acc")) [out.acc, out.acc_stderr] = meanAndStderr(scored.map((s) => s.correct));
   if (def.metrics.includes("acc_norm")) [out.acc_norm, out.acc_norm_stderr] = meanAndStderr(scored.map((s) => s.correct_norm));
   if (def.metrics.includes("f1")) out.f1 = macroF1(docs.map((d) => d.gold), scored.map((s) => s.pred));
+  if (scored.length > 0 && scored.every((s) => s.panel)) {
+    const panel = normalizationPanel(scored.map((s, i) => ({ gold: docs[i].gold, pred: s.panel! })));
+    out.acc_norm_chars = panel.acc_norm_chars;
+    out.acc_norm_bytes = panel.acc_norm_bytes;
+    if (panel.acc_norm_tokens !== undefined) out.acc_norm_tokens = panel.acc_norm_tokens;
+    [out.acc_mutual_info, out.acc_mutual_info_stderr] = meanAndStderr(scored.map((s) => s.correct_mutual_info ?? false));
+  }
   return out;
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
 import { describeZodError } from "../config/loadConfig.js";
 import { QuantevalError } from "../util/errors.js";
-import { multipleChoiceTask, type MultipleChoiceTask } from "./taskDefinition.js";
+import { taskDefinition, type TaskDefinition } from "./taskDefinition.js";
 
 /** The folder of built-in task YAML files (works from src/ under tsx and from dist/). */
 export const builtinTaskDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tasks");
@@ -19,21 +19,21 @@ export const CODE_TASKS: Record<string, { type: string; description: string; met
   },
 };
 
-export interface LoadedTask {
-  def: MultipleChoiceTask;
+export interface LoadedTask<D extends TaskDefinition = TaskDefinition> {
+  def: D;
   /** The YAML file it came from. */
   file: string;
   /** The YAML text, hashed into the manifest. */
   text: string;
 }
 
-export function parseTaskYaml(text: string, file: string): MultipleChoiceTask {
+export function parseTaskYaml(text: string, file: string): TaskDefinition {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const line = doc.errors[0].linePos?.[0]?.line;
     throw new QuantevalError(`${file}${line ? `:${line}` : ""}: malformed task YAML: ${doc.errors[0].message.split("\n")[0]}`);
   }
-  const parsed = multipleChoiceTask.safeParse(doc.toJS());
+  const parsed = taskDefinition.safeParse(doc.toJS());
   if (!parsed.success) throw new QuantevalError(describeZodError(file, parsed.error));
   return parsed.data;
 }

@@ -1,0 +1,63 @@
+// Locates, reads and selects the data of llama.cpp's scoring modes (HellaSwag text file,
+// Winogrande CSV): the config's `data`, else the task's data_file beside the task YAML or
+// under the data directory.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { dataDir } from "../../data/dataDirs.js";
+import { readUtf8 } from "../../data/readRows.js";
+import { resolveLocalPath } from "../../data/resolveDataset.js";
+import { QuantevalError } from "../../util/errors.js";
+import type { LlamacppTask } from "../taskDefinition.js";
+import { type HellaswagItem, parseHellaswagFile, selectHellaswagTasks } from "./hellaswag.js";
+import { parseWinograndeCsv, selectWinograndeTasks, type WinograndeItem } from "./winogrande.js";
+
+/** What locates the data: the config entry's fields and the run's data directory. */
+export interface LlamacppDataContext {
+  baseDir: string;
+  dataDir?: string;
+  /** --limit, overriding the entry's limit. */
+  limit?: number;
+  spec: { data?: string; limit?: number };
+  name: string;
+}
+
+/** The data file: the config's `data`, else the task's data_file beside the task or under the data directory. */
+export function resolveLlamacppData(ctx: LlamacppDataContext, task: { def: LlamacppTask; file: string }): string {
+  const def = task.def;
+  if (ctx.spec.data) {
+    const p = resolveLocalPath(ctx.spec.data, ctx.baseDir);
+    if (!p) throw new QuantevalError(`task ${ctx.name}: data file not found: ${ctx.spec.data} (relative paths resolve beside the config); fix 'data'`);
+    return p;
+  }
+  if (def.data_file) {
+    const beside = resolveLocalPath(def.data_file, dirname(task.file));
+    if (beside) return beside;
+    const under = join(dataDir(ctx.dataDir), def.data_file);
+    if (existsSync(under)) return under;
+    throw new QuantevalError(`task ${ctx.name}: llama.cpp data file not found at ${under}; download it${def.data_url ? ` from ${def.data_url}` : ""} there, or give its path as 'data' in the config entry`);
+  }
+  throw new QuantevalError(`task ${ctx.name}: no data file; give the llama.cpp-format file as 'data' in the config entry`);
+}
+
+export interface LlamacppPrepared {
+  path: string;
+  sha256: string;
+  hellaswag?: HellaswagItem[];
+  winogrande?: WinograndeItem[];
+  /** Lines llama.cpp would skip too (Winogrande). */
+  skipped: Array<{ line: number; reason: string }>;
+}
+
+/** Reads, parses and selects the tasks (validates the data without touching a model). */
+export function prepareLlamacpp(ctx: LlamacppDataContext, task: { def: LlamacppTask; file: string }): LlamacppPrepared {
+  const path = resolveLlamacppData(ctx, task);
+  const text = readUtf8(path);
+  const sha256 = createHash("sha256").update(text).digest("hex");
+  const n = ctx.limit ?? ctx.spec.limit ?? task.def.tasks ?? (task.def.type === "llamacpp_hellaswag" ? 400 : 0);
+  if (task.def.type === "llamacpp_hellaswag") return { path, sha256, hellaswag: selectHellaswagTasks(parseHellaswagFile(text, path), n), skipped: [] };
+  const { items, skipped } = parseWinograndeCsv(text);
+  if (items.length === 0) throw new QuantevalError(`${path}: no Winogrande task could be read; the format is CSV lines index,sentence,option1,option2,answer with a '_' in the sentence and answer 1 or 2`);
+  return { path, sha256, winogrande: selectWinograndeTasks(items, n), skipped };
+}
+
