@@ -8,6 +8,8 @@ import { registerRunCommand } from "./runCommand.js";
 import { registerTasksCommand } from "./tasksCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
 import { registerCompareCommand } from "./compareCommand.js";
+import { registerReportCommand } from "./reportCommand.js";
+import { registerViewCommand } from "./viewCommand.js";
 
 const program = new Command();
 program.name("quanteval").description("What did quantization cost us? Evaluate quantized LLM variants against their baseline.").version(quantevalVersion());
@@ -17,6 +19,8 @@ registerRunCommand(program);
 registerTasksCommand(program);
 registerQuantizeCommand(program);
 registerCompareCommand(program);
+registerReportCommand(program);
+registerViewCommand(program);
 
 try {
   await program.parseAsync(process.argv);
