@@ -146,7 +146,9 @@ export class GgufBackend implements Backend {
 
   fingerprint(): string {
     if (!this.sha) throw new Error("describe() must run before fingerprint()");
-    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack })}`;
+    // The batch layout is part of the fingerprint: it changes floating-point accumulation, so a
+    // noise-floor re-run under another layout must really be computed, never replayed from cache.
+    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack, kv_size: this.kvSize, n_seq_max: this.nSeqMax, n_batch: this.batch.capacity })}`;
   }
 
   contextLength(): number {
@@ -318,7 +320,12 @@ export class GgufBackend implements Backend {
         if (!g) byCtx.set(key, (g = { ctx, items: [] }));
         g.items.push({ req, cont });
       });
-      const all = [...byCtx.values(), ...solo];
+      // A context shared by more choices than the context has sequences is split into groups.
+      const all = [...byCtx.values(), ...solo].flatMap((g) => {
+        const parts: Array<{ ctx: number[]; items: Item[] }> = [];
+        for (let k = 0; k < g.items.length; k += this.nSeqMax) parts.push({ ctx: g.ctx, items: g.items.slice(k, k + this.nSeqMax) });
+        return parts;
+      });
       // Score requests: for each output entry, which (request, target) pairs read its row.
       const reads = new Map<PlanEntry, Array<{ req: number; target: number }>>();
       const groups = all.map((g) => {

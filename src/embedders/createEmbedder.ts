@@ -22,7 +22,7 @@ export interface EmbedderSpec {
 
 /**
  * Creates the embedder a spec describes: "model2vec" and "onnx" need `path`; "http" needs
- * `base_url` and `model`; "gguf" is not supported yet and throws.
+ * `base_url` and `model`; "gguf" needs `path` (a GGUF embedding model, through node-llama-cpp).
  */
 export async function createEmbedder(spec: EmbedderSpec): Promise<Embedder> {
   const need = (field: "path" | "base_url" | "model"): string => {
@@ -38,7 +38,7 @@ export async function createEmbedder(spec: EmbedderSpec): Promise<Embedder> {
     case "http":
       return new HttpEmbedder({ baseUrl: need("base_url"), model: need("model"), apiKeyEnv: spec.api_key_env });
     case "gguf":
-      throw new Error('embedder kind "gguf" is not yet supported; use "model2vec", "onnx" or "http"');
+      return (await import("./ggufEmbedder.js")).GgufEmbedder.load(need("path"));
     default:
       throw new Error(`unknown embedder kind ${JSON.stringify((spec as { kind: unknown }).kind)}`);
   }

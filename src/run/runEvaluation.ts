@@ -115,7 +115,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     if (config.noise_floor) {
       // The same baseline under another batch layout: one sequence per context, smaller batches.
       noiseName = `${config.baseline.name}${NOISE_SUFFIX}`;
-      const spec: ModelSpec = { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 1, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) };
+      const spec: ModelSpec = { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) };
       const b = await openBackend(spec, basePath);
       backends.push(b);
       descriptions.set(b.name, await b.describe());

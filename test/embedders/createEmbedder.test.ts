@@ -22,6 +22,6 @@ test("missing fields, gguf and unknown kinds fail clearly", async () => {
   await assert.rejects(createEmbedder({ kind: "model2vec" }), { message: 'embedder kind "model2vec" needs "path"' });
   await assert.rejects(createEmbedder({ kind: "http", base_url: "http://x" }), { message: 'embedder kind "http" needs "model"' });
   await assert.rejects(createEmbedder({ kind: "onnx", path: "/nonexistent/onnx" }), /ONNX embedding model folder not found: \/nonexistent\/onnx/);
-  await assert.rejects(createEmbedder({ kind: "gguf", path: "x.gguf" }), /"gguf" is not yet supported/);
+  await assert.rejects(createEmbedder({ kind: "gguf", path: "/nonexistent/x.gguf" }), /x\.gguf/);
   await assert.rejects(createEmbedder({ kind: "nope" } as never), /unknown embedder kind "nope"/);
 });
