@@ -242,8 +242,35 @@ export class GgufBackend implements Backend {
     return next;
   }
 
-  private clearMemory(): void {
-    this.lib.memory_clear(this.lib.get_memory(this.ctx), true);
+  private clearMemory(ctx: unknown = this.ctx): void {
+    this.lib.memory_clear(this.lib.get_memory(ctx), true);
+  }
+
+  private genCtx: { ctx: unknown; seqs: number; perSeq: number } | undefined;
+
+  /**
+   * Generation gets its own context with one KV stream per sequence (kv_unified off): each
+   * token then attends only over its own sequence's cells, so parallel sequences scale, where
+   * the scoring context's unified cache would make every token attend over all of them.
+   */
+  private generationContext(seqs: number, perSeq: number): { ctx: unknown; seqs: number; perSeq: number } {
+    if (this.genCtx && this.genCtx.seqs >= seqs && this.genCtx.perSeq >= perSeq) return this.genCtx;
+    if (this.genCtx) this.lib.free(this.genCtx.ctx);
+    const cp = this.lib.context_default_params() as Record<string, unknown>;
+    Object.assign(cp, {
+      n_ctx: seqs * perSeq,
+      n_batch: this.batch.capacity,
+      n_ubatch: Math.min(512, this.batch.capacity),
+      n_seq_max: seqs,
+      n_threads: this.settings.threads,
+      n_threads_batch: this.settings.threads,
+      kv_unified: false,
+      no_perf: true,
+    });
+    const ctx = this.lib.init_from_model(this.model, cp);
+    if (!ctx) throw new QuantevalError(`${this.path}: could not create a generation context (${seqs} × ${perSeq} tokens); lower n_seq_max or max_tokens`);
+    this.genCtx = { ctx, seqs, perSeq };
+    return this.genCtx;
   }
 
   /**
@@ -486,18 +513,19 @@ export class GgufBackend implements Backend {
       const prompts = requests.map((r) => this.tokenizeSync(r.chat ? this.applyChatTemplate(r.prompt) : r.prompt, true));
       let next = 0;
       let done = 0;
-      // Waves of parallel sequences, as many as fit the KV cache and the sequence limit.
+      prompts.forEach((p) => {
+        if (p.length >= this.nCtx) throw new QuantevalError(`${this.name}: prompt of ${p.length} tokens does not fit n_ctx ${this.nCtx}`);
+      });
+      const longest = Math.max(...prompts.map((p, i) => Math.min(p.length + requests[i].maxTokens, this.nCtx)));
+      const perSeq = Math.min(this.nCtx, Math.ceil(longest / 256) * 256);
+      const gen = this.generationContext(Math.min(this.nSeqMax, 16, requests.length), perSeq);
+      const ctx = gen.ctx;
+      const seqLimit = gen.perSeq;
+      // Waves of parallel sequences, one KV stream each.
       while (next < requests.length) {
         const wave: number[] = [];
-        let cells = 0;
-        while (next < requests.length && wave.length < this.nSeqMax) {
-          const need = Math.min(prompts[next].length + requests[next].maxTokens, this.nCtx);
-          if (wave.length > 0 && cells + need > this.kvSize) break;
-          if (prompts[next].length >= this.nCtx) throw new QuantevalError(`${this.name}: prompt of ${prompts[next].length} tokens does not fit n_ctx ${this.nCtx}`);
-          wave.push(next++);
-          cells += need;
-        }
-        this.clearMemory();
+        while (next < requests.length && wave.length < gen.seqs) wave.push(next++);
+        this.clearMemory(ctx);
         type State = { req: number; seq: number; pos: number; tokens: number[]; text: string; stop?: GenerateResult["finishReason"]; last: Float32Array | null };
         const states: State[] = wave.map((req, k) => ({ req, seq: k, pos: prompts[req].length, tokens: [], text: "", last: null }));
         // Prefill every prompt; only the last position of each needs logits.
@@ -514,7 +542,7 @@ export class GgufBackend implements Backend {
           const s = owner.get(entry);
           if (s) s.last = Float32Array.from(logits);
         };
-        await runPlan(this.lib, this.ctx, this.batch, this.nVocab, entries, (i, l) => capture(entries[i], l));
+        await runPlan(this.lib, ctx, this.batch, this.nVocab, entries, (i, l) => capture(entries[i], l));
         owner.clear();
         for (;;) {
           const step: PlanEntry[] = [];
@@ -534,7 +562,7 @@ export class GgufBackend implements Backend {
               s.stop = "stop";
               continue;
             }
-            if (s.tokens.length >= r.maxTokens || s.pos + 1 >= this.nCtx) {
+            if (s.tokens.length >= r.maxTokens || s.pos + 1 >= seqLimit) {
               s.stop = "length";
               continue;
             }
@@ -543,7 +571,7 @@ export class GgufBackend implements Backend {
             owner.set(e, s);
           }
           if (step.length === 0) break;
-          await runPlan(this.lib, this.ctx, this.batch, this.nVocab, step, (i, l) => capture(step[i], l));
+          await runPlan(this.lib, ctx, this.batch, this.nVocab, step, (i, l) => capture(step[i], l));
           owner.clear();
         }
         for (const s of states) {
@@ -551,13 +579,17 @@ export class GgufBackend implements Backend {
           onProgress?.(++done, requests.length);
         }
       }
-      this.clearMemory();
+      this.clearMemory(ctx);
       return results;
     });
   }
 
   async dispose(): Promise<void> {
     await this.busy;
+    if (this.genCtx) {
+      this.lib.free(this.genCtx.ctx);
+      this.genCtx = undefined;
+    }
     if (this.ctx) {
       this.batch.free();
       this.lib.free(this.ctx);
