@@ -14,6 +14,7 @@ import { buildManifest } from "./manifest.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
 import { resolveLocalPath } from "../data/resolveDataset.js";
+import { dataDir } from "../data/dataDirs.js";
 import { runPerplexityTask } from "./runPerplexityTask.js";
 import { prepareLoglikelihoodDocs, runLoglikelihoodTask } from "./runLoglikelihoodTask.js";
 import { prepareRollingDocs, runRollingTask } from "./runRollingTask.js";
@@ -201,8 +202,9 @@ async function preflightTasks(config: LoadedConfig["config"], baseDir: string, l
   for (const spec of config.tasks) {
     const type = taskType(spec);
     if (type === "perplexity") {
-      if (spec.data && !resolveLocalPath(spec.data, baseDir) && !spec.data.includes(":")) {
-        throw new QuantevalError(`task ${spec.name ?? spec.task}: data file not found: ${spec.data} (relative paths resolve beside the config); fix 'data'`);
+      const dd = dataDir(config.data_dir ? resolve(baseDir, config.data_dir) : undefined);
+      if (spec.data && !resolveLocalPath(spec.data, baseDir) && !resolveLocalPath(spec.data, dd) && !spec.data.includes(":")) {
+        throw new QuantevalError(`task ${spec.name ?? spec.task}: data file not found: ${spec.data} (looked beside the config, in the working directory and in ${dd}); fix 'data' or set QUANTEVAL_DATA_DIR`);
       }
     } else if (type === "multiple_choice") {
       const task = loadTask(spec.task, baseDir);

@@ -1,5 +1,6 @@
 // Runs the llama-perplexity-compatible perplexity task (and drift against the baseline).
 import { createHash } from "node:crypto";
+import { dataDir } from "../data/dataDirs.js";
 import { readUtf8 } from "../data/readRows.js";
 import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
 import { runPerplexity, type PerplexityRun } from "../tasks/perplexity.js";
@@ -9,7 +10,8 @@ import type { TaskOutcome, TaskRunContext } from "./taskContext.js";
 
 async function resolveText(ctx: TaskRunContext): Promise<{ path: string; text: string }> {
   const data = ctx.spec.data ?? "wikitext:wikitext-2-raw-v1:test";
-  let path = resolveLocalPath(data, ctx.baseDir);
+  // A plain path: beside the config, in the working directory, then under the data directory.
+  let path = resolveLocalPath(data, ctx.baseDir) ?? resolveLocalPath(data, dataDir(ctx.dataDir));
   if (!path) {
     const [id, config, split] = data.split(":");
     if (!config || !split) throw new QuantevalError(`task ${ctx.name}: data '${data}' not found; give a text file path or a dataset id as <id>:<config>:<split>`);
