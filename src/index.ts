@@ -34,3 +34,5 @@ export { createEmbedder } from "./embedders/createEmbedder.js";
 export { parseVerdict, summarizeJudgments } from "./tasks/generate/judge.js";
 export { evaluateHypotheses } from "./tasks/generate/hypotheses.js";
 export { loadProbes } from "./tasks/generate/probes.js";
+export { HttpBackend, type HttpBackendOptions } from "./backends/http.js";
+export { OnnxBackend } from "./backends/onnx.js";

@@ -43,6 +43,8 @@ export interface WindowDistributions {
   targets: Int32Array;
   /** False when the backend could only return top-k log-probs (rows are then partial). */
   full: boolean;
+  /** Set when the rows are an approximation (e.g. top-k from a server): says what is approximate. */
+  approximation?: string;
 }
 
 export interface GenerateRequest {
@@ -85,6 +87,12 @@ export interface ModelDescription {
   /** A short digest of the tokenizer vocabulary; equal digests mean token-level metrics are comparable. */
   vocab_hash?: string;
   add_bos?: boolean;
+  /** HTTP: the scoring protocol detected, the server's own name/version, replica count. */
+  protocol?: string;
+  server?: string;
+  replicas?: number;
+  /** Metrics this backend cannot compute exactly, in plain words. */
+  limitations?: string[];
 }
 
 export interface ProgressFn {

@@ -15,9 +15,15 @@ export function registerRunCommand(program: Command): void {
     .requiredOption("-o, --out <dir>", "output directory (results.json, samples.jsonl, quanteval.sqlite)")
     .option("--limit <n>", "override every task's limit (perplexity: chunks)", (v) => parsePositiveInt(v, "--limit"))
     .option("--resume", "continue an interrupted run in --out without redoing finished requests")
+    .option("-j, --concurrency <n>", "requests in flight per HTTP model (1–1024)", (v) => parsePositiveInt(v, "--concurrency", 1024))
     .option("--json", "print results.json to stdout instead of tables")
-    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean }) => {
+    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean; concurrency?: number }) => {
       const loaded = loadConfig(configPath);
+      if (o.concurrency !== undefined) {
+        const c = loaded.config;
+        c.baseline.concurrency = o.concurrency;
+        if (Array.isArray(c.variants)) for (const v of c.variants) v.concurrency = o.concurrency;
+      }
       const progress = createProgress();
       // First Ctrl-C: stop at the next batch boundary with the store closed cleanly; second: exit now.
       const abort = new AbortController();

@@ -29,6 +29,12 @@ export const modelSpec = z
     base_url: z.union([z.string().url(), z.array(z.string().url()).min(1)]).optional(),
     /** HTTP backend: name of the environment variable holding the API key (the key itself never goes in a config). */
     api_key_env: z.string().optional(),
+    /** HTTP backend: requests in flight at once (per model, across replicas). */
+    concurrency: z.number().int().min(1).max(1024).optional(),
+    /** HTTP backend: force a scoring protocol instead of detecting it. */
+    protocol: z.enum(["llama-completion", "llama-oai", "openai-echo", "vllm-prompt-logprobs", "generate-only"]).optional(),
+    /** HTTP backend: how many top log-probs to ask for. */
+    top_logprobs: z.number().int().min(1).optional(),
     /** HTTP backend: request timeout in milliseconds. */
     timeout_ms: z.number().int().min(1).optional(),
     /** ONNX backend: dtype variant (fp32, fp16, q8, q4 …). */

@@ -74,7 +74,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const log = opts.onLog ?? (() => {});
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new QuantevalError(`--limit must be a whole number ≥ 1 (got ${opts.limit})`);
   const out = resolve(opts.out);
-  const configHash = createHash("sha256").update(JSON.stringify({ config, limit: opts.limit ?? null })).digest("hex");
+  // Settings that cannot change a score (HTTP concurrency) stay out of the run's identity.
+  const configHash = createHash("sha256").update(JSON.stringify({ config, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v))).digest("hex");
   const store = RunStore.open(out, { configHash, resume: opts.resume });
   store.signal = opts.signal;
   const backends: Backend[] = [];

@@ -143,6 +143,13 @@ test("an out-of-range --limit", () => {
   }
 });
 
+test("an out-of-range --concurrency", () => {
+  for (const bad of ["0", "5000", "x"]) {
+    const { r } = runWith(base(), ["-j", bad]);
+    expectOneLineError(r, "--concurrency");
+  }
+});
+
 test("an unwritable output directory", () => {
   const dir = tempDir();
   const file = join(dir, "a-file");

@@ -1,0 +1,269 @@
+// JSON requests to one model served by one or more replicas: a global concurrency limit,
+// least-busy replica choice, and retries with exponential backoff and full jitter on 429,
+// 5xx, timeouts and dropped connections.
+//
+// Hand-written rather than built on a retry/queue package: none is a direct dependency, and
+// the retry loop must also move a failed request to another replica and release its
+// concurrency slot while it backs off, which generic retry helpers do not do.
+import { QuantevalError } from "../../util/errors.js";
+import { createRng } from "../../util/rng.js";
+import { Redactor, redactUrl } from "./redact.js";
+
+/** An HTTP failure that retries could not fix; its message is already redacted. */
+export class HttpError extends QuantevalError {
+  constructor(
+    message: string,
+    /** HTTP status, or 0 for network errors and timeouts. */
+    readonly status: number,
+    /** Start of the response body (redacted). */
+    readonly body: string,
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export interface HttpPoolOptions {
+  /** Server roots ("http://host:8080"), one per replica. */
+  baseUrls: string[];
+  /** Requests in flight over all replicas together. */
+  concurrency: number;
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs: number;
+  /** Sent as "Authorization: Bearer …"; never appears in errors. */
+  apiKey?: string;
+  /** Attempts per request before giving up (default 8). */
+  maxAttempts?: number;
+  /** First backoff ceiling in ms (default 200); doubles per attempt. */
+  retryBaseMs?: number;
+  /** Largest backoff in ms (default 10000). */
+  retryMaxMs?: number;
+  /** Label for error messages, e.g. the model name. */
+  label?: string;
+}
+
+export interface CallOptions {
+  method?: "GET" | "POST";
+  /** Only this replica (for probing each server at open). */
+  replica?: number;
+  /** True for an error response that is deterministic, so retrying cannot help. */
+  fatal?: (status: number, body: string) => boolean;
+  /** Attempts for this call (probes use 1). */
+  maxAttempts?: number;
+}
+
+/** Counters for the manifest and for tests. */
+export interface PoolStats {
+  /** Logical requests that succeeded. */
+  requests: number;
+  /** Attempts that failed and were retried. */
+  retries: number;
+  /** Per replica: attempts sent. */
+  perReplica: number[];
+}
+
+interface Replica {
+  url: string;
+  inFlight: number;
+}
+
+const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Sends JSON requests to a model's replicas under one concurrency limit, with retries. */
+export class HttpPool {
+  readonly stats: PoolStats;
+  private readonly replicas: Replica[];
+  private readonly redactor: Redactor;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly label: string;
+  /** Jitter only spreads retries in time; it never affects results. */
+  private readonly rng = createRng(0x6a177e2);
+  private rr = 0;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private opts: HttpPoolOptions) {
+    if (opts.baseUrls.length === 0) throw new QuantevalError("http backend: no base_url given");
+    this.opts = { ...opts };
+    this.replicas = opts.baseUrls.map((url) => ({ url: url.replace(/\/+$/, ""), inFlight: 0 }));
+    this.redactor = new Redactor([opts.apiKey]);
+    this.maxAttempts = opts.maxAttempts ?? 8;
+    this.retryBaseMs = opts.retryBaseMs ?? 200;
+    this.retryMaxMs = opts.retryMaxMs ?? 10_000;
+    this.label = opts.label ?? "http backend";
+    this.stats = { requests: 0, retries: 0, perReplica: this.replicas.map(() => 0) };
+  }
+
+  get replicaCount(): number {
+    return this.replicas.length;
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
+  /** Changes the limit (used once the servers' slot count is known). */
+  setConcurrency(n: number): void {
+    if (!(Number.isInteger(n) && n >= 1)) throw new Error(`internal: concurrency ${n}`);
+    this.opts.concurrency = n;
+    while (this.active < n && this.waiting.length > 0) {
+      this.active++;
+      this.waiting.shift()!();
+    }
+  }
+
+  /** The replicas' URLs without credentials or query strings. */
+  redactedUrls(): string[] {
+    return this.replicas.map((r) => redactUrl(r.url));
+  }
+
+  redact(text: string): string {
+    return this.redactor.redact(text);
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.active < this.opts.concurrency) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  }
+
+  /** Least busy replica, round-robin among equals; avoids `avoid` when another exists. */
+  private pick(avoid: number | undefined): number {
+    let best = -1;
+    const n = this.replicas.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.rr + k) % n;
+      if (i === avoid && n > 1) continue;
+      if (best < 0 || this.replicas[i].inFlight < this.replicas[best].inFlight) best = i;
+    }
+    this.rr = (this.rr + 1) % n;
+    return best;
+  }
+
+  private backoff(attempt: number, retryAfter: string | null): number {
+    const ceiling = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (attempt - 1));
+    const jittered = this.rng.float() * ceiling;
+    const after = retryAfter !== null ? Number(retryAfter) : NaN;
+    return Number.isFinite(after) && after >= 0 ? Math.min(this.retryMaxMs, Math.max(jittered, after * 1000)) : jittered;
+  }
+
+  /**
+   * One JSON request, retried until it succeeds or fails for good. Resolves exactly once
+   * with the parsed body of the first successful attempt.
+   */
+  async request<T>(path: string, body?: unknown, call: CallOptions = {}): Promise<T> {
+    const method = call.method ?? (body === undefined ? "GET" : "POST");
+    const attempts = call.maxAttempts ?? this.maxAttempts;
+    let avoid: number | undefined;
+    let last: HttpError | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await this.acquire();
+      const ri = call.replica ?? this.pick(avoid);
+      const replica = this.replicas[ri];
+      const url = replica.url + path;
+      replica.inFlight++;
+      this.stats.perReplica[ri]++;
+      let status = 0;
+      let text = "";
+      let retryAfter: string | null = null;
+      let failure: string | undefined;
+      try {
+        const headers: Record<string, string> = { accept: "application/json" };
+        if (body !== undefined) headers["content-type"] = "application/json";
+        if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
+        const res = await fetch(url, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
+        status = res.status;
+        retryAfter = res.headers.get("retry-after");
+        text = await res.text();
+      } catch (e) {
+        const err = e as Error & { cause?: { code?: string; message?: string } };
+        failure =
+          err.name === "TimeoutError" || err.name === "AbortError"
+            ? `no answer within ${this.opts.timeoutMs} ms`
+            : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message ?? ""})` : ""}`;
+        status = 0;
+      } finally {
+        replica.inFlight--;
+        this.release();
+      }
+      const where = `${method} ${redactUrl(url)}`;
+      if (failure === undefined && status >= 200 && status < 300) {
+        try {
+          const parsed = JSON.parse(text) as T;
+          this.stats.requests++;
+          return parsed;
+        } catch {
+          // A body cut short by a dropped connection: retry like a network error.
+          failure = `response is not JSON (${text.length} bytes)`;
+        }
+      }
+      const snippet = this.redact(text.slice(0, 300).replace(/\s+/g, " "));
+      const message = failure !== undefined ? `${this.label}: ${where} failed: ${this.redact(failure)}` : `${this.label}: ${where} answered HTTP ${status}: ${snippet}`;
+      last = new HttpError(message, failure !== undefined ? 0 : status, snippet);
+      const retryable = failure !== undefined || (RETRY_STATUS.has(status) && !(call.fatal?.(status, text) ?? false));
+      if (!retryable) {
+        if (status === 401 || status === 403) {
+          throw new HttpError(`${this.label}: ${where} refused the request (HTTP ${status}); set api_key_env to the environment variable holding a valid API key`, status, snippet);
+        }
+        throw last;
+      }
+      if (attempt < attempts) {
+        this.stats.retries++;
+        avoid = ri;
+        await sleep(this.backoff(attempt, retryAfter));
+      }
+    }
+    throw new HttpError(`${last!.message} (gave up after ${attempts} attempts)`, last!.status, last!.body);
+  }
+
+  /**
+   * Runs `fn` for indices 0..n-1 with at most `concurrency` running at once. Every index
+   * resolves exactly once; the first failure stops new work and is thrown after the
+   * running ones settle.
+   */
+  async forEachIndex<T>(n: number, fn: (i: number) => Promise<T>, onProgress?: (done: number, total: number) => void): Promise<T[]> {
+    const results = new Array<T>(n);
+    const filled = new Uint8Array(n);
+    let next = 0;
+    let done = 0;
+    let failed: unknown;
+    const worker = async (): Promise<void> => {
+      while (failed === undefined && next < n) {
+        const i = next++;
+        try {
+          const v = await fn(i);
+          if (filled[i]) throw new Error(`internal: request ${i} resolved twice`);
+          results[i] = v;
+          filled[i] = 1;
+          onProgress?.(++done, n);
+        } catch (e) {
+          failed ??= e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(n, Math.max(1, this.opts.concurrency)) }, worker));
+    if (failed !== undefined) throw failed;
+    const missing = filled.indexOf(0);
+    if (missing >= 0) throw new Error(`internal: request ${missing} never resolved`);
+    return results;
+  }
+}
