@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/loadConfig.js";
 import { comparisonTable, driftTable, scoresTable } from "../report/tables.js";
+import { buildVerdict, verdictSummary, verdictTable } from "../report/verdict.js";
 import { runEvaluation } from "../run/runEvaluation.js";
 import { parsePositiveInt } from "./parseFlags.js";
 import { createProgress } from "./progressBars.js";
@@ -52,6 +53,11 @@ export function registerRunCommand(program: Command): void {
       printTable(scoresTable(results));
       printTable(comparisonTable(results));
       printTable(driftTable(results));
+      if (results.variants.length > 0) {
+        const verdict = buildVerdict(results);
+        printTable(verdictTable(results, verdict));
+        for (const line of verdictSummary(verdict)) process.stdout.write(`${line}\n`);
+      }
       for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`results: ${o.out}/results.json · samples: ${o.out}/samples.jsonl · requests: ${results.requests.computed} computed, ${results.requests.cached} from cache\n`);
     });

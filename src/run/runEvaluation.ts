@@ -11,6 +11,7 @@ import { RunStore } from "../store/runStore.js";
 import { loadTask } from "../tasks/taskRegistry.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
+import { measureCost } from "../cost/measureCost.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
 import { resolveLocalPath } from "../data/resolveDataset.js";
@@ -166,13 +167,28 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       taskManifest[name] = outcome.manifest;
       log(`finished ${name}`);
     }
+    // Cost: each model measured in a child process of its own (peak RSS per model), after the
+    // evaluation's models are released so they do not compete for memory or cores.
+    const cost = new Map<string, Record<string, unknown>>();
+    if (config.cost) {
+      for (const b of backends) await b.dispose();
+      for (const [i, spec] of specs.entries()) {
+        const path = paths[i];
+        if (!path || backendKind(spec) !== "gguf") continue;
+        const id = `cost:${spec.name}`;
+        progress.start(id, `cost · ${spec.name}`, 1);
+        cost.set(spec.name, { ...(await measureCost(path, { threads: spec.threads })) });
+        progress.update(id, 1);
+        progress.stop(id);
+      }
+    }
     const results: RunResults = {
       quanteval_results_version: 1,
       created: new Date().toISOString(),
       baseline: baseline.name,
       variants: variants.map((v) => v.name).filter((n) => n !== noiseName),
       noise_floor: noiseName,
-      models: Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs }])),
+      models: Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs, ...(cost.get(b.name) ?? {}) }])),
       tasks,
       warnings,
       manifest: buildManifest({
