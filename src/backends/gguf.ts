@@ -1,6 +1,6 @@
 // In-process GGUF backend: llama.cpp (as shipped by node-llama-cpp) through its C API.
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { cpus } from "node:os";
 import type {
   Backend,
@@ -18,6 +18,7 @@ import type {
 import { type GpuChoice, type LlamaLib, cString, llamaBuildInfo, llamaChatMessage, loadLlamaLib } from "./llamaLib.js";
 import { NativeBatch, type PlanEntry, rowStats, runPlan } from "./ggufBatcher.js";
 import { sha256File } from "../util/sha256File.js";
+import { checkGgufFile } from "../util/checkGgufFile.js";
 import { sampleToken } from "./sampling.js";
 import { QuantevalError } from "../util/errors.js";
 
@@ -47,27 +48,6 @@ export interface GgufOptions {
   addBos?: boolean;
 }
 
-/** Reads the 4-byte magic so a non-GGUF file gets a clear error instead of a crash. */
-function checkGgufFile(path: string): number {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new QuantevalError(`model file not found: ${path} (check the 'model' path, or set QUANTEVAL_MODELS_DIR)`);
-  }
-  if (!st.isFile()) throw new QuantevalError(`model path is not a file: ${path}`);
-  const fd = openSync(path, "r");
-  const magic = Buffer.alloc(4);
-  try {
-    readSync(fd, magic, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (magic.toString("latin1") !== "GGUF") {
-    throw new QuantevalError(`${path} is not a GGUF file (its first bytes are not 'GGUF'): convert it with llama.cpp's convert_hf_to_gguf.py or choose another backend`);
-  }
-  return st.size;
-}
 
 export class GgufBackend implements Backend {
   readonly kind = "gguf";
@@ -127,7 +107,7 @@ export class GgufBackend implements Backend {
 
   /** Loads a GGUF model. Errors name the file and say how to fix it. */
   static async open(opts: GgufOptions): Promise<GgufBackend> {
-    checkGgufFile(opts.path);
+    checkGgufFile(opts.path, "the 'model' path, or set QUANTEVAL_MODELS_DIR");
     const lib = loadLlamaLib(opts.gpu ?? "auto");
     const mp = lib.model_default_params() as Record<string, unknown>;
     // Weight repacking picks CPU-specific GEMM kernels; turning it off matches `--no-repack`.

@@ -1,4 +1,5 @@
 // `quanteval quantize <model> --types q8_0,q4_k_m --out <dir> [--threads N] [--json]`
+import { formatBytes } from "../util/formatBytes.js";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { resolveModel } from "../models/resolveModel.js";
@@ -13,17 +14,6 @@ interface QuantizeCliOptions {
   json?: boolean;
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
-}
 
 function parseThreads(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;

@@ -8,10 +8,11 @@
 // - The tensor types actually written are read back from the output with node-llama-cpp's GGUF
 //   parser, and every weight tensor that did not get the requested type (llama.cpp falls back when
 //   a row length is not a multiple of the type's block size) is reported.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import koffi from "koffi";
 import { loadLlamaLib, llamaBuildInfo, setLlamaLogSink } from "../backends/llamaLib.js";
+import { checkGgufFile } from "../util/checkGgufFile.js";
 import { QuantevalError } from "../util/errors.js";
 import { sha256File } from "../util/sha256File.js";
 import { type QuantType, getQuantType } from "./quantTypes.js";
@@ -184,23 +185,7 @@ class QuantizeLog {
 // ---------------------------------------------------------------- helpers
 
 function checkInput(input: string): void {
-  let st;
-  try {
-    st = statSync(input);
-  } catch {
-    throw new QuantevalError(`model file not found: ${input} (check the <model> argument of 'quanteval quantize')`);
-  }
-  if (!st.isFile()) throw new QuantevalError(`model path is not a file: ${input} (give a .gguf file to 'quanteval quantize')`);
-  const fd = openSync(input, "r");
-  const magic = Buffer.alloc(4);
-  try {
-    readSync(fd, magic, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (magic.toString("latin1") !== "GGUF") {
-    throw new QuantevalError(`${input} is not a GGUF file (its first bytes are not 'GGUF'): convert it with llama.cpp's convert_hf_to_gguf.py first`);
-  }
+  checkGgufFile(input, "the <model> argument of 'quanteval quantize'");
 }
 
 /** `<outDir>/<input basename without .gguf>-<type>.gguf` */

@@ -1,3 +1,4 @@
+import { formatBytes } from "../util/formatBytes.js";
 // The verdict of a quantization sweep: every model sorted by file size with its quality
 // deltas next to its cost, the smallest variant without a significant loss, and the Pareto
 // frontier of size against KLD.
@@ -158,19 +159,7 @@ export function buildVerdict(results: RunResults): Verdict {
   return { rows, smallest_not_significant: smallest, pareto: rows.filter((r) => r.pareto).map((r) => r.model), kld_task: kldTask, accuracy_tasks: accuracyTasks };
 }
 
-/** 1.13 MiB, 271 KiB … (binary units, as llama.cpp prints sizes). */
-export function formatBytes(n: number | null): string {
-  if (n === null) return "–";
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
-}
+export { formatBytes };
 
 const fixed = (v: number | null, d: number) => (v === null ? "–" : v.toFixed(d));
 const rate = (v: number | null) => (v === null ? "–" : v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(1));
