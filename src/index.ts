@@ -36,3 +36,6 @@ export { evaluateHypotheses } from "./tasks/generate/hypotheses.js";
 export { loadProbes } from "./tasks/generate/probes.js";
 export { HttpBackend, type HttpBackendOptions } from "./backends/http.js";
 export { OnnxBackend } from "./backends/onnx.js";
+export { measureCost } from "./cost/measureCost.js";
+export type { CostMetrics, CostOptions } from "./cost/costMetrics.js";
+export { buildVerdict, verdictTable, verdictSummary, type Verdict, type VerdictRow } from "./report/verdict.js";

@@ -445,8 +445,7 @@ export class GgufBackend implements Backend {
       });
       const rowOf = new Map<PlanEntry, { w: number; r: number }>();
       // The whole window is evaluated, its last token too (whose logits are unused), as
-      // llama-perplexity does: ubatches then split at the same places and quantized matmuls
-      // accumulate in the same order, so scores match the reference tool digit for digit.
+      // llama-perplexity does, so ubatches split at the same places as in the reference tool.
       const groups = windows.map((w, wi) => ({
         cells: w.tokens.length,
         seqs: 1,
