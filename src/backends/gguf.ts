@@ -42,12 +42,20 @@ export interface GgufOptions {
   /** Layers offloaded to a GPU; defaults to all when a GPU build is in use, else 0. */
   gpuLayers?: number;
   gpu?: GpuChoice;
+  /** Flash attention: llama.cpp's `-fa`. Defaults to `"auto"`. */
+  flashAttn?: "auto" | "on" | "off";
+  /** KV cache type: llama.cpp's `-ctk/-ctv`. Defaults to `"f16"`. */
+  cacheType?: "f16" | "f32" | "bf16" | "q8_0";
   /** Repack weights for the CPU's fastest kernels (llama.cpp's default). Defaults to `true`. */
   repack?: boolean;
   /** Prepend BOS to contexts. Defaults to the model's own `add_bos` setting. */
   addBos?: boolean;
 }
 
+
+/** llama_flash_attn_type and ggml_type values of the pinned llama.cpp (include/llama.h, ggml.h). */
+const FLASH_ATTN = { auto: -1, off: 0, on: 1 } as const;
+const CACHE_TYPE = { f32: 0, f16: 1, q8_0: 8, bf16: 30 } as const;
 
 export class GgufBackend implements Backend {
   readonly kind = "gguf";
@@ -93,13 +101,16 @@ export class GgufBackend implements Backend {
       n_threads_batch: threads,
       kv_unified: true,
       no_perf: true,
+      flash_attn_type: FLASH_ATTN[opts.flashAttn ?? "auto"],
+      type_k: CACHE_TYPE[opts.cacheType ?? "f16"],
+      type_v: CACHE_TYPE[opts.cacheType ?? "f16"],
     });
     this.ctx = lib.init_from_model(model, cp);
     if (!this.ctx) throw new QuantevalError(`${opts.path}: could not create a llama.cpp context (n_ctx ${this.kvSize}); lower kv_size or n_ctx`);
     this.batch = new NativeBatch(lib, nBatch, this.nSeqMax);
     this.addBos = opts.addBos ?? Boolean(lib.vocab_get_add_bos(this.vocab));
     this.bos = lib.vocab_bos(this.vocab) as number;
-    this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, repack: opts.repack ?? true, threads, backend: "gguf", ...llamaBuildInfo() };
+    this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, repack: opts.repack ?? true, flash_attn: opts.flashAttn ?? "auto", cache_type: opts.cacheType ?? "f16", threads, backend: "gguf", ...llamaBuildInfo() };
     this.path = opts.path;
   }
 
@@ -128,7 +139,7 @@ export class GgufBackend implements Backend {
     if (!this.sha) throw new Error("describe() must run before fingerprint()");
     // The batch layout is part of the fingerprint: it changes floating-point accumulation, so a
     // noise-floor re-run under another layout must really be computed, never replayed from cache.
-    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack, kv_size: this.kvSize, n_seq_max: this.nSeqMax, n_batch: this.batch.capacity })}`;
+    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack, flash_attn: this.settings.flash_attn, cache_type: this.settings.cache_type, kv_size: this.kvSize, n_seq_max: this.nSeqMax, n_batch: this.batch.capacity })}`;
   }
 
   contextLength(): number {
@@ -246,6 +257,9 @@ export class GgufBackend implements Backend {
       n_threads_batch: this.settings.threads,
       kv_unified: false,
       no_perf: true,
+      flash_attn_type: FLASH_ATTN[this.settings.flash_attn as keyof typeof FLASH_ATTN],
+      type_k: CACHE_TYPE[this.settings.cache_type as keyof typeof CACHE_TYPE],
+      type_v: CACHE_TYPE[this.settings.cache_type as keyof typeof CACHE_TYPE],
     });
     const ctx = this.lib.init_from_model(this.model, cp);
     if (!ctx) throw new QuantevalError(`${this.path}: could not create a generation context (${seqs} × ${perSeq} tokens); lower n_seq_max or max_tokens`);

@@ -28,6 +28,8 @@ export async function openBackend(spec: ModelSpec, path: string | undefined): Pr
       gpu: spec.gpu,
       addBos: spec.add_bos,
       repack: spec.repack,
+      flashAttn: spec.flash_attn,
+      cacheType: spec.cache_type,
     });
   }
   const mod = kind === "http" ? "./http.js" : "./onnx.js";

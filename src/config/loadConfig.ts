@@ -50,7 +50,7 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   if (path.length === 0) return top;
   const head = path[0];
   if (head === "baseline" || head === "variants") {
-    return ["name", "model", "backend", "n_ctx", "kv_size", "n_batch", "n_seq_max", "threads", "gpu_layers", "gpu", "add_bos", "repack", "concurrency", "base_url", "api_key_env", "timeout_ms", "protocol", "top_logprobs", "dtype", "reference_scores", "quantize", "out"];
+    return ["name", "model", "backend", "n_ctx", "kv_size", "n_batch", "n_seq_max", "threads", "gpu_layers", "gpu", "add_bos", "repack", "flash_attn", "cache_type", "concurrency", "base_url", "api_key_env", "timeout_ms", "protocol", "top_logprobs", "dtype", "reference_scores", "quantize", "out"];
   }
   return [];
 }

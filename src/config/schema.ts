@@ -23,6 +23,10 @@ export const modelSpec = z
     gpu_layers: z.number().int().min(0).optional(),
     gpu: z.enum(["auto", "cpu", "cuda", "vulkan"]).optional(),
     add_bos: z.boolean().optional(),
+    /** gguf: flash attention (llama.cpp -fa); "off" with cache_type f32 gives batch-independent scores. */
+    flash_attn: z.enum(["auto", "on", "off"]).optional(),
+    /** gguf: KV cache type (llama.cpp -ctk/-ctv). */
+    cache_type: z.enum(["f16", "f32", "bf16", "q8_0"]).optional(),
     /** gguf: repack weights for the CPU's fastest kernels (default true; false matches llama.cpp's --no-repack). */
     repack: z.boolean().optional(),
     /** HTTP backend: one URL or several replicas. */
