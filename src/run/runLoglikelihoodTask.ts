@@ -1,24 +1,15 @@
 // Runs an lm-eval `loglikelihood` task (lambada_openai) on every model, with cached requests.
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import type { LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
 import { comparePaired } from "../compare/pairedComparison.js";
 import { aggregateLoglikelihood, type LoglikelihoodDoc, prepareLoglikelihood } from "../tasks/loglikelihood.js";
 import type { LoglikelihoodTask } from "../tasks/taskDefinition.js";
+import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
 
 /** Renders every document (and so validates the data) without touching a model. */
-export function prepareLoglikelihoodDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: { def: LoglikelihoodTask; file: string }): Promise<LoglikelihoodDoc[]> {
-  return prepareLoglikelihood(task.def, {
-    taskDir: dirname(task.file),
-    baseDir: ctx.baseDir,
-    dataDir: ctx.dataDir,
-    seed: ctx.seed,
-    limit: ctx.limit ?? ctx.spec.limit,
-    numFewshot: ctx.spec.num_fewshot,
-    data: ctx.spec.data,
-    split: ctx.spec.split,
-  });
+export function prepareLoglikelihoodDocs(ctx: PrepareContext, task: { def: LoglikelihoodTask; file: string }): Promise<LoglikelihoodDoc[]> {
+  return prepareLoglikelihood(task.def, prepareOptions(ctx, task.file));
 }
 
 export async function runLoglikelihoodTask(ctx: TaskRunContext, task: { def: LoglikelihoodTask; file: string; text: string }): Promise<TaskOutcome> {

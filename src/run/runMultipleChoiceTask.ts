@@ -1,12 +1,12 @@
 // Runs a multiple-choice task on every model, with cached requests, and compares variants.
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import type { Backend, LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
 import { comparePaired } from "../compare/pairedComparison.js";
 import { aggregateMultipleChoice, correctFor, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../tasks/multipleChoice.js";
 import { type NormalizationName, rankingChanges } from "../tasks/normalization.js";
 import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
 import type { LoadedTask } from "../tasks/taskRegistry.js";
+import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
 
 async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedDoc[]): Promise<ScoredDoc[]> {
@@ -32,18 +32,8 @@ async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedD
 }
 
 /** Renders every document (and so validates the data) without touching a model. */
-export function prepareDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: LoadedTask<MultipleChoiceTask>): Promise<PreparedDoc[]> {
-  return prepareMultipleChoice(task.def, {
-    taskDir: dirname(task.file),
-    baseDir: ctx.baseDir,
-    dataDir: ctx.dataDir,
-    seed: ctx.seed,
-    limit: ctx.limit ?? ctx.spec.limit,
-    numFewshot: ctx.spec.num_fewshot,
-    data: ctx.spec.data,
-    split: ctx.spec.split,
-    normalizations: (ctx.spec as { normalizations?: boolean }).normalizations === true,
-  });
+export function prepareDocs(ctx: PrepareContext, task: LoadedTask<MultipleChoiceTask>): Promise<PreparedDoc[]> {
+  return prepareMultipleChoice(task.def, { ...prepareOptions(ctx, task.file), normalizations: (ctx.spec as { normalizations?: boolean }).normalizations === true });
 }
 
 export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTask<MultipleChoiceTask>): Promise<TaskOutcome> {

@@ -1,24 +1,15 @@
 // Runs an lm-eval `loglikelihood_rolling` task (wikitext) on every model: word and byte
 // perplexity and bits per byte from each document's rolling log-likelihood (cached per text).
 import { createHash } from "node:crypto";
-import { dirname } from "node:path";
 import type { RollingResult } from "../backends/backend.js";
 import { aggregateRolling, prepareRolling, type RollingDoc } from "../tasks/rolling.js";
 import type { RollingTask } from "../tasks/taskDefinition.js";
+import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
 
 /** Renders every document (and so validates the data) without touching a model. */
-export function prepareRollingDocs(ctx: Pick<TaskRunContext, "baseDir" | "dataDir" | "seed" | "limit" | "spec">, task: { def: RollingTask; file: string }): Promise<RollingDoc[]> {
-  return prepareRolling(task.def, {
-    taskDir: dirname(task.file),
-    baseDir: ctx.baseDir,
-    dataDir: ctx.dataDir,
-    seed: ctx.seed,
-    limit: ctx.limit ?? ctx.spec.limit,
-    numFewshot: ctx.spec.num_fewshot,
-    data: ctx.spec.data,
-    split: ctx.spec.split,
-  });
+export function prepareRollingDocs(ctx: PrepareContext, task: { def: RollingTask; file: string }): Promise<RollingDoc[]> {
+  return prepareRolling(task.def, prepareOptions(ctx, task.file));
 }
 
 export async function runRollingTask(ctx: TaskRunContext, task: { def: RollingTask; file: string; text: string }): Promise<TaskOutcome> {
