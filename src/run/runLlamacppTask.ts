@@ -1,12 +1,12 @@
 // Runs llama.cpp's HellaSwag and Winogrande scoring modes (llama-perplexity --hellaswag /
 // --winogrande) on every model, with per-task cached scores, for cross-checks with llama.cpp.
-import { createHash } from "node:crypto";
 import { comparePaired } from "../compare/pairedComparison.js";
 import { prepareLlamacpp } from "../tasks/llamacpp/data.js";
 import { type HellaswagItem, scoreHellaswag, wilson95 } from "../tasks/llamacpp/hellaswag.js";
 import { scoreWinogrande, type WinograndeItem } from "../tasks/llamacpp/winogrande.js";
 import type { LlamacppTask } from "../tasks/taskDefinition.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
+import { taskManifest } from "./taskManifest.js";
 
 interface PerModel {
   correct: boolean[];
@@ -83,9 +83,7 @@ export async function runLlamacppTask(ctx: TaskRunContext, task: { def: Llamacpp
     comparisons,
     samples,
     manifest: {
-      task_file: task.file,
-      task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),
-      source: def.source,
+      ...taskManifest(task),
       data_file: prep.path,
       data_sha256: prep.sha256,
       n: base.correct.length,

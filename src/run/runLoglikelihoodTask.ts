@@ -6,6 +6,7 @@ import { aggregateLoglikelihood, type LoglikelihoodDoc, prepareLoglikelihood } f
 import type { LoglikelihoodTask } from "../tasks/taskDefinition.js";
 import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
+import { taskManifest } from "./taskManifest.js";
 
 /** Renders every document (and so validates the data) without touching a model. */
 export function prepareLoglikelihoodDocs(ctx: PrepareContext, task: { def: LoglikelihoodTask; file: string }): Promise<LoglikelihoodDoc[]> {
@@ -63,9 +64,7 @@ export async function runLoglikelihoodTask(ctx: TaskRunContext, task: { def: Log
     comparisons,
     samples,
     manifest: {
-      task_file: task.file,
-      task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),
-      source: def.source,
+      ...taskManifest(task),
       num_fewshot: 0,
       n: docs.length,
       prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),

@@ -8,6 +8,7 @@ import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
 import type { LoadedTask } from "../tasks/taskRegistry.js";
 import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
+import { taskManifest } from "./taskManifest.js";
 
 async function scoreModel(ctx: TaskRunContext, backend: Backend, docs: PreparedDoc[]): Promise<ScoredDoc[]> {
   const flat: LoglikelihoodRequest[] = docs.flatMap((d) => d.requests);
@@ -95,9 +96,7 @@ export async function runMultipleChoiceTask(ctx: TaskRunContext, task: LoadedTas
     samples,
     ...(panel ? { extra: { normalization_ranking: panel } } : {}),
     manifest: {
-      task_file: task.file,
-      task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),
-      source: def.source,
+      ...taskManifest(task),
       num_fewshot: ctx.spec.num_fewshot ?? def.num_fewshot,
       n: docs.length,
       prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),

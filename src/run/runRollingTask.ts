@@ -6,6 +6,7 @@ import { aggregateRolling, prepareRolling, type RollingDoc } from "../tasks/roll
 import type { RollingTask } from "../tasks/taskDefinition.js";
 import { type PrepareContext, prepareOptions } from "./prepareOptions.js";
 import type { SampleRow, TaskOutcome, TaskRunContext } from "./taskContext.js";
+import { taskManifest } from "./taskManifest.js";
 
 /** Renders every document (and so validates the data) without touching a model. */
 export function prepareRollingDocs(ctx: PrepareContext, task: { def: RollingTask; file: string }): Promise<RollingDoc[]> {
@@ -44,9 +45,7 @@ export async function runRollingTask(ctx: TaskRunContext, task: { def: RollingTa
     comparisons,
     samples,
     manifest: {
-      task_file: task.file,
-      task_hash: createHash("sha256").update(task.text).digest("hex").slice(0, 16),
-      source: def.source,
+      ...taskManifest(task),
       n: docs.length,
       mode: "lm-eval loglikelihood_rolling (disjoint windows of the model's n_ctx, every token scored once)",
       prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),
