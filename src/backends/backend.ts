@@ -64,6 +64,8 @@ export interface GenerateResult {
   text: string;
   nTokens: number;
   finishReason: "stop" | "length" | "eos";
+  /** The generated token ids, where the backend knows them (in-process backends). */
+  tokens?: number[];
 }
 
 /** The model-card table: what people print when comparing a quantized model with its source. */

@@ -15,11 +15,12 @@ import type {
   TokenWindow,
   WindowDistributions,
 } from "./backend.js";
-import { type GpuChoice, type LlamaLib, cString, llamaBuildInfo, llamaChatMessage, loadLlamaLib } from "./llamaLib.js";
+import { type GpuChoice, type LlamaLib, cString, customLibDir, llamaBuildInfo, llamaChatMessage, loadLlamaLib } from "./llamaLib.js";
 import { NativeBatch, type PlanEntry, rowStats, runPlan } from "./ggufBatcher.js";
 import { sha256File } from "../util/sha256File.js";
 import { checkGgufFile } from "../util/checkGgufFile.js";
 import { sampleToken } from "./sampling.js";
+import { type AttachedThreadpool, attachThreadpool } from "./threadpool.js";
 import { QuantevalError } from "../util/errors.js";
 
 export interface GgufOptions {
@@ -37,6 +38,8 @@ export interface GgufOptions {
   nUbatch?: number;
   /** Parallel sequences per context. Defaults to `64`. */
   nSeqMax?: number;
+  /** Sequences generated together (continuous batching). Defaults to `min(16, nSeqMax)`. */
+  parallel?: number;
   /** CPU threads. Defaults to the number of cores. */
   threads?: number;
   /** Layers offloaded to a GPU; defaults to all when a GPU build is in use, else 0. */
@@ -56,6 +59,15 @@ export interface GgufOptions {
 /** llama_flash_attn_type and ggml_type values of the pinned llama.cpp (include/llama.h, ggml.h). */
 const FLASH_ATTN = { auto: -1, off: 0, on: 1 } as const;
 const CACHE_TYPE = { f32: 0, f16: 1, q8_0: 8, bf16: 30 } as const;
+/**
+ * ggml threadpool polling between graphs (0 sleeps, 100 spins; "off" attaches none, so ggml
+ * creates its threads on every llama_decode). For benchmarks; see bench/README.md.
+ */
+const POLL_ENV = process.env.QUANTEVAL_THREADPOOL_POLL;
+const THREADPOOL_POLL = POLL_ENV === undefined || POLL_ENV === "off" ? undefined : Number(POLL_ENV);
+function threadpoolFor(lib: LlamaLib, ctx: unknown, threads: number): AttachedThreadpool | null {
+  return POLL_ENV === "off" ? null : attachThreadpool(lib, ctx, threads, THREADPOOL_POLL);
+}
 
 export class GgufBackend implements Backend {
   readonly kind = "gguf";
@@ -71,12 +83,15 @@ export class GgufBackend implements Backend {
   private readonly nCtx: number;
   private readonly kvSize: number;
   private readonly nSeqMax: number;
+  private readonly parallel: number | undefined;
   private readonly addBos: boolean;
   private readonly bos: number;
   private readonly settings: Record<string, unknown>;
   private sha: string | undefined;
   private description: ModelDescription | undefined;
   private busy: Promise<unknown> = Promise.resolve();
+  /** Persistent ggml worker threads for each context (see ./threadpool.ts for why). */
+  private pool: AttachedThreadpool | null = null;
 
   private constructor(opts: GgufOptions, lib: LlamaLib, model: unknown, loadMs: number) {
     this.name = opts.name;
@@ -89,6 +104,7 @@ export class GgufBackend implements Backend {
     this.nCtx = opts.nCtx ?? Math.min(2048, nCtxTrain > 0 ? nCtxTrain : 2048);
     this.kvSize = Math.max(opts.kvSize ?? 4096, this.nCtx);
     this.nSeqMax = opts.nSeqMax ?? 64;
+    this.parallel = opts.parallel;
     const nBatch = Math.min(opts.nBatch ?? 2048, this.kvSize);
     const threads = opts.threads ?? cpus().length;
     const cp = lib.context_default_params() as Record<string, unknown>;
@@ -108,6 +124,7 @@ export class GgufBackend implements Backend {
     this.ctx = lib.init_from_model(model, cp);
     if (!this.ctx) throw new QuantevalError(`${opts.path}: could not create a llama.cpp context (n_ctx ${this.kvSize}); lower kv_size or n_ctx`);
     this.batch = new NativeBatch(lib, nBatch, this.nSeqMax);
+    this.pool = threadpoolFor(lib, this.ctx, threads);
     this.addBos = opts.addBos ?? Boolean(lib.vocab_get_add_bos(this.vocab));
     this.bos = lib.vocab_bos(this.vocab) as number;
     this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, repack: opts.repack ?? true, flash_attn: opts.flashAttn ?? "auto", cache_type: opts.cacheType ?? "f16", threads, backend: "gguf", ...llamaBuildInfo() };
@@ -139,7 +156,9 @@ export class GgufBackend implements Backend {
     if (!this.sha) throw new Error("describe() must run before fingerprint()");
     // The batch layout is part of the fingerprint: it changes floating-point accumulation, so a
     // noise-floor re-run under another layout must really be computed, never replayed from cache.
-    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack, flash_attn: this.settings.flash_attn, cache_type: this.settings.cache_type, kv_size: this.kvSize, n_seq_max: this.nSeqMax, n_batch: this.batch.capacity })}`;
+    // So are a custom llama.cpp build (other kernels) and the generation width (other batches);
+    // both are absent at their defaults, so earlier caches stay valid.
+    return `gguf:${this.sha}:${JSON.stringify({ n_ctx: this.nCtx, add_bos: this.addBos, repack: this.settings.repack, flash_attn: this.settings.flash_attn, cache_type: this.settings.cache_type, kv_size: this.kvSize, n_seq_max: this.nSeqMax, n_batch: this.batch.capacity, parallel: this.parallel, lib: customLibDir() })}`;
   }
 
   contextLength(): number {
@@ -237,7 +256,7 @@ export class GgufBackend implements Backend {
     this.lib.memory_clear(this.lib.get_memory(ctx), true);
   }
 
-  private genCtx: { ctx: unknown; seqs: number; perSeq: number } | undefined;
+  private genCtx: { ctx: unknown; seqs: number; perSeq: number; pool: AttachedThreadpool | null } | undefined;
 
   /**
    * Generation gets its own context with one KV stream per sequence (kv_unified off): each
@@ -246,7 +265,7 @@ export class GgufBackend implements Backend {
    */
   private generationContext(seqs: number, perSeq: number): { ctx: unknown; seqs: number; perSeq: number } {
     if (this.genCtx && this.genCtx.seqs >= seqs && this.genCtx.perSeq >= perSeq) return this.genCtx;
-    if (this.genCtx) this.lib.free(this.genCtx.ctx);
+    this.freeGenerationContext();
     const cp = this.lib.context_default_params() as Record<string, unknown>;
     Object.assign(cp, {
       n_ctx: seqs * perSeq,
@@ -263,8 +282,15 @@ export class GgufBackend implements Backend {
     });
     const ctx = this.lib.init_from_model(this.model, cp);
     if (!ctx) throw new QuantevalError(`${this.path}: could not create a generation context (${seqs} × ${perSeq} tokens); lower n_seq_max or max_tokens`);
-    this.genCtx = { ctx, seqs, perSeq };
+    this.genCtx = { ctx, seqs, perSeq, pool: threadpoolFor(this.lib, ctx, this.settings.threads as number) };
     return this.genCtx;
+  }
+
+  private freeGenerationContext(): void {
+    if (!this.genCtx) return;
+    this.genCtx.pool?.dispose();
+    this.lib.free(this.genCtx.ctx);
+    this.genCtx = undefined;
   }
 
   /**
@@ -500,77 +526,107 @@ export class GgufBackend implements Backend {
     return cString(buf, n);
   }
 
+  /**
+   * Generates for every request with continuous batching: up to `slots` sequences decode
+   * together, one token each per llama_decode; when one finishes, the next request's prompt
+   * is prefilled into its slot within the same llama_decode as the others' next tokens.
+   *
+   * Why the slots are kept consecutive: with one KV stream per sequence, llama.cpp packs a
+   * micro-batch only from a run of consecutive sequence ids in ascending order
+   * (llama_batch_allocr::split_equal, "sequential"), so sequences 0, 2, 5 would decode as three
+   * single-token micro-batches. Entries are therefore sorted by sequence id, and once no
+   * request is left to fill a hole, the highest sequence is moved into the lowest hole
+   * (llama_memory_seq_cp copies the KV stream).
+   */
   generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]> {
     return this.exclusive(async () => {
       const results: GenerateResult[] = new Array(requests.length);
+      if (requests.length === 0) return results;
       const prompts = requests.map((r) => this.tokenizeSync(r.chat ? this.applyChatTemplate(r.prompt) : r.prompt, true));
-      let next = 0;
-      let done = 0;
-      prompts.forEach((p) => {
+      prompts.forEach((p, i) => {
+        if (p.length === 0) throw new QuantevalError(`${this.name}: request ${i} has an empty prompt and the model adds no BOS token; give it some text`);
         if (p.length >= this.nCtx) throw new QuantevalError(`${this.name}: prompt of ${p.length} tokens does not fit n_ctx ${this.nCtx}`);
       });
       const longest = Math.max(...prompts.map((p, i) => Math.min(p.length + requests[i].maxTokens, this.nCtx)));
       const perSeq = Math.min(this.nCtx, Math.ceil(longest / 256) * 256);
-      const gen = this.generationContext(Math.min(this.nSeqMax, 16, requests.length), perSeq);
+      const gen = this.generationContext(Math.min(this.nSeqMax, this.parallel ?? 16, requests.length), perSeq);
       const ctx = gen.ctx;
-      const seqLimit = gen.perSeq;
-      // Waves of parallel sequences, one KV stream each.
-      while (next < requests.length) {
-        const wave: number[] = [];
-        while (next < requests.length && wave.length < gen.seqs) wave.push(next++);
-        this.clearMemory(ctx);
-        type State = { req: number; seq: number; pos: number; tokens: number[]; text: string; stop?: GenerateResult["finishReason"]; last: Float32Array | null };
-        const states: State[] = wave.map((req, k) => ({ req, seq: k, pos: prompts[req].length, tokens: [], text: "", last: null }));
-        // Prefill every prompt; only the last position of each needs logits.
-        const entries: PlanEntry[] = [];
-        const owner = new Map<PlanEntry, State>();
-        states.forEach((s) => {
-          prompts[s.req].forEach((token, pos) => {
-            const e: PlanEntry = { token, pos, seqs: [s.seq], output: pos === prompts[s.req].length - 1 };
-            entries.push(e);
-            if (e.output) owner.set(e, s);
-          });
-        });
-        const capture = (entry: PlanEntry, logits: Float32Array) => {
-          const s = owner.get(entry);
-          if (s) s.last = Float32Array.from(logits);
-        };
-        await runPlan(this.lib, ctx, this.batch, this.nVocab, entries, (i, l) => capture(entries[i], l));
-        owner.clear();
-        for (;;) {
-          const step: PlanEntry[] = [];
-          for (const s of states) {
-            if (s.stop || !s.last) continue;
-            const r = requests[s.req];
-            const tok = sampleToken(s.last, r, s.tokens.length);
-            if (this.lib.vocab_is_eog(this.vocab, tok)) {
-              s.stop = "eos";
-              continue;
-            }
+      const mem = this.lib.get_memory(ctx);
+      this.clearMemory(ctx);
+      type State = { req: number; seq: number; pos: number; tokens: number[]; stop?: GenerateResult["finishReason"]; cut?: number; last: Float32Array | null };
+      const free = Array.from({ length: gen.seqs }, (_, k) => k);
+      let active: State[] = [];
+      let next = 0;
+      let done = 0;
+      const owner = new Map<PlanEntry, State>();
+      let pending: PlanEntry[] = [];
+      const push = (s: State, token: number, pos: number, output: boolean) => {
+        const e: PlanEntry = { token, pos, seqs: [s.seq], output };
+        pending.push(e);
+        if (output) owner.set(e, s);
+      };
+      const finish = (s: State) => {
+        const text = this.detokenize(s.tokens);
+        results[s.req] = { text: s.cut === undefined ? text : text.slice(0, s.cut), nTokens: s.tokens.length, finishReason: s.stop ?? "length", tokens: s.tokens };
+        onProgress?.(++done, requests.length);
+        this.lib.memory_seq_rm(mem, s.seq, -1, -1);
+        free.push(s.seq);
+        free.sort((a, b) => a - b);
+      };
+      for (;;) {
+        // Sample the next token of every sequence that has logits; finish the ones that stop.
+        const cont: Array<{ s: State; token: number }> = [];
+        for (const s of active) {
+          const r = requests[s.req];
+          const tok = sampleToken(s.last!, r, s.tokens.length);
+          s.last = null;
+          if (this.lib.vocab_is_eog(this.vocab, tok)) s.stop = "eos";
+          else {
             s.tokens.push(tok);
-            s.text = this.detokenize(s.tokens);
-            const hit = (r.stop ?? []).map((st) => (st ? s.text.indexOf(st) : -1)).filter((x) => x >= 0);
-            if (hit.length > 0) {
-              s.text = s.text.slice(0, Math.min(...hit));
-              s.stop = "stop";
-              continue;
+            const stops = (r.stop ?? []).filter((st) => st);
+            if (stops.length > 0) {
+              const text = this.detokenize(s.tokens);
+              const hit = stops.map((st) => text.indexOf(st)).filter((x) => x >= 0);
+              if (hit.length > 0) {
+                s.cut = Math.min(...hit);
+                s.stop = "stop";
+              }
             }
-            if (s.tokens.length >= r.maxTokens || s.pos + 1 >= seqLimit) {
-              s.stop = "length";
-              continue;
-            }
-            const e: PlanEntry = { token: tok, pos: s.pos++, seqs: [s.seq], output: true };
-            step.push(e);
-            owner.set(e, s);
+            if (!s.stop && (s.tokens.length >= r.maxTokens || s.pos + 1 >= gen.perSeq)) s.stop = "length";
           }
-          if (step.length === 0) break;
-          await runPlan(this.lib, ctx, this.batch, this.nVocab, step, (i, l) => capture(step[i], l));
-          owner.clear();
+          if (s.stop) finish(s);
+          else cont.push({ s, token: tok });
         }
-        for (const s of states) {
-          results[s.req] = { text: s.text, nTokens: s.tokens.length, finishReason: s.stop ?? "length" };
-          onProgress?.(++done, requests.length);
+        active = cont.map((c) => c.s);
+        if (next >= requests.length) {
+          // No request left to fill a hole: close it with the highest sequence.
+          for (;;) {
+            const top = active.reduce<State | undefined>((m, s) => (m && m.seq > s.seq ? m : s), undefined);
+            if (!top || free.length === 0 || free[0] > top.seq) break;
+            const hole = free.shift()!;
+            this.lib.memory_seq_cp(mem, top.seq, hole, -1, -1);
+            this.lib.memory_seq_rm(mem, top.seq, -1, -1);
+            free.push(top.seq);
+            free.sort((a, b) => a - b);
+            top.seq = hole;
+          }
         }
+        pending = [];
+        owner.clear();
+        for (const { s, token } of cont) push(s, token, s.pos++, true);
+        // Admit waiting requests into free slots; their prompts join this llama_decode.
+        while (free.length > 0 && next < requests.length) {
+          const s: State = { req: next, seq: free.shift()!, pos: prompts[next].length, tokens: [], last: null };
+          next++;
+          prompts[s.req].forEach((token, pos) => push(s, token, pos, pos === prompts[s.req].length - 1));
+          active.push(s);
+        }
+        if (pending.length === 0) break;
+        pending.sort((a, b) => a.seqs[0] - b.seqs[0]);
+        await runPlan(this.lib, ctx, this.batch, this.nVocab, pending, (i, l) => {
+          const s = owner.get(pending[i]);
+          if (s) s.last = Float32Array.from(l);
+        });
       }
       this.clearMemory(ctx);
       return results;
@@ -579,11 +635,10 @@ export class GgufBackend implements Backend {
 
   async dispose(): Promise<void> {
     await this.busy;
-    if (this.genCtx) {
-      this.lib.free(this.genCtx.ctx);
-      this.genCtx = undefined;
-    }
+    this.freeGenerationContext();
     if (this.ctx) {
+      this.pool?.dispose();
+      this.pool = null;
       this.batch.free();
       this.lib.free(this.ctx);
       this.ctx = null;

@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import koffi, { type KoffiFunc, type TypeObject } from "koffi";
+import { QuantevalError } from "../util/errors.js";
 
 export const PINNED_NODE_LLAMA_CPP = "3.22.1";
 
@@ -36,12 +37,24 @@ function nodeLlamaCppDir(): string {
   return packageDir("node-llama-cpp");
 }
 
+/**
+ * A folder of llama.cpp shared libraries built on this machine (`bash scripts/build-llamacpp.sh
+ * --native-lib`), used instead of node-llama-cpp's prebuilt ones when set. Why: the prebuilt CPU
+ * backends are portable builds without OpenMP, and their GEMM kernels run up to 2× slower than
+ * a `GGML_NATIVE` build on the same CPU, which is what limits batched decoding (bench/README.md).
+ * It must be built from the same llama.cpp release: the struct layouts below are that release's.
+ */
+export function customLibDir(): string | undefined {
+  const dir = process.env.QUANTEVAL_LLAMA_LIB_DIR;
+  return dir ? dir : undefined;
+}
+
 /** Version facts recorded in every manifest. */
-export function llamaBuildInfo(): { node_llama_cpp: string; llama_cpp_release: string } {
+export function llamaBuildInfo(): { node_llama_cpp: string; llama_cpp_release: string; llama_lib: string } {
   const dir = nodeLlamaCppDir();
   const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string };
   const info = JSON.parse(readFileSync(join(dir, "llama", "llama.cpp.info.json"), "utf8")) as { tag: string };
-  return { node_llama_cpp: pkg.version, llama_cpp_release: info.tag };
+  return { node_llama_cpp: pkg.version, llama_cpp_release: info.tag, llama_lib: customLibDir() ?? "prebuilt" };
 }
 
 function hasNvidiaDriver(): boolean {
@@ -50,6 +63,13 @@ function hasNvidiaDriver(): boolean {
 
 /** Finds the folder holding libllama for this platform and the chosen GPU flavour. */
 export function findLibDir(gpu: GpuChoice = "auto"): string {
+  const custom = customLibDir();
+  if (custom) {
+    if (!existsSync(custom) || !readdirSync(custom).some((f) => /^libllama(\.v[\d.]+)?\.(so|dylib)$|^llama\.dll$/.test(f))) {
+      throw new QuantevalError(`QUANTEVAL_LLAMA_LIB_DIR=${custom}: no libllama there; build it with 'bash scripts/build-llamacpp.sh --native-lib' or unset the variable`);
+    }
+    return custom;
+  }
   const platform = `${process.platform}-${process.arch}`;
   const flavours = gpu === "cpu" ? [""] : gpu === "cuda" ? ["-cuda"] : gpu === "vulkan" ? ["-vulkan"] : hasNvidiaDriver() ? ["-cuda", ""] : [""];
   for (const flavour of flavours) {

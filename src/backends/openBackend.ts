@@ -23,6 +23,7 @@ export async function openBackend(spec: ModelSpec, path: string | undefined): Pr
       kvSize: spec.kv_size,
       nBatch: spec.n_batch,
       nSeqMax: spec.n_seq_max,
+      parallel: spec.parallel,
       threads: spec.threads,
       gpuLayers: spec.gpu_layers,
       gpu: spec.gpu,

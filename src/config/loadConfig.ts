@@ -6,7 +6,7 @@ import { closest, distance } from "fastest-levenshtein";
 import { LineCounter, parseDocument } from "yaml";
 import type { ZodError } from "zod";
 import { QuantevalError } from "../util/errors.js";
-import { configSchema, type RunConfig } from "./schema.js";
+import { configSchema, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
 
 export interface LoadedConfig {
   config: RunConfig;
@@ -50,7 +50,7 @@ function knownKeysAt(path: PropertyKey[]): string[] {
   if (path.length === 0) return top;
   const head = path[0];
   if (head === "baseline" || head === "variants") {
-    return ["name", "model", "backend", "n_ctx", "kv_size", "n_batch", "n_seq_max", "threads", "gpu_layers", "gpu", "add_bos", "repack", "flash_attn", "cache_type", "concurrency", "base_url", "api_key_env", "timeout_ms", "protocol", "top_logprobs", "dtype", "reference_scores", "quantize", "out"];
+    return [...Object.keys(modelSpec.shape), ...Object.keys(quantizeSweep.shape)];
   }
   return [];
 }

@@ -19,6 +19,8 @@ export const modelSpec = z
     n_batch: z.number().int().min(1).optional(),
     /** Parallel sequences per context (gguf). */
     n_seq_max: z.number().int().min(1).max(256).optional(),
+    /** gguf: sequences generated together with continuous batching (default 16, at most n_seq_max). */
+    parallel: z.number().int().min(1).max(256).optional(),
     threads: z.number().int().min(1).max(1024).optional(),
     gpu_layers: z.number().int().min(0).optional(),
     gpu: z.enum(["auto", "cpu", "cuda", "vulkan"]).optional(),

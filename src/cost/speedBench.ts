@@ -14,7 +14,7 @@ import { loadLlamaLib } from "../backends/llamaLib.js";
 import { NativeBatch, type PlanEntry, runPlan } from "../backends/ggufBatcher.js";
 import { QuantevalError } from "../util/errors.js";
 import { createRng } from "../util/rng.js";
-import { attachThreadpool } from "./threadpool.js";
+import { attachThreadpool } from "../backends/threadpool.js";
 
 export interface SpeedBenchOptions {
   threads?: number;

@@ -14,7 +14,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import koffi, { type KoffiFunc } from "koffi";
-import type { LlamaLib } from "../backends/llamaLib.js";
+import type { LlamaLib } from "./llamaLib.js";
 
 const GGML_MAX_N_THREADS = 512;
 const GGML_BACKEND_DEVICE_TYPE_CPU = 0;
@@ -78,13 +78,15 @@ export interface AttachedThreadpool {
 
 /**
  * Creates a persistent CPU threadpool of `threads` workers (ggml's default polling, as
- * llama-bench) and attaches it to `ctx` for both single-token and batch decoding. Returns
+ * llama-bench, unless `poll` is given: 0 = sleep between graphs, 100 = spin) and attaches it
+ * to `ctx` for both single-token and batch decoding. Returns
  * null when the CPU backend does not export the threadpool API (decoding then works as before).
  */
-export function attachThreadpool(lib: LlamaLib, ctx: unknown, threads: number): AttachedThreadpool | null {
+export function attachThreadpool(lib: LlamaLib, ctx: unknown, threads: number, poll?: number): AttachedThreadpool | null {
   const a = loadApi(lib);
   if (!a) return null;
   const params = a.paramsDefault(threads) as Record<string, unknown>;
+  if (poll !== undefined) params.poll = poll;
   const tp = koffi.call(a.newPtr, threadpoolNewProto, params) as unknown;
   if (!tp) return null;
   a.attach(ctx, tp, null);
