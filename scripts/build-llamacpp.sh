@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own reference tools (llama-perplexity, llama-bench, llama-server, llama-quantize)
+# Builds llama.cpp's own reference tools (llama-perplexity, llama-bench, llama-batched-bench, llama-server, llama-quantize)
 # from the exact llama.cpp source that the pinned node-llama-cpp ships (llama/gitRelease.bundle),
 # so that tests and benchmarks compare quanteval with the real tools on the same code.
 # Output goes to a cache outside the repository; a finished build is reused.
+#
+#   bash scripts/build-llamacpp.sh               the tools; prints their bin folder
+#   bash scripts/build-llamacpp.sh --native-lib  shared libllama/libggml built for this CPU
+#                                                (GGML_NATIVE, no OpenMP); prints the folder to put in
+#                                                QUANTEVAL_LLAMA_LIB_DIR
 #   QUANTEVAL_CACHE   cache root (default: ~/.cache/quanteval)
-# Prints the bin directory on its last line.
+# Prints the folder on its last line.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="$root/node_modules/node-llama-cpp/llama/gitRelease.bundle"
@@ -12,17 +17,29 @@ bundle="$root/node_modules/node-llama-cpp/llama/gitRelease.bundle"
 tag="$(node -e "process.stdout.write(require('$root/node_modules/node-llama-cpp/llama/llama.cpp.info.json').tag)")"
 cache="${QUANTEVAL_CACHE:-$HOME/.cache/quanteval}"
 src="$cache/llama.cpp-$tag"
-bin="$src/build/bin"
-targets=(llama-perplexity llama-bench llama-server llama-quantize)
+common=(-DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF)
+if [ "${1:-}" = "--native-lib" ]; then
+  build="$src/build-shared"
+  # Without OpenMP: quanteval calls llama_decode from libuv worker threads, and OpenMP would give
+  # each calling thread its own spinning team; ggml's own threadpool (attached per context) is used.
+  flags=("${common[@]}" -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=OFF -DGGML_OPENMP=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF)
+  targets=(llama)
+  outputs=(libllama.so libggml.so libggml-base.so libggml-cpu.so)
+else
+  build="$src/build"
+  flags=("${common[@]}" -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF)
+  targets=(llama-perplexity llama-bench llama-batched-bench llama-server llama-quantize)
+  outputs=("${targets[@]}")
+fi
+bin="$build/bin"
 done_all=1
-for t in "${targets[@]}"; do [ -x "$bin/$t" ] || done_all=0; done
+for t in "${outputs[@]}"; do [ -e "$bin/$t" ] || done_all=0; done
 if [ "$done_all" = 1 ]; then echo "$bin"; exit 0; fi
 mkdir -p "$cache"
 if [ ! -d "$src/.git" ]; then
   rm -rf "$src"
   git clone -q "$bundle" "$src" >&2
 fi
-cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DLLAMA_CURL=OFF \
-  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF >&2
-cmake --build "$src/build" --config Release -j "$(nproc)" --target "${targets[@]}" >&2
+cmake -S "$src" -B "$build" "${flags[@]}" >&2
+cmake --build "$build" --config Release -j "$(nproc)" --target "${targets[@]}" >&2
 echo "$bin"

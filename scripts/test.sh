@@ -13,5 +13,11 @@ if [ -z "${QUANTEVAL_LLAMA_BIN:-}" ]; then
   QUANTEVAL_LLAMA_BIN="$(bash scripts/build-llamacpp.sh | tail -n 1)"
   export QUANTEVAL_LLAMA_BIN
 fi
+# The same llama.cpp as shared libraries built for this CPU, for test/backends/nativeLib.test.ts.
+if [ -z "${QUANTEVAL_TEST_NATIVE_LIB:-}" ]; then
+  echo "building llama.cpp as native shared libraries (cached after the first time)…" >&2
+  QUANTEVAL_TEST_NATIVE_LIB="$(bash scripts/build-llamacpp.sh --native-lib | tail -n 1)"
+  export QUANTEVAL_TEST_NATIVE_LIB
+fi
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 exec node --import tsx --test --test-concurrency=1 --test-timeout=900000 "$@" "${files[@]}"

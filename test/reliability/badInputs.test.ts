@@ -236,3 +236,10 @@ test("different vocabularies: token-level metrics are refused with the reason", 
   assert.match(res.tasks.perplexity.comparisons.random32k.skipped, /tokenizer differs/);
   assert.match(r.stderr, /different tokenizer/);
 });
+
+test("QUANTEVAL_LLAMA_LIB_DIR without a libllama names the variable and how to build one", () => {
+  const dir = tempDir();
+  const config = writeConfig(base(), dir);
+  const r = cli(["run", config, "--out", join(dir, "out")], { env: { QUANTEVAL_LLAMA_LIB_DIR: dir } });
+  expectOneLineError(r, `QUANTEVAL_LLAMA_LIB_DIR=${dir}`, "scripts/build-llamacpp.sh --native-lib");
+});
