@@ -19,7 +19,7 @@
 // prefill (the time of the same call with max_tokens 1 subtracted), llama-batched-bench's S_TG.
 // Generation stops at EOS; tokens/s counts the tokens actually generated.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { homedir, cpus } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -78,7 +78,7 @@ function syntheticModel(): string | undefined {
     console.log(`synthetic model skipped: make-synthetic-model.py failed (needs python3 with numpy): ${r.stderr.trim().split("\n").pop()}`);
     return undefined;
   }
-  spawnSync("mv", [tmp, out]);
+  renameSync(tmp, out);
   return out;
 }
 

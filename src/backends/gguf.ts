@@ -59,15 +59,6 @@ export interface GgufOptions {
 /** llama_flash_attn_type and ggml_type values of the pinned llama.cpp (include/llama.h, ggml.h). */
 const FLASH_ATTN = { auto: -1, off: 0, on: 1 } as const;
 const CACHE_TYPE = { f32: 0, f16: 1, q8_0: 8, bf16: 30 } as const;
-/**
- * ggml threadpool polling between graphs (0 sleeps, 100 spins; "off" attaches none, so ggml
- * creates its threads on every llama_decode). For benchmarks; see bench/README.md.
- */
-const POLL_ENV = process.env.QUANTEVAL_THREADPOOL_POLL;
-const THREADPOOL_POLL = POLL_ENV === undefined || POLL_ENV === "off" ? undefined : Number(POLL_ENV);
-function threadpoolFor(lib: LlamaLib, ctx: unknown, threads: number): AttachedThreadpool | null {
-  return POLL_ENV === "off" ? null : attachThreadpool(lib, ctx, threads, THREADPOOL_POLL);
-}
 
 export class GgufBackend implements Backend {
   readonly kind = "gguf";
@@ -124,7 +115,7 @@ export class GgufBackend implements Backend {
     this.ctx = lib.init_from_model(model, cp);
     if (!this.ctx) throw new QuantevalError(`${opts.path}: could not create a llama.cpp context (n_ctx ${this.kvSize}); lower kv_size or n_ctx`);
     this.batch = new NativeBatch(lib, nBatch, this.nSeqMax);
-    this.pool = threadpoolFor(lib, this.ctx, threads);
+    this.pool = attachThreadpool(lib, this.ctx, threads);
     this.addBos = opts.addBos ?? Boolean(lib.vocab_get_add_bos(this.vocab));
     this.bos = lib.vocab_bos(this.vocab) as number;
     this.settings = { n_ctx: this.nCtx, add_bos: this.addBos, repack: opts.repack ?? true, flash_attn: opts.flashAttn ?? "auto", cache_type: opts.cacheType ?? "f16", threads, backend: "gguf", ...llamaBuildInfo() };
@@ -282,7 +273,7 @@ export class GgufBackend implements Backend {
     });
     const ctx = this.lib.init_from_model(this.model, cp);
     if (!ctx) throw new QuantevalError(`${this.path}: could not create a generation context (${seqs} × ${perSeq} tokens); lower n_seq_max or max_tokens`);
-    this.genCtx = { ctx, seqs, perSeq, pool: threadpoolFor(this.lib, ctx, this.settings.threads as number) };
+    this.genCtx = { ctx, seqs, perSeq, pool: attachThreadpool(this.lib, ctx, this.settings.threads as number) };
     return this.genCtx;
   }
 
@@ -553,7 +544,7 @@ export class GgufBackend implements Backend {
       const ctx = gen.ctx;
       const mem = this.lib.get_memory(ctx);
       this.clearMemory(ctx);
-      type State = { req: number; seq: number; pos: number; tokens: number[]; stop?: GenerateResult["finishReason"]; cut?: number; last: Float32Array | null };
+      type State = { req: number; seq: number; pos: number; tokens: number[]; stop?: GenerateResult["finishReason"]; text?: string; last: Float32Array | null };
       const free = Array.from({ length: gen.seqs }, (_, k) => k);
       let active: State[] = [];
       let next = 0;
@@ -566,8 +557,7 @@ export class GgufBackend implements Backend {
         if (output) owner.set(e, s);
       };
       const finish = (s: State) => {
-        const text = this.detokenize(s.tokens);
-        results[s.req] = { text: s.cut === undefined ? text : text.slice(0, s.cut), nTokens: s.tokens.length, finishReason: s.stop ?? "length", tokens: s.tokens };
+        results[s.req] = { text: s.text ?? this.detokenize(s.tokens), nTokens: s.tokens.length, finishReason: s.stop ?? "length", tokens: s.tokens };
         onProgress?.(++done, requests.length);
         this.lib.memory_seq_rm(mem, s.seq, -1, -1);
         free.push(s.seq);
@@ -588,7 +578,7 @@ export class GgufBackend implements Backend {
               const text = this.detokenize(s.tokens);
               const hit = stops.map((st) => text.indexOf(st)).filter((x) => x >= 0);
               if (hit.length > 0) {
-                s.cut = Math.min(...hit);
+                s.text = text.slice(0, Math.min(...hit));
                 s.stop = "stop";
               }
             }

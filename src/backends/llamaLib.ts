@@ -37,11 +37,15 @@ function nodeLlamaCppDir(): string {
   return packageDir("node-llama-cpp");
 }
 
+/** File name of libllama on Linux/macOS/Windows, optionally versioned. */
+export const LIBLLAMA_FILE = /^libllama(\.v[\d.]+)?\.(so|dylib)$|^llama\.dll$/;
+const hasLibllama = (dir: string): boolean => existsSync(dir) && readdirSync(dir).some((f) => LIBLLAMA_FILE.test(f));
+
 /**
- * A folder of llama.cpp shared libraries built on this machine (`bash scripts/build-llamacpp.sh
- * --native-lib`), used instead of node-llama-cpp's prebuilt ones when set. Why: the prebuilt CPU
- * backends are portable builds without OpenMP, and their GEMM kernels run up to 2× slower than
- * a `GGML_NATIVE` build on the same CPU, which is what limits batched decoding (bench/README.md).
+ * QUANTEVAL_LLAMA_LIB_DIR: a folder of llama.cpp shared libraries built on this machine
+ * (`bash scripts/build-llamacpp.sh --native-lib`), used instead of node-llama-cpp's prebuilt ones
+ * when set. Why: the prebuilt CPU backends are portable builds without OpenMP, and their GEMM
+ * kernels run up to 2× slower than a `GGML_NATIVE` build on the same CPU, which is what limits batched decoding (bench/README.md).
  * It must be built from the same llama.cpp release: the struct layouts below are that release's.
  */
 export function customLibDir(): string | undefined {
@@ -65,7 +69,7 @@ function hasNvidiaDriver(): boolean {
 export function findLibDir(gpu: GpuChoice = "auto"): string {
   const custom = customLibDir();
   if (custom) {
-    if (!existsSync(custom) || !readdirSync(custom).some((f) => /^libllama(\.v[\d.]+)?\.(so|dylib)$|^llama\.dll$/.test(f))) {
+    if (!hasLibllama(custom)) {
       throw new QuantevalError(`QUANTEVAL_LLAMA_LIB_DIR=${custom}: no libllama there; build it with 'bash scripts/build-llamacpp.sh --native-lib' or unset the variable`);
     }
     return custom;
@@ -83,7 +87,7 @@ export function findLibDir(gpu: GpuChoice = "auto"): string {
     if (!existsSync(bins)) continue;
     for (const sub of readdirSync(bins)) {
       const dir = join(bins, sub);
-      if (readdirSync(dir).some((f) => /^libllama(\.v[\d.]+)?\.(so|dylib)$|^llama\.dll$/.test(f))) return dir;
+      if (hasLibllama(dir)) return dir;
     }
   }
   throw new Error(

@@ -14,7 +14,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import koffi, { type KoffiFunc } from "koffi";
-import type { LlamaLib } from "./llamaLib.js";
+import { LIBLLAMA_FILE, type LlamaLib } from "./llamaLib.js";
 
 const GGML_MAX_N_THREADS = 512;
 const GGML_BACKEND_DEVICE_TYPE_CPU = 0;
@@ -47,7 +47,7 @@ function loadApi(lib: LlamaLib): ThreadpoolApi | null {
   const pick = (re: RegExp) => files.find((f) => re.test(f));
   const baseFile = pick(/^libggml-base(\.v[\d.]+)?\.(so|dylib)$|^ggml-base\.dll$/);
   const ggmlFile = pick(/^libggml(\.v[\d.]+)?\.(so|dylib)$|^ggml\.dll$/);
-  const llamaFile = pick(/^libllama(\.v[\d.]+)?\.(so|dylib)$|^llama\.dll$/);
+  const llamaFile = pick(LIBLLAMA_FILE);
   if (!baseFile || !ggmlFile || !llamaFile) return (api = null);
   // Already loaded by loadLlamaLib: these dlopen calls return the same handles.
   const base = koffi.load(join(lib.dir, baseFile));
@@ -78,15 +78,13 @@ export interface AttachedThreadpool {
 
 /**
  * Creates a persistent CPU threadpool of `threads` workers (ggml's default polling, as
- * llama-bench, unless `poll` is given: 0 = sleep between graphs, 100 = spin) and attaches it
- * to `ctx` for both single-token and batch decoding. Returns
+ * llama-bench) and attaches it to `ctx` for both single-token and batch decoding. Returns
  * null when the CPU backend does not export the threadpool API (decoding then works as before).
  */
-export function attachThreadpool(lib: LlamaLib, ctx: unknown, threads: number, poll?: number): AttachedThreadpool | null {
+export function attachThreadpool(lib: LlamaLib, ctx: unknown, threads: number): AttachedThreadpool | null {
   const a = loadApi(lib);
   if (!a) return null;
   const params = a.paramsDefault(threads) as Record<string, unknown>;
-  if (poll !== undefined) params.poll = poll;
   const tp = koffi.call(a.newPtr, threadpoolNewProto, params) as unknown;
   if (!tp) return null;
   a.attach(ctx, tp, null);
