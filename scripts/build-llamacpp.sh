@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own reference tools (llama-perplexity, llama-bench, llama-batched-bench, llama-server, llama-quantize)
+# Builds llama.cpp's own reference tools (llama-perplexity, llama-bench, llama-batched-bench, llama-server, llama-quantize, llama-imatrix)
 # from the exact llama.cpp source that the pinned node-llama-cpp ships (llama/gitRelease.bundle),
 # so that tests and benchmarks compare quanteval with the real tools on the same code.
 # Output goes to a cache outside the repository; a finished build is reused.
@@ -28,7 +28,7 @@ if [ "${1:-}" = "--native-lib" ]; then
 else
   build="$src/build"
   flags=("${common[@]}" -DLLAMA_BUILD_SERVER=ON -DBUILD_SHARED_LIBS=OFF)
-  targets=(llama-perplexity llama-bench llama-batched-bench llama-server llama-quantize)
+  targets=(llama-perplexity llama-bench llama-batched-bench llama-server llama-quantize llama-imatrix)
   outputs=("${targets[@]}")
 fi
 bin="$build/bin"
