@@ -59,7 +59,7 @@ export function registerQuantizeCommand(program: Command): void {
     .action(async (model: string, options: QuantizeCliOptions) => {
       const types = parseQuantTypes(options.types, "--types");
       const threads = parseThreads(options.threads);
-      const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
+      const input = await resolveModel(model, { field: "<model>" });
       const tty = Boolean(process.stderr.isTTY);
       const results: QuantizeResult[] = [];
       for (const t of types) {

@@ -59,19 +59,15 @@ export const quantizeSweep = z
   })
   .strict();
 
+/**
+ * A task entry as the config schema sees it: its `task` (and display `name`). Every other key
+ * belongs to the entry's task kind, whose strict schema checks it when the config loads
+ * (src/tasks/kinds/*.ts; unknown keys get "did you mean").
+ */
 export const taskSpec = z
   .object({
-    /** A built-in task name, a path to a task YAML, or `perplexity`. */
+    /** A built-in task name, a path to a task YAML, or a code task (`perplexity`, `generate`). */
     task: z.string().min(1),
-    limit: z.number().int().min(1).optional(),
-    num_fewshot: z.number().int().min(0).max(100).optional(),
-    /** Data file or dataset id overriding the task's own. */
-    data: z.string().optional(),
-    split: z.string().optional(),
-    /** perplexity: tokens per chunk. */
-    n_ctx: z.number().int().min(16).optional(),
-    /** perplexity: maximum number of chunks. */
-    chunks: z.number().int().min(1).optional(),
     /** Display name when the same task appears twice. */
     name: z.string().optional(),
   })
@@ -90,7 +86,9 @@ export const configSchema = z
     bootstrap: z.number().int().min(1000).max(1_000_000).default(1000),
     /** Measure load time, prefill and decode speed and peak memory per model. */
     cost: z.boolean().default(false),
+    /** Where dataset ids and data files are looked up; relative to the config's folder. */
     data_dir: z.string().optional(),
+    /** Where bare model file names and hf: models are looked up; relative to the config's folder. */
     models_dir: z.string().optional(),
   })
   .strict();

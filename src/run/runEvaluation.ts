@@ -1,31 +1,28 @@
 // The library entry point: config → models → tasks → comparisons → store → results.json.
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
-import type { ModelSpec, TaskSpec } from "../config/schema.js";
+import type { ModelSpec } from "../config/schema.js";
+import { measureCost } from "../cost/measureCost.js";
 import { resolveModel } from "../models/resolveModel.js";
+import { writeAtomic, writeResults } from "../results/resultsFile.js";
+import { RESULTS_VERSION, type RunResults, type TaskResults } from "../results/types.js";
 import { RunStore } from "../store/runStore.js";
-import { loadTask } from "../tasks/taskRegistry.js";
+import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
-import { measureCost } from "../cost/measureCost.js";
+import { prepareTask, runPreparedTask } from "./runTask.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
-import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
-import { resolveLocalPath } from "../data/resolveDataset.js";
-import { dataDir } from "../data/dataDirs.js";
-import { runPerplexityTask } from "./runPerplexityTask.js";
-import { prepareLoglikelihoodDocs, runLoglikelihoodTask } from "./runLoglikelihoodTask.js";
-import { prepareRollingDocs, runRollingTask } from "./runRollingTask.js";
-import { runLlamacppTask } from "./runLlamacppTask.js";
-import { prepareLlamacpp } from "../tasks/llamacpp/data.js";
-import type { LoadedTask } from "../tasks/taskRegistry.js";
-import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
-import { type ProgressSink, silentProgress, type TaskOutcome, type TaskRunContext } from "./taskContext.js";
 import { sweepVariants } from "./sweepVariants.js";
+import { type ProgressSink, silentProgress, type TaskRunContext } from "./taskContext.js";
 
+export type { RunResults } from "../results/types.js";
+export { writeAtomic } from "../results/resultsFile.js";
+
+/** How to run: where to write, limits, resume, progress and messages. */
 export interface RunOptions {
   /** Output directory: results.json, samples.jsonl and the SQLite store. */
   out: string;
@@ -33,6 +30,7 @@ export interface RunOptions {
   limit?: number;
   /** Continue a run already in `out`. */
   resume?: boolean;
+  /** Progress bars; silent by default. */
   progress?: ProgressSink;
   /** Called with each warning as it happens. */
   onWarning?: (message: string) => void;
@@ -42,26 +40,8 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-export interface RunResults {
-  quanteval_results_version: 1;
-  created: string;
-  baseline: string;
-  variants: string[];
-  noise_floor: string | null;
-  models: Record<string, ModelDescription & Record<string, unknown>>;
-  tasks: Record<string, Omit<TaskOutcome, "samples">>;
-  warnings: string[];
-  manifest: Record<string, unknown>;
-  requests: { cached: number; computed: number };
-}
-
+/** The name of the noise-floor re-run of the baseline: `<baseline>~noise`. */
 export const NOISE_SUFFIX = "~noise";
-
-/** Writes a file atomically: a reader never sees half of it. */
-export function writeAtomic(path: string, data: string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
-}
 
 /** Runs the whole evaluation described by `loaded` and writes results.json and samples.jsonl. */
 export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Promise<RunResults> {
@@ -82,17 +62,19 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const backends: Backend[] = [];
   let status: "done" | "failed" | "interrupted" = "failed";
   try {
-    // Models: baseline first, then variants (given, or made by a quantization sweep).
+    // Models: baseline first, then variants (given, or made by a quantization sweep). Their
+    // paths were resolved when the config loaded; hf: models are fetched here.
+    const modelPath = (spec: ModelSpec, field: string) => (backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` }));
     const specs: ModelSpec[] = [config.baseline];
-    const basePath = backendKind(config.baseline) === "http" ? undefined : await resolveModel(config.baseline.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: baseline.model` });
+    const basePath = await modelPath(config.baseline, "baseline.model");
     const paths: Array<string | undefined> = [basePath];
     if (Array.isArray(config.variants)) {
       for (const [i, v] of config.variants.entries()) {
         specs.push(v);
-        paths.push(backendKind(v) === "http" ? undefined : await resolveModel(v.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: variants[${i}].model` }));
+        paths.push(await modelPath(v, `variants[${i}].model`));
       }
     } else {
-      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, baseDir: loaded.baseDir });
+      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn });
       for (const m of made) {
         specs.push(m.spec);
         paths.push(m.path);
@@ -105,7 +87,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     }
     // Preflight: every task and its data are checked before any model is loaded, so a typo
     // costs a second, not a run.
-    await preflightTasks(config, loaded.baseDir, opts.limit);
+    const prepared: PreparedTask[] = [];
+    for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
     const descriptions = new Map<string, ModelDescription>();
     for (const [i, spec] of specs.entries()) {
       const b = await openBackend(spec, paths[i]);
@@ -135,27 +118,10 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];
-    const usedNames = new Set<string>();
-    for (const spec of config.tasks) {
-      let name = spec.name ?? spec.task;
-      for (let k = 2; usedNames.has(name); k++) name = `${spec.name ?? spec.task}#${k}`;
-      usedNames.add(name);
-      const ctx: TaskRunContext = {
-        spec,
-        name,
-        baseDir: loaded.baseDir,
-        dataDir: config.data_dir ? resolve(loaded.baseDir, config.data_dir) : undefined,
-        seed: config.seed,
-        limit: opts.limit,
-        bootstrap: config.bootstrap,
-        baseline,
-        variants,
-        noiseFloorName: noiseName ?? undefined,
-        store,
-        progress,
-        warn,
-      };
-      const outcome = await runTask(ctx, loaded.baseDir);
+    const ctx: TaskRunContext = { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, bootstrap: config.bootstrap, baseline, variants, noiseFloorName: noiseName ?? undefined, store, progress, warn };
+    for (const [i, task] of loaded.tasks.entries()) {
+      const name = task.name;
+      const outcome = await runPreparedTask(name, prepared[i], ctx);
       markSignificance(outcome, noiseName);
       for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
       store.db.transaction(() => {
@@ -163,7 +129,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       })();
       for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
       const { samples: _samples, ...rest } = outcome;
-      tasks[name] = rest;
+      // The kinds build these shapes; src/results/types.ts names each of them.
+      tasks[name] = rest as unknown as TaskResults;
       taskManifest[name] = outcome.manifest;
       log(`finished ${name}`);
     }
@@ -183,7 +150,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       }
     }
     const results: RunResults = {
-      quanteval_results_version: 1,
+      quanteval_results_version: RESULTS_VERSION,
       created: new Date().toISOString(),
       baseline: baseline.name,
       variants: variants.map((v) => v.name).filter((n) => n !== noiseName),
@@ -202,7 +169,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     };
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
-    writeAtomic(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults(join(out, "results.json"), results);
     store.setMeta("results", "results.json");
     status = "done";
     return results;
@@ -213,45 +180,4 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     for (const b of backends) await b.dispose().catch(() => undefined);
     store.close(status);
   }
-}
-
-async function preflightTasks(config: LoadedConfig["config"], baseDir: string, limit?: number): Promise<void> {
-  for (const spec of config.tasks) {
-    const type = taskType(spec);
-    if (type === "perplexity") {
-      const dd = dataDir(config.data_dir ? resolve(baseDir, config.data_dir) : undefined);
-      if (spec.data && !resolveLocalPath(spec.data, baseDir) && !resolveLocalPath(spec.data, dd) && !spec.data.includes(":")) {
-        throw new QuantevalError(`task ${spec.name ?? spec.task}: data file not found: ${spec.data} (looked beside the config, in the working directory and in ${dd}); fix 'data' or set QUANTEVAL_DATA_DIR`);
-      }
-    } else if (type === "multiple_choice") {
-      const task = loadTask(spec.task, baseDir);
-      const c = { spec, baseDir, dataDir: config.data_dir ? resolve(baseDir, config.data_dir) : undefined, seed: config.seed, limit, name: spec.name ?? spec.task };
-      const def = task.def;
-      if (def.type === "multiple_choice") await prepareDocs(c, { ...task, def });
-      else if (def.type === "loglikelihood") await prepareLoglikelihoodDocs(c, { ...task, def });
-      else if (def.type === "rolling") await prepareRollingDocs(c, { ...task, def });
-      else prepareLlamacpp(c, { ...task, def });
-    }
-  }
-}
-
-function taskType(spec: TaskSpec): string {
-  return (spec as { type?: string }).type ?? (spec.task === "perplexity" ? "perplexity" : spec.task === "generate" ? "generate" : "multiple_choice");
-}
-
-async function runTask(ctx: TaskRunContext, baseDir: string): Promise<TaskOutcome> {
-  const type = taskType(ctx.spec);
-  if (type === "perplexity") return runPerplexityTask(ctx);
-  if (type === "generate") {
-    const modPath = "./runGenerateTask.js";
-    const mod = (await import(modPath).catch(() => undefined)) as { runGenerateTask?: (c: TaskRunContext) => Promise<TaskOutcome> } | undefined;
-    if (!mod?.runGenerateTask) throw new QuantevalError(`task ${ctx.name}: the generate task type is not available in this build`);
-    return mod.runGenerateTask(ctx);
-  }
-  const task = loadTask(ctx.spec.task, baseDir);
-  const def = task.def;
-  if (def.type === "loglikelihood") return runLoglikelihoodTask(ctx, { ...task, def });
-  if (def.type === "rolling") return runRollingTask(ctx, { ...task, def });
-  if (def.type === "llamacpp_hellaswag" || def.type === "llamacpp_winogrande") return runLlamacppTask(ctx, { ...task, def });
-  return runMultipleChoiceTask(ctx, task as LoadedTask<MultipleChoiceTask>);
 }

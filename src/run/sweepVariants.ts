@@ -1,6 +1,5 @@
 // A quantization sweep in the config (`variants: {quantize: [...]}`): makes each variant
 // from the baseline with llama.cpp's own quantizer, cached by input sha256 + type.
-import { resolve } from "node:path";
 import type { ModelSpec, QuantizeSweep } from "../config/schema.js";
 import { quantizeModel } from "../quantize/quantizeModel.js";
 import { parseQuantTypes } from "../quantize/quantTypes.js";
@@ -11,10 +10,11 @@ export async function sweepVariants(
   baseline: ModelSpec,
   sweep: QuantizeSweep,
   defaultOut: string,
-  io: { progress: ProgressSink; log: (m: string) => void; warn: (m: string) => void; baseDir: string },
+  io: { progress: ProgressSink; log: (m: string) => void; warn: (m: string) => void },
 ): Promise<Array<{ spec: ModelSpec; path: string }>> {
   const types = parseQuantTypes(sweep.quantize.join(","), "variants.quantize").map((t) => t.name);
-  const outDir = sweep.out ? resolve(io.baseDir, sweep.out) : defaultOut;
+  // `sweep.out` was resolved beside the config when it loaded.
+  const outDir = sweep.out ?? defaultOut;
   const made: Array<{ spec: ModelSpec; path: string }> = [];
   for (const type of types) {
     const id = `quantize:${type}`;

@@ -61,7 +61,7 @@ test("kobest_sentineg: '문장: {sentence} 긍부정:' with 부정/긍정", () =
 
 test("KoBEST rows from the shared skt/kobest_v1 data render through the data directory", async () => {
   const def = loadTask("kobest_boolq", process.cwd()).def as MultipleChoiceTask;
-  const [doc] = await prepareMultipleChoice(def, { baseDir: process.cwd(), dataDir: sharedPath("datasets"), seed: 1234, limit: 1 });
+  const [doc] = await prepareMultipleChoice(def, { dataDir: sharedPath("datasets"), seed: 1234, limit: 1 });
   assert.ok(doc.context.endsWith(" 답변: "));
   assert.deepEqual(doc.requests.map((r) => r.continuation), [" 아니오", " 예"]);
 });

@@ -10,14 +10,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { GgufBackend } from "../../src/backends/gguf.js";
-import { runLlamacppTask } from "../../src/run/runLlamacppTask.js";
+import { configureEntry } from "../../src/config/loadConfig.js";
+import { runTask } from "../../src/run/runTask.js";
 import { silentProgress, type TaskRunContext } from "../../src/run/taskContext.js";
 import { RunStore } from "../../src/store/runStore.js";
 import { parseHellaswagFile, scoreHellaswag, selectHellaswagTasks } from "../../src/tasks/llamacpp/hellaswag.js";
 import { mt19937, uniformIntLibstdcxx } from "../../src/tasks/llamacpp/mt19937.js";
 import { parseWinograndeCsv, scoreWinogrande, selectWinograndeTasks } from "../../src/tasks/llamacpp/winogrande.js";
-import type { LlamacppTask } from "../../src/tasks/taskDefinition.js";
-import { builtinTaskDir } from "../../src/tasks/taskRegistry.js";
 import { llamaTool } from "../helpers/llamaBin.js";
 import { models } from "../helpers/shared.js";
 import { tempDir } from "../helpers/runConfig.js";
@@ -164,12 +163,10 @@ test("runLlamacppTask reports llama.cpp's acc_norm, caches per task and pairs va
   const out = tempDir();
   const store = RunStore.open(out, { configHash: "llamacpp-test" });
   try {
-    const file = join(builtinTaskDir, "hellaswag_llamacpp.yaml");
-    const def: LlamacppTask = { task: "hellaswag_llamacpp", type: "llamacpp_hellaswag", metrics: ["acc_norm"], tasks: 400, data_file: "llamacpp/hellaswag_val_full.txt" };
+    // The built-in hellaswag_llamacpp.yaml; the entry gives its data and limit.
+    const entry = configureEntry({ task: "hellaswag_llamacpp", data: hsFile, limit: 8 }, { dir });
     const ctx: TaskRunContext = {
-      spec: { task: "hellaswag_llamacpp", data: hsFile, limit: 8 },
-      name: "hellaswag_llamacpp",
-      baseDir: dir,
+      dataDir: dir,
       seed: 1234,
       bootstrap: 1000,
       baseline: backend!,
@@ -178,13 +175,13 @@ test("runLlamacppTask reports llama.cpp's acc_norm, caches per task and pairs va
       progress: silentProgress,
       warn: () => {},
     };
-    const outcome = await runLlamacppTask(ctx, { def, file, text: "" });
+    const outcome = await runTask(entry, ctx);
     assert.equal(outcome.results.f32.acc_norm, refAcc);
     assert.equal(outcome.results.f32.n, 8);
     assert.equal(outcome.samples.f32.length, 8);
     assert.equal((outcome.comparisons.q8_0.acc_norm as { n: number }).n, 8);
     const computed = store.counters.computed;
-    await runLlamacppTask(ctx, { def, file, text: "" });
+    await runTask(entry, ctx);
     assert.equal(store.counters.computed, computed, "the second run is served from the cache");
   } finally {
     store.close("done");

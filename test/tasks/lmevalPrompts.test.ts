@@ -142,7 +142,7 @@ test("winogrande few-shot: examples are the gold context + delimiter + continuat
   ];
   writeFileSync(join(folder, "validation.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   writeFileSync(join(folder, "train.jsonl"), JSON.stringify({ sentence: "Anna is taller than Lily so _ reaches the shelf.", option1: "Anna", option2: "Lily", answer: "1" }) + "\n");
-  const [doc] = await prepareMultipleChoice(mc("winogrande"), { baseDir: dir, dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
+  const [doc] = await prepareMultipleChoice(mc("winogrande"), { dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
   const shot = "Anna is taller than Lily so Anna reaches the shelf.\n\n";
   assert.deepEqual(
     doc.requests.map((r) => [r.context, r.continuation]),
@@ -151,7 +151,7 @@ test("winogrande few-shot: examples are the gold context + delimiter + continuat
       [`${shot}Tom gave Ben the ball because Ben`, " was kind."],
     ],
   );
-  const shown = await renderExample({ def: mc("winogrande"), file: join(builtinTaskDir, "winogrande.yaml") }, { baseDir: dir, dataDir: dir });
+  const shown = await renderExample({ def: mc("winogrande"), file: join(builtinTaskDir, "winogrande.yaml") }, { dataDir: dir });
   assert.equal(shown[0], `choice 0 (gold): context ${JSON.stringify("Tom gave Ben the ball because Tom")} continuation " was kind."`);
 });
 
@@ -161,7 +161,7 @@ test("copa few-shot: the solved example keeps lm-eval's double space", async () 
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, "validation.jsonl"), JSON.stringify({ premise: "The man broke his toe.", choice1: "He dropped a hammer on his foot.", choice2: "He got a hole in his sock.", question: "cause", idx: 0, label: 0 }) + "\n");
   writeFileSync(join(folder, "train.jsonl"), JSON.stringify({ premise: "My body cast a shadow over the grass.", choice1: "The sun was rising.", choice2: "The grass was cut.", question: "cause", idx: 0, label: 0 }) + "\n");
-  const [doc] = await prepareMultipleChoice(mc("copa"), { baseDir: dir, dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
+  const [doc] = await prepareMultipleChoice(mc("copa"), { dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
   assert.equal(doc.context, "My body cast a shadow over the grass because  the sun was rising.\n\nThe man broke his toe because");
 });
 

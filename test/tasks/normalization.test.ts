@@ -53,7 +53,7 @@ test("normalizations add lm-eval's unconditional requests (\"\", delimiter + cho
 
 test("on stories260K the panel's acc and chars entries equal the task's acc and acc_norm", async () => {
   const def = loadTask("kobest_hellaswag", process.cwd()).def as MultipleChoiceTask;
-  const docs = await prepareMultipleChoice(def, { baseDir: process.cwd(), dataDir: sharedPath("datasets"), seed: 1234, limit: 6, normalizations: true });
+  const docs = await prepareMultipleChoice(def, { dataDir: sharedPath("datasets"), seed: 1234, limit: 6, normalizations: true });
   assert.ok(docs.every((d) => d.unconditional && d.requests.length === 8));
   const b = await GgufBackend.open({ name: "f32", path: models.stories(), nCtx: 512 });
   try {

@@ -30,7 +30,7 @@ export interface DatasetInfo {
 
 export interface LoadItemsOptions {
   taskName: string;
-  baseDir: string;
+  /** Where dataset ids are looked up (local paths were resolved when the config loaded). */
   dataDir?: string;
   split?: string;
   input: string;
@@ -49,7 +49,7 @@ export function fieldText(row: Row, field: string, where: string): string {
 }
 
 async function resolveData(data: string, opts: LoadItemsOptions): Promise<string> {
-  const local = resolveLocalPath(data, opts.baseDir);
+  const local = resolveLocalPath(data);
   if (local) return local;
   const parts = data.split(":");
   if (parts.length >= 2 || opts.split) {
@@ -57,7 +57,7 @@ async function resolveData(data: string, opts: LoadItemsOptions): Promise<string
     const ref = b !== undefined ? { id, config: a, split: b } : a !== undefined ? { id, split: a } : { id, split: opts.split! };
     return resolveDataset(ref, { dataDir: opts.dataDir });
   }
-  throw new QuantevalError(`task '${opts.taskName}': data '${data}' not found (relative to ${opts.baseDir} or the working directory); give a file path or a dataset id <id>:<config>:<split>`);
+  throw new QuantevalError(`task '${opts.taskName}': data '${data}' not found (looked beside the config, in the working directory and in the data dir); give a file path or a dataset id <id>:<config>:<split>`);
 }
 
 /**

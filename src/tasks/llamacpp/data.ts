@@ -14,7 +14,7 @@ import { parseWinograndeCsv, selectWinograndeTasks, type WinograndeItem } from "
 
 /** What locates the data: the config entry's fields and the run's data directory. */
 export interface LlamacppDataContext {
-  baseDir: string;
+  /** Where a task's data_file is looked up when it is not beside the task YAML. */
   dataDir?: string;
   /** --limit, overriding the entry's limit. */
   limit?: number;
@@ -26,7 +26,8 @@ export interface LlamacppDataContext {
 export function resolveLlamacppData(ctx: LlamacppDataContext, task: { def: LlamacppTask; file: string }): string {
   const def = task.def;
   if (ctx.spec.data) {
-    const p = resolveLocalPath(ctx.spec.data, ctx.baseDir);
+    // The config loader resolved `data` beside the config, in the working directory or in the data dir.
+    const p = resolveLocalPath(ctx.spec.data);
     if (!p) throw new QuantevalError(`task ${ctx.name}: data file not found: ${ctx.spec.data} (relative paths resolve beside the config); fix 'data'`);
     return p;
   }

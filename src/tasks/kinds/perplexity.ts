@@ -1,0 +1,93 @@
+// llama-perplexity-compatible chunked perplexity over raw text; with variants also KLD, top-1
+// agreement and Δp against the baseline.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { isAbsolute } from "node:path";
+import { z } from "zod";
+import { readUtf8 } from "../../data/readRows.js";
+import { resolveDataset } from "../../data/resolveDataset.js";
+import { runPerplexityTask } from "../../run/runPerplexityTask.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
+import { QuantevalError } from "../../util/errors.js";
+import { name } from "./entryKeys.js";
+import type { ModelEvaluation, PreparedTask, TaskKind } from "./taskKind.js";
+
+/** Every key a perplexity entry accepts. */
+export const perplexityEntry = z
+  .object({
+    task: z.literal("perplexity"),
+    name,
+    /** A text file, or a dataset id <id>:<config>:<split> (default wikitext:wikitext-2-raw-v1:test). */
+    data: z.string().optional(),
+    /** Tokens per chunk (default 512). */
+    n_ctx: z.number().int().min(16).optional(),
+    /** Maximum number of chunks (--limit overrides it). */
+    chunks: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+type Entry = z.infer<typeof perplexityEntry>;
+/** A variant's drift against the baseline (null for the baseline). */
+type Drift = Record<string, unknown> | null;
+
+async function resolveText(entry: Entry, dataDir: string, taskName: string): Promise<{ path: string; text: string }> {
+  const data = entry.data ?? "wikitext:wikitext-2-raw-v1:test";
+  // The config loader already looked for a plain path beside the config, in the working directory and under the data dir.
+  let path = isAbsolute(data) && existsSync(data) ? data : undefined;
+  if (!path) {
+    const [id, config, split] = data.split(":");
+    if (!config || !split) throw new QuantevalError(`task ${taskName}: data file not found: ${data} (looked beside the config, in the working directory and in ${dataDir}); fix 'data' or set QUANTEVAL_DATA_DIR`);
+    path = await resolveDataset({ id, config, split }, { dataDir });
+  }
+  return { path, text: readUtf8(path) };
+}
+
+function prepared(entry: Entry, path: string, text: string, limit: number | undefined): PreparedTask<Drift> {
+  const chunks = limit ?? entry.chunks;
+  return {
+    schedule: "joint",
+    async evaluateJointly(baseline, variants, env) {
+      const run = await runPerplexityTask({ name: env.name, spec: entry, limit, baseline, variants, store: env.store, progress: env.progress }, text);
+      const out = new Map<string, ModelEvaluation<Drift>>();
+      for (const m of [baseline, ...variants]) out.set(m.name, { results: { ...run.results[m.name] }, samples: [], state: (run.drift[m.name] as unknown as Drift) ?? null });
+      return out;
+    },
+    async compare(stored, env) {
+      const results: TaskOutcome["results"] = { [env.baseline]: stored.get(env.baseline).results };
+      const comparisons: TaskOutcome["comparisons"] = {};
+      for (const v of env.variants) {
+        const e = stored.get(v);
+        results[v] = e.results;
+        if (e.state) comparisons[v] = e.state;
+      }
+      return {
+        type: "perplexity",
+        results,
+        comparisons,
+        samples: {},
+        manifest: { data_file: path, text_sha256: createHash("sha256").update(text).digest("hex"), n_ctx: entry.n_ctx ?? 512, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)" },
+      };
+    },
+  };
+}
+
+/** The perplexity kind (`task: perplexity`). */
+export const perplexityKind: TaskKind = {
+  name: "perplexity",
+  claims: { task: "perplexity" },
+  description: "llama-perplexity-compatible chunked perplexity over raw text; with variants also KLD, top-1 agreement and Δp against the baseline",
+  metrics: () => ["ppl", "word_perplexity", "byte_perplexity", "bits_per_byte", "kld_mean", "top1_agreement"],
+  dataHint: "a text file or <id>:<config>:<split>",
+  configure(raw, ctx) {
+    const parsed = ctx.parse(perplexityEntry, raw);
+    const entry = { ...parsed, ...(parsed.data ? { data: ctx.paths.data(parsed.data) } : {}) };
+    return {
+      kind: "perplexity",
+      entry,
+      async prepare(env) {
+        const { path, text } = await resolveText(entry, env.dataDir, env.name);
+        return prepared(entry, path, text, env.limit);
+      },
+    };
+  },
+};
