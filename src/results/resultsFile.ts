@@ -21,8 +21,8 @@ export function parseResults(value: unknown, file: string): RunResults {
   if (v === undefined) throw new QuantevalError(`${file}: not a quanteval results file (no quanteval_results_version); pass a run directory written by 'quanteval run'`);
   if (v !== RESULTS_VERSION) throw new QuantevalError(`${file}: results version ${JSON.stringify(v)} is not one this quanteval reads (version ${RESULTS_VERSION}); use the quanteval that wrote it, or re-run`);
   const r = value as Partial<RunResults>;
-  for (const key of ["baseline", "tasks", "models"] as const) {
-    if (r[key] === undefined) throw new QuantevalError(`${file}: results file is incomplete (no '${key}'); re-run with --resume to rewrite it`);
+  if (typeof r.baseline !== "string" || !Array.isArray(r.variants) || r.tasks === null || typeof r.tasks !== "object") {
+    throw new QuantevalError(`${file}: not a quanteval results file (version ${RESULTS_VERSION} needs baseline, variants and tasks); pass a run directory written by 'quanteval run'`);
   }
   return value as RunResults;
 }
@@ -33,7 +33,7 @@ export function readResults(file: string): RunResults {
   try {
     text = readFileSync(file, "utf8");
   } catch {
-    throw new QuantevalError(`${file}: no results file; pass a run directory written by 'quanteval run' (is the run finished?)`);
+    throw new QuantevalError(`${file}: not found; pass a run directory written by 'quanteval run' (is the run finished?)`);
   }
   let value: unknown;
   try {

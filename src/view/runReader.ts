@@ -4,7 +4,8 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { RunResults } from "../run/runEvaluation.js";
+import { readResults as readResultsFile } from "../results/resultsFile.js";
+import type { RunResults } from "../results/types.js";
 import { STORE_FILE } from "../store/runStore.js";
 import { QuantevalError } from "../util/errors.js";
 
@@ -76,21 +77,10 @@ export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, RESULTS_FILE)) && existsSync(join(dir, STORE_FILE));
 }
 
-/** Reads and minimally checks a results.json. */
+/** Reads a run's results.json (the typed schema, version-checked); optional fields get their defaults. */
 export function readResults(dir: string): RunResults {
-  const file = join(dir, RESULTS_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new QuantevalError(code === "ENOENT" ? `${file}: not found; pass a run's output folder (quanteval run --out DIR)` : `${file}: not valid JSON (${(e as Error).message}); re-run the evaluation to rewrite it`);
-  }
-  const r = raw as Partial<RunResults>;
-  if (!r || r.quanteval_results_version !== 1 || typeof r.baseline !== "string" || !Array.isArray(r.variants) || typeof r.tasks !== "object") {
-    throw new QuantevalError(`${file}: not a quanteval results file (quanteval_results_version 1 with baseline, variants and tasks); pass a run's output folder`);
-  }
-  return { ...r, warnings: r.warnings ?? [], models: r.models ?? {}, manifest: r.manifest ?? {}, requests: r.requests ?? { cached: 0, computed: 0 }, noise_floor: r.noise_floor ?? null } as RunResults;
+  const r = readResultsFile(join(dir, RESULTS_FILE));
+  return { ...r, warnings: r.warnings ?? [], models: r.models ?? {}, manifest: r.manifest ?? {}, requests: r.requests ?? { cached: 0, computed: 0 }, noise_floor: r.noise_floor ?? null };
 }
 
 /** A run opened for reading. */
