@@ -9,6 +9,7 @@ export interface ProgressSink {
   stop(id: string): void;
 }
 
+/** The library's default progress sink: reports nothing. */
 export const silentProgress: ProgressSink = { start() {}, update() {}, stop() {} };
 
 /** The run a task is part of: its settings and its models. */

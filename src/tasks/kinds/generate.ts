@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { GenerateRequest, GenerateResult } from "../../backends/backend.js";
+import { resolveModelSpec } from "../../config/resolvePaths.js";
 import { resolveLocalPath } from "../../data/resolveDataset.js";
 import type { Embedder } from "../../embedders/embedder.js";
 import { applyTypos, typoSeed } from "../../perturb/typos.js";
@@ -162,7 +163,8 @@ export const generateKind: TaskKind = {
     } catch (e) {
       throw e instanceof QuantevalError ? new QuantevalError(`${ctx.file}: ${e.message}`) : e;
     }
-    const judgeModel = parsed.judge && typeof parsed.judge.model !== "string" && parsed.judge.model.model ? { ...parsed.judge, model: { ...parsed.judge.model, model: ctx.paths.model(parsed.judge.model.model) } } : parsed.judge;
+    // A judge with a model of its own: its path resolves like the run's models (an HTTP judge's `model` is a server-side name).
+    const judgeModel = parsed.judge && typeof parsed.judge.model !== "string" ? { ...parsed.judge, model: resolveModelSpec(parsed.judge.model, ctx.paths) } : parsed.judge;
     const spec: GenerateTaskSpec = {
       ...parsed,
       ...(parsed.data !== undefined ? { data: Array.isArray(parsed.data) ? parsed.data.map((d) => ctx.paths.data(d)) : ctx.paths.data(parsed.data) } : {}),
