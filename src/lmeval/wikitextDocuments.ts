@@ -82,3 +82,8 @@ export function wikitextDetokenize(page: string): string {
 export function wikitextCounts(page: string): { words: number; bytes: number } {
   return { words: page.split(new RegExp(`${S}+`)).length, bytes: Buffer.byteLength(page, "utf8") };
 }
+
+/** The raw file as the rows of EleutherAI/wikitext_document_level (`{page}` per article), for the rolling task's data loader. */
+export function wikitextRows(raw: string): Array<{ page: string }> {
+  return splitWikitextArticles(raw).map(({ page }) => ({ page }));
+}
