@@ -7,6 +7,7 @@ import { quantevalVersion } from "../run/manifest.js";
 import { registerRunCommand } from "./runCommand.js";
 import { registerTasksCommand } from "./tasksCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
+import { registerImatrixCommand } from "./imatrixCommand.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerReportCommand } from "./reportCommand.js";
 import { registerViewCommand } from "./viewCommand.js";
@@ -18,6 +19,7 @@ program.configureOutput({ outputError: (str, write) => write(str.split("\n")[0].
 registerRunCommand(program);
 registerTasksCommand(program);
 registerQuantizeCommand(program);
+registerImatrixCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
 registerViewCommand(program);

@@ -127,7 +127,7 @@ function tokenizeAll(lib: ReturnType<typeof loadLlamaLib>, vocab: unknown, text:
  * squared activations per weight tensor. Too little text for the requested chunks is a
  * QuantevalError naming `opts.where`.
  */
-export function collectImatrix(modelPath: string, text: string, opts: CollectOptions): ImatrixData {
+export async function collectImatrix(modelPath: string, text: string, opts: CollectOptions): Promise<ImatrixData> {
   const lib = loadLlamaLib();
   const g = loadGgml();
   const mp = lib.model_default_params() as Record<string, unknown>;
@@ -167,6 +167,8 @@ export function collectImatrix(modelPath: string, text: string, opts: CollectOpt
       if (collector.problem) throw new QuantevalError(`${modelPath}: ${collector.problem}`);
       if (rc !== 0) throw new Error(`llama_decode failed (${rc}) on chunk ${c + 1} of ${opts.where}`);
       opts.onProgress?.(c + 1, chunks);
+      // llama_decode runs on this thread (the eval callback must too); let timers (progress bars) run.
+      await new Promise((r) => setImmediate(r));
     }
     return { entries: collector.entries, datasets: [opts.datasetName], chunkCount: chunks, chunkSize: nCtx };
   } finally {
