@@ -84,3 +84,33 @@ export function nativeTensorOverrides(arena: NativeArena, recipe: Record<string,
   rows.push({ pattern: null, type: 0 });
   return arena.structArray(llamaTensorOverride, rows);
 }
+
+// struct llama_model_kv_override (include/llama.h): int32 tag, char key[128], then (8-aligned)
+// a union of int64 / double / bool / char[128].
+const KV_OVERRIDE_SIZE = 264;
+const KV_VALUE_OFFSET = 136;
+const KV_TYPE_INT = 0;
+const KV_TYPE_STR = 3;
+
+/**
+ * The metadata llama-quantize writes into a file quantized with an imatrix
+ * (`quantize.imatrix.file`, `.dataset`, `.entries_count`, `.chunks_count`, in that order), so
+ * the output is byte-identical to `llama-quantize --imatrix FILE`.
+ */
+export function nativeImatrixKv(arena: NativeArena, file: string, data: ImatrixData): unknown {
+  const kvs: Array<[string, string | number]> = [["quantize.imatrix.file", file]];
+  if (data.datasets.length) kvs.push(["quantize.imatrix.dataset", data.datasets[0]]);
+  kvs.push(["quantize.imatrix.entries_count", data.entries.size]);
+  if (data.chunkCount > 0) kvs.push(["quantize.imatrix.chunks_count", data.chunkCount]);
+  const { ptr, view } = arena.bytes(KV_OVERRIDE_SIZE * (kvs.length + 1));
+  view.fill(0);
+  const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
+  kvs.forEach(([key, value], i) => {
+    const o = i * KV_OVERRIDE_SIZE;
+    dv.setInt32(o, typeof value === "string" ? KV_TYPE_STR : KV_TYPE_INT, true);
+    view.set(Buffer.from(key, "utf8").subarray(0, 127), o + 4);
+    if (typeof value === "string") view.set(Buffer.from(value, "utf8").subarray(0, 127), o + KV_VALUE_OFFSET);
+    else dv.setBigInt64(o + KV_VALUE_OFFSET, BigInt(value), true);
+  });
+  return ptr;
+}

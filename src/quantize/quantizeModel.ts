@@ -17,7 +17,7 @@ import { QuantevalError } from "../util/errors.js";
 import { sha256File } from "../util/sha256File.js";
 import { checkImatrixFits } from "./imatrix/checkImatrix.js";
 import { readImatrix } from "./imatrix/imatrixFile.js";
-import { NativeArena, checkTensorTypes, nativeImatrix, nativeTensorOverrides } from "./nativeQuantizeParams.js";
+import { NativeArena, checkTensorTypes, nativeImatrix, nativeImatrixKv, nativeTensorOverrides } from "./nativeQuantizeParams.js";
 import { type QuantizeKey, lookupCache, quantizedPath, removeStalePartials, sidecarPath, writeSidecar } from "./quantizeCache.js";
 import { type ProgressFn, type QuantizeFallback, QuantizeLog, quantizeFailure } from "./quantizeLog.js";
 import { getQuantType } from "./quantTypes.js";
@@ -145,7 +145,10 @@ async function quantizeNow(input: string, typeName: string, outDir: string, opts
   const t0 = performance.now();
   let rc: number;
   try {
-    if (imatrix) params.imatrix = nativeImatrix(arena, imatrix);
+    if (imatrix) {
+      params.imatrix = nativeImatrix(arena, imatrix);
+      params.kv_overrides = nativeImatrixKv(arena, imatrixPath!, imatrix);
+    }
     if (recipe) params.tt_overrides = nativeTensorOverrides(arena, recipe);
     rc = await new Promise<number>((res, rej) =>
       lib.model_quantize.async(input, tmp, params, (err: unknown, code: number) => (err ? rej(err) : res(code))),
