@@ -9,10 +9,15 @@ export interface GgmlTypes {
   size(t: number): number;
   /** ggml type number of a (case-insensitive) type name, or undefined. */
   byName(name: string): number | undefined;
+  /** Names of all types with data (block size > 0). */
+  names(): string[];
 }
 
-/** GGML_TYPE_COUNT bound for the name scan (ggml.h has fewer than 64 types). */
-const MAX_TYPES = 64;
+/**
+ * GGML_TYPE_COUNT of the pinned llama.cpp (ggml.h): ggml_type_name/ggml_blck_size index a table
+ * without a bounds check, so a type number past it must never be passed.
+ */
+export const GGML_TYPE_COUNT = 43;
 let cached: GgmlTypes | undefined;
 
 export function ggmlTypes(): GgmlTypes {
@@ -31,9 +36,10 @@ export function ggmlTypes(): GgmlTypes {
     name,
     blck: (t) => Number(g.blck_size(t)),
     size: (t) => Number(g.type_size(t)),
+    names: () => Array.from({ length: GGML_TYPE_COUNT }, (_, t) => t).filter((t) => Number(g.blck_size(t)) > 0).map(name),
     byName: (n) => {
       const key = n.trim().toLowerCase();
-      for (let t = 0; t < MAX_TYPES; t++) if (name(t) === key && Number(g.blck_size(t)) > 0) return t;
+      for (let t = 0; t < GGML_TYPE_COUNT; t++) if (name(t) === key && Number(g.blck_size(t)) > 0) return t;
       return undefined;
     },
   };

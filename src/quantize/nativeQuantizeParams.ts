@@ -70,8 +70,7 @@ export function checkTensorTypes(recipe: Record<string, string>, field: string):
     }
     const t = g.byName(String(type));
     if (t === undefined) {
-      const valid = Array.from({ length: 64 }, (_, i) => (g.blck(i) > 0 ? g.name(i) : "")).filter((n) => n && !n.startsWith("type"));
-      throw new QuantevalError(`${field}.${pattern}: unknown ggml type '${type}'; valid: ${[...new Set(valid)].join(", ")}`);
+      throw new QuantevalError(`${field}.${pattern}: unknown ggml type '${type}'; valid: ${g.names().join(", ")}`);
     }
     out[pattern.toLowerCase()] = g.name(t);
   }
