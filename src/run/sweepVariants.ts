@@ -7,6 +7,7 @@ import type { ImatrixCalibration, ModelSpec, QuantizeSweep } from "../config/sch
 import { readCalibrationText } from "../quantize/imatrix/calibrationText.js";
 import { cachedImatrix } from "../quantize/imatrix/makeImatrix.js";
 import { quantizeModel } from "../quantize/quantizeModel.js";
+import { checkTensorTypes } from "../quantize/nativeQuantizeParams.js";
 import type { VariantQuantMeta } from "../quantize/quantHypotheses.js";
 import { parseQuantTypes } from "../quantize/quantTypes.js";
 import { QuantevalError } from "../util/errors.js";
@@ -33,6 +34,7 @@ export async function sweepVariants(
     const needs = types.filter((t) => t.needsImatrix);
     if (needs.length) throw new QuantevalError(`variants.quantize: ${needs.map((t) => t.name).join(", ")} need an importance matrix, but variants.imatrix includes none (or is absent); add a calibration {data, chunks} and drop none`);
   }
+  if (sweep.tensor_types) checkTensorTypes(sweep.tensor_types, "variants.tensor_types");
   const outDir = sweep.out ? resolve(io.baseDir, sweep.out) : defaultOut;
   const imatrices: Array<{ path?: string; meta: Omit<VariantQuantMeta, "type" | "name"> }> = [];
   for (const [i, c] of calibrations.entries()) {
