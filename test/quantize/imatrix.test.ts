@@ -155,3 +155,25 @@ test("a cached variant whose bytes changed (same size) is re-made and named, not
   assert.match(again.note ?? "", new RegExp(`cached ${r.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} has sha256 .* \\(corrupted on disk\\); re-made it`));
   assert.equal((await quantizeModel(models.stories(), "q4_0", out, { threads: THREADS })).cached, true);
 });
+
+test("CLI: imatrix writes the file, quantize --imatrix/--tensor-type use it; bad flags are one line", async () => {
+  const { cli } = await import("../helpers/cli.js");
+  const out = join(dir, "cli.gguf");
+  const r = cli(["imatrix", models.stories(), "--data", wiki.path, "--chunks", "2", "--n-ctx", String(N_CTX), "--out", out, "--threads", String(THREADS)]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), out);
+  assert.match(r.stderr, /imatrix: 35 tensors from 2 chunks of 128 tokens of .*wiki\.test\.raw in [\d.]+ s \([\d.]+ chunks\/s\)/);
+  const q = cli(["quantize", models.stories(), "--types", "q4_0", "--imatrix", out, "--tensor-type", "attn_v=q8_0", "--out", join(dir, "cli-q"), "--json", "--threads", String(THREADS)]);
+  assert.equal(q.status, 0, q.stderr);
+  const [res] = JSON.parse(q.stdout) as Array<{ name: string; imatrix: { chunks: number }; tensor_overrides: Record<string, string> }>;
+  assert.equal(res.name, "q4_0@cli+attn_v-q8_0");
+  assert.equal(res.imatrix.chunks, 2);
+  assert.deepEqual(res.tensor_overrides, { attn_v: "q8_0" });
+  const bad = cli(["quantize", models.stories(), "--types", "q4_0,iq2_xxs", "--out", join(dir, "cli-bad")]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr.trim(), /^quanteval: iq2_xxs need an importance matrix; pass --imatrix FILE/);
+  const many = cli(["imatrix", models.stories(), "--data", wiki.path, "--chunks", "100000", "--n-ctx", String(N_CTX), "--out", join(dir, "x.gguf")]);
+  assert.notEqual(many.status, 0);
+  assert.equal(many.stderr.trim().split("\n").length, 1, many.stderr);
+  assert.match(many.stderr, /wiki\.test\.raw: \d+ tokens are too few for 100000 chunks of 128 tokens/);
+});
