@@ -96,3 +96,20 @@ test("tensor_types on the synthetic model: ffn_down=q6_k, attn_v=q8_0 over q4_k_
     (e: unknown) => e instanceof QuantevalError && /^tensor_types\.ffn_down: unknown ggml type 'q9_k'; valid: .*q6_k/.test(e.message),
   );
 });
+
+test("same bytes as llama-quantize for iq2_xs --imatrix and q4_k_m --tensor-type (synthetic model)", async (t) => {
+  if (skip) return t.skip(skip);
+  const { llamaBinDir } = await import("../helpers/llamaBin.js");
+  const { execFileSync } = await import("node:child_process");
+  const { sha256File } = await import("../../src/util/sha256File.js");
+  const bin = join(llamaBinDir(), "llama-quantize");
+  if (!existsSync(bin)) return t.skip(`llama-quantize not built in ${llamaBinDir()}`);
+  const iq = await quantizeModel(model!, "iq2_xs", dir, { threads: THREADS, imatrix });
+  const refIq = join(dir, "ref-iq2_xs.gguf");
+  execFileSync(bin, ["--imatrix", imatrix, model!, refIq, "iq2_xs", String(THREADS)], { stdio: "ignore" });
+  assert.equal(iq.sha256, await sha256File(refIq), "iq2_xs --imatrix");
+  const tt = await quantizeModel(model!, "q4_k_m", dir, { threads: THREADS, tensorTypes: { ffn_down: "q6_k", attn_v: "q8_0" } });
+  const refTt = join(dir, "ref-q4_k_m-tt.gguf");
+  execFileSync(bin, ["--tensor-type", "ffn_down=q6_k", "--tensor-type", "attn_v=q8_0", model!, refTt, "q4_k_m", String(THREADS)], { stdio: "ignore" });
+  assert.equal(tt.sha256, await sha256File(refTt), "q4_k_m --tensor-type");
+});
