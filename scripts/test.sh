@@ -16,6 +16,7 @@ files=()
 opts=()
 for arg in "$@"; do
   if [ "$arg" = "--unit" ]; then
+    for f in "${unit[@]}"; do [ -f "$f" ] || { echo "scripts/test.sh: test/unit-tests.txt lists $f, which does not exist; fix the list" >&2; exit 2; }; done
     files+=("${unit[@]}")
   elif [ -d "$arg" ]; then
     mapfile -t -O "${#files[@]}" files < <(find "$arg" -name '*.test.ts' | sort)
@@ -27,6 +28,7 @@ for arg in "$@"; do
   fi
 done
 [ "${#files[@]}" -gt 0 ] || mapfile -t files < <(find test -name '*.test.ts' | sort)
+mapfile -t files < <(printf '%s\n' "${files[@]}" | awk '!seen[$0]++')
 
 # llama.cpp is built only when a selected file is outside the unit lane (the unit lane loads no model).
 needs_llama=0
