@@ -73,10 +73,7 @@ function syntheticModel(): string | undefined {
   mkdirSync(dir, { recursive: true });
   const tmp = `${out}.tmp`;
   const args = [join(repoRoot, "bench", "make-synthetic-model.py"), "--gguf-py", ggufPy, "--donor", sharedFile("models", "stories260K.gguf"), "--out", tmp];
-  const r = spawnSync("python3", [...args, "--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"], {
-    stdio: ["ignore", "ignore", "pipe"],
-    encoding: "utf8",
-  });
+  const r = spawnSync("python3", [...args, "--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   if (r.status !== 0) {
     console.log(`synthetic model skipped: make-synthetic-model.py failed (needs python3 with numpy): ${r.stderr.trim().split("\n").pop()}`);
     return undefined;
@@ -124,7 +121,6 @@ function measureLlamaCpp(modelPath: string, promptTokens: number): Map<number, R
   const rates = new Map<number, Rate>();
   for (let r = 0; r < repeats; r++) {
     // -c 4096 over 16 sequences gives each a 256-cell KV stream, as quanteval's generation context.
-    // biome-ignore format: one llama-batched-bench command line
     const args = ["-m", modelPath, "-c", "4096", "-b", "2048", "-ub", "512", "-npp", String(promptTokens), "-ntg", String(maxTokens), "-npl", SEQS.join(","), "-t", String(threads), "--output-format", "jsonl"];
     const p = spawnSync(tool, args, { encoding: "utf8", maxBuffer: 16 << 20 });
     if (p.status !== 0) {
@@ -165,9 +161,7 @@ for (const model of models) {
   const best = Math.max(...SEQS.filter((n) => n >= 8).map((n) => q.rates.get(n)!.decode / q1.decode));
   const bestAll = Math.max(...SEQS.filter((n) => n >= 8).map((n) => q.rates.get(n)!.all / q1.all));
   const bestL = Math.max(...SEQS.filter((n) => n >= 8).map((n) => l.get(n)!.decode / l1.decode));
-  summary.push(
-    `${basename(model)}: best at ≥8 sequences ${best.toFixed(2)}× decode, ${bestAll.toFixed(2)}× with prefill (llama-batched-bench ${bestL.toFixed(2)}×) — ${best >= 4 ? "meets" : "misses"} the ≥4× target`,
-  );
+  summary.push(`${basename(model)}: best at ≥8 sequences ${best.toFixed(2)}× decode, ${bestAll.toFixed(2)}× with prefill (llama-batched-bench ${bestL.toFixed(2)}×) — ${best >= 4 ? "meets" : "misses"} the ≥4× target`);
   console.log("");
 }
 for (const s of summary) console.log(s);
