@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import cliProgress from "cli-progress";
 import { resolveModel } from "../models/resolveModel.js";
 import { readCalibrationText } from "../quantize/imatrix/calibrationText.js";
-import { DEFAULT_IMATRIX_CTX, makeImatrixFile } from "../quantize/imatrix/makeImatrix.js";
+import { DEFAULT_IMATRIX_CTX, type MadeImatrix, makeImatrixFile } from "../quantize/imatrix/makeImatrix.js";
 import { QuantevalError } from "../util/errors.js";
 
 interface ImatrixCliOptions {
@@ -39,11 +39,14 @@ export function registerImatrixCommand(program: Command): void {
       const calib = await readCalibrationText(o.data, "--data", { baseDir: process.cwd() });
       const tty = Boolean(process.stderr.isTTY);
       const bar = tty
-        ? new cliProgress.SingleBar({ format: "imatrix [{bar}] {value}/{total} chunks | {speed} chunks/s | eta {eta_formatted}", hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+        ? new cliProgress.SingleBar(
+            { format: "imatrix [{bar}] {value}/{total} chunks | {speed} chunks/s | eta {eta_formatted}", hideCursor: true, stream: process.stderr },
+            cliProgress.Presets.shades_classic,
+          )
         : undefined;
       const t0 = performance.now();
       bar?.start(chunks, 0, { speed: "-" });
-      let r;
+      let r: MadeImatrix;
       try {
         r = await makeImatrixFile(input, calib, o.out, {
           chunks,
@@ -54,7 +57,9 @@ export function registerImatrixCommand(program: Command): void {
       } finally {
         bar?.stop();
       }
-      process.stderr.write(`imatrix: ${r.entries} tensors from ${r.chunks} chunks of ${r.n_ctx} tokens of ${calib.path} in ${r.seconds.toFixed(1)} s (${(r.chunks / r.seconds).toFixed(2)} chunks/s)\n`);
+      process.stderr.write(
+        `imatrix: ${r.entries} tensors from ${r.chunks} chunks of ${r.n_ctx} tokens of ${calib.path} in ${r.seconds.toFixed(1)} s (${(r.chunks / r.seconds).toFixed(2)} chunks/s)\n`,
+      );
       process.stdout.write(`${o.out}\n`);
     });
 }

@@ -27,7 +27,6 @@ export function parseTensorTypeFlags(items: string[]): Record<string, string> {
   return out;
 }
 
-
 function parseThreads(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
   const n = Number(s);
@@ -110,9 +109,7 @@ export function registerQuantizeCommand(program: Command): void {
           bar?.stop();
         }
         if (!tty) {
-          process.stderr.write(
-            r.cached ? `${r.name}: cached ${r.path}\n` : `${r.name}: wrote ${r.path} (${r.n_tensors} tensors in ${r.seconds.toFixed(2)} s)\n`,
-          );
+          process.stderr.write(r.cached ? `${r.name}: cached ${r.path}\n` : `${r.name}: wrote ${r.path} (${r.n_tensors} tensors in ${r.seconds.toFixed(2)} s)\n`);
         }
         if (r.note && options.json) process.stderr.write(`warning: ${r.note}\n`);
         results.push(r);

@@ -45,7 +45,11 @@ export function formatSensitivity(r: SensitivityReport): string {
   ];
   for (const g of r.groups) {
     lines.push(
-      `${g.group.padEnd(18)} ${String(g.tensors).padStart(7)}  ${g.kld_mean.toFixed(5)} ± ${g.kld_err.toFixed(5)}  ${g.kld_added.toFixed(5).padStart(8)}  ${formatBytes(g.bytes_saved).padStart(8)}  ${Object.entries(g.low_written).map(([t, n]) => `${t}=${n}`).join(" ")}`,
+      `${g.group.padEnd(18)} ${String(g.tensors).padStart(7)}  ${g.kld_mean.toFixed(5)} ± ${g.kld_err.toFixed(5)}  ${g.kld_added.toFixed(5).padStart(8)}  ${formatBytes(g.bytes_saved).padStart(8)}  ${Object.entries(
+        g.low_written,
+      )
+        .map(([t, n]) => `${t}=${n}`)
+        .join(" ")}`,
     );
   }
   const p = r.proposal;

@@ -55,7 +55,7 @@ export const llamaTensorOverride = koffi.struct("llama_model_tensor_override", {
 export const ggmlInitParams = koffi.struct("ggml_init_params", { mem_size: "size_t", mem_buffer: "void *", no_alloc: "bool" });
 export const ggufInitParams = koffi.struct("gguf_init_params", { no_alloc: "bool", ctx: "void *" });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: koffi types a bound foreign function's signature as any
 type Fn = KoffiFunc<any>;
 
 export interface GgmlLib {

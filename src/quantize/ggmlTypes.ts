@@ -36,7 +36,10 @@ export function ggmlTypes(): GgmlTypes {
     name,
     blck: (t) => Number(g.blck_size(t)),
     size: (t) => Number(g.type_size(t)),
-    names: () => Array.from({ length: GGML_TYPE_COUNT }, (_, t) => t).filter((t) => Number(g.blck_size(t)) > 0).map(name),
+    names: () =>
+      Array.from({ length: GGML_TYPE_COUNT }, (_, t) => t)
+        .filter((t) => Number(g.blck_size(t)) > 0)
+        .map(name),
     byName: (n) => {
       const key = n.trim().toLowerCase();
       for (let t = 0; t < GGML_TYPE_COUNT; t++) if (name(t) === key && Number(g.blck_size(t)) > 0) return t;

@@ -56,7 +56,7 @@ function taskMetric(task: TaskLike): { metric: string; higherWins: boolean; valu
     return {
       metric: `${metric} delta`,
       higherWins: true,
-      value: (v) => num(((task.comparisons[v] as Record<string, Record<string, unknown>> | undefined)?.[metric])?.delta),
+      value: (v) => num((task.comparisons[v] as Record<string, Record<string, unknown>> | undefined)?.[metric]?.delta),
     };
   }
   return undefined;

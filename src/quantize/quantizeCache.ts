@@ -35,10 +35,7 @@ export function sidecarPath(outPath: string): string {
 }
 
 const sameKey = (a: QuantizeKey, b: QuantizeKey): boolean =>
-  a.input_sha256 === b.input_sha256 &&
-  a.type === b.type &&
-  (a.imatrix_sha256 ?? "") === (b.imatrix_sha256 ?? "") &&
-  JSON.stringify(a.tensor_types ?? {}) === JSON.stringify(b.tensor_types ?? {});
+  a.input_sha256 === b.input_sha256 && a.type === b.type && (a.imatrix_sha256 ?? "") === (b.imatrix_sha256 ?? "") && JSON.stringify(a.tensor_types ?? {}) === JSON.stringify(b.tensor_types ?? {});
 
 export type CacheLookup<R> = { hit: R } | { miss: true; corrupted?: string };
 

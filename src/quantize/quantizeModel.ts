@@ -79,7 +79,12 @@ export interface QuantizeOptions {
 function defaultTag(opts: QuantizeOptions, recipe: Record<string, string> | undefined): string | undefined {
   const parts: string[] = [];
   if (opts.imatrix) parts.push(basename(opts.imatrix).replace(/\.gguf$/i, ""));
-  if (recipe) parts.push(Object.entries(recipe).map(([k, v]) => `${k}-${v}`).join("+"));
+  if (recipe)
+    parts.push(
+      Object.entries(recipe)
+        .map(([k, v]) => `${k}-${v}`)
+        .join("+"),
+    );
   const tag = parts.join("+").replace(/[^A-Za-z0-9_.+-]+/g, "_");
   return tag || undefined;
 }
@@ -150,9 +155,7 @@ async function quantizeNow(input: string, typeName: string, outDir: string, opts
       params.kv_overrides = nativeImatrixKv(arena, imatrixPath!, imatrix);
     }
     if (recipe) params.tt_overrides = nativeTensorOverrides(arena, recipe);
-    rc = await new Promise<number>((res, rej) =>
-      lib.model_quantize.async(input, tmp, params, (err: unknown, code: number) => (err ? rej(err) : res(code))),
-    );
+    rc = await new Promise<number>((res, rej) => lib.model_quantize.async(input, tmp, params, (err: unknown, code: number) => (err ? rej(err) : res(code))));
     log.feed(0, "\n");
   } catch (e) {
     rmSync(tmp, { force: true });
@@ -204,9 +207,7 @@ async function quantizeNow(input: string, typeName: string, outDir: string, opts
     tensor_types: written.tensor_types,
     requested_tensor_type: qtype.baseType,
     fallbacks: realFallbacks,
-    ...(imatrix && imatrixPath
-      ? { imatrix: { file: imatrixPath, sha256: key.imatrix_sha256!, datasets: imatrix.datasets, chunks: imatrix.chunkCount, entries: imatrix.entries.size } }
-      : {}),
+    ...(imatrix && imatrixPath ? { imatrix: { file: imatrixPath, sha256: key.imatrix_sha256!, datasets: imatrix.datasets, chunks: imatrix.chunkCount, entries: imatrix.entries.size } } : {}),
     ...(recipe ? { tensor_overrides: recipe } : {}),
     ...(notes.length ? { note: notes.join("; ") } : {}),
     seconds,

@@ -79,10 +79,10 @@ export function describeFallbacks(type: string, fallbacks: QuantizeFallback[], n
     if (f.block) blocks.add(f.block);
     if (f.ncols !== undefined) cols.add(f.ncols);
   }
-  const mix = [...pairs].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n}x ${k}`).join(", ");
-  const why =
-    blocks.size > 0
-      ? ` (row length ${[...cols].sort((a, b) => a - b).join("/")} not a multiple of the block size ${[...blocks].sort((a, b) => a - b).join("/")})`
-      : "";
+  const mix = [...pairs]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${n}x ${k}`)
+    .join(", ");
+  const why = blocks.size > 0 ? ` (row length ${[...cols].sort((a, b) => a - b).join("/")} not a multiple of the block size ${[...blocks].sort((a, b) => a - b).join("/")})` : "";
   return `${type}: ${fallbacks.length} of ${nWeightTensors} weight tensors fell back to another type: ${mix}${why}`;
 }

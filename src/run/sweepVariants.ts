@@ -32,7 +32,10 @@ export async function sweepVariants(
   // Checked before any work: a type that needs an imatrix cannot be made without one.
   if (calibrations.includes("none")) {
     const needs = types.filter((t) => t.needsImatrix);
-    if (needs.length) throw new QuantevalError(`variants.quantize: ${needs.map((t) => t.name).join(", ")} need an importance matrix, but variants.imatrix includes none (or is absent); add a calibration {data, chunks} and drop none`);
+    if (needs.length)
+      throw new QuantevalError(
+        `variants.quantize: ${needs.map((t) => t.name).join(", ")} need an importance matrix, but variants.imatrix includes none (or is absent); add a calibration {data, chunks} and drop none`,
+      );
   }
   if (sweep.tensor_types) checkTensorTypes(sweep.tensor_types, "variants.tensor_types");
   const outDir = sweep.out ? resolve(io.baseDir, sweep.out) : defaultOut;
@@ -66,7 +69,11 @@ export async function sweepVariants(
       io.log(`${name}: ${r.cached ? "cached" : "quantized"} → ${r.path}`);
       if (r.note && /corrupted|re-made/.test(r.note)) io.warn(r.note);
       if (r.fallbacks.length > 0) {
-        io.warn(`${name}: ${r.fallbacks.length} tensors were written in another type than requested (llama.cpp fallback); written types: ${Object.entries(r.tensor_types).map(([t, n]) => `${t}×${n}`).join(", ")}`);
+        io.warn(
+          `${name}: ${r.fallbacks.length} tensors were written in another type than requested (llama.cpp fallback); written types: ${Object.entries(r.tensor_types)
+            .map(([t, n]) => `${t}×${n}`)
+            .join(", ")}`,
+        );
       }
       const { reference_scores: _r, name: _n, model: _m, ...settings } = baseline;
       made.push({ spec: { ...settings, name, model: r.path, backend: "gguf" }, path: r.path, meta: { name, type: type.name, ...im.meta } });

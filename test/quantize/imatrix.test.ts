@@ -52,7 +52,11 @@ test("the file holds every blk.* matrix multiply input of stories260K, in llama.
   assert.equal(q.ne0, 64);
   assert.deepEqual(q.counts, [CHUNKS * N_CTX]);
   assert.equal(d.entries.get("blk.0.ffn_down.weight")!.ne0, 172);
-  for (const [name, e] of d.entries) assert.ok(e.sums.every((v) => Number.isFinite(v) && v >= 0), name);
+  for (const [name, e] of d.entries)
+    assert.ok(
+      e.sums.every((v) => Number.isFinite(v) && v >= 0),
+      name,
+    );
 });
 
 test("entries equal llama-imatrix's on the same data and chunks (within float tolerance)", (t) => {
@@ -134,10 +138,7 @@ test("bad input: too few tokens, an imatrix of another model, an IQ2 type withou
     quantizeModel(models.stories(), "q4_0", out, { imatrix: other }),
     (e: unknown) => e instanceof QuantevalError && e.message.includes(other) && /made for another model/.test(e.message) && !e.message.includes("\n"),
   );
-  await assert.rejects(
-    quantizeModel(models.stories(), "iq2_xs", out),
-    (e: unknown) => e instanceof QuantevalError && /iq2_xs needs an importance matrix; pass --imatrix/.test(e.message),
-  );
+  await assert.rejects(quantizeModel(models.stories(), "iq2_xs", out), (e: unknown) => e instanceof QuantevalError && /iq2_xs needs an importance matrix; pass --imatrix/.test(e.message));
   const notImatrix = models.stories();
   await assert.rejects(quantizeModel(models.stories(), "q4_0", out, { imatrix: notImatrix }), (e: unknown) => e instanceof QuantevalError && /not an imatrix/.test(e.message));
   assert.deepEqual(readdirSync(out), [], "no work was done");

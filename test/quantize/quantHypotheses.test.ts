@@ -33,14 +33,20 @@ test("Q1–Q3 count cells over tasks × types, with denominators; KLD lower wins
   assert.deepEqual([q2.win, q2.cells], [2, 2], "wiki-32 beats wiki-8 on both tasks");
   const q3 = rows.find((r) => r.id === "Q3")!;
   assert.equal(q3.cells, 2, "dolly-8 vs wiki-8 at q4_0 only");
-  assert.deepEqual(q3.detail.map((d) => [d.a, d.b, d.outcome]), [["q4_0@dolly-8", "q4_0@wiki-8", "loss"], ["q4_0@dolly-8", "q4_0@wiki-8", "win"]]);
+  assert.deepEqual(
+    q3.detail.map((d) => [d.a, d.b, d.outcome]),
+    [
+      ["q4_0@dolly-8", "q4_0@wiki-8", "loss"],
+      ["q4_0@dolly-8", "q4_0@wiki-8", "win"],
+    ],
+  );
 });
 
 test("a hypothesis where every cell ties is marked trivial; no pair, no row", () => {
-  const rows = quantHypotheses(
-    { ppl: { type: "perplexity", comparisons: { f16: { kld_mean: 0.001 }, "f16@wiki-8": { kld_mean: 0.001 } } } },
-    [meta("f16", "f16", null, null), meta("f16@wiki-8", "f16", "wiki", 8)],
-  );
+  const rows = quantHypotheses({ ppl: { type: "perplexity", comparisons: { f16: { kld_mean: 0.001 }, "f16@wiki-8": { kld_mean: 0.001 } } } }, [
+    meta("f16", "f16", null, null),
+    meta("f16@wiki-8", "f16", "wiki", 8),
+  ]);
   assert.equal(rows.length, 1);
   assert.match(rows[0].trivial ?? "", /every cell ties/);
 });

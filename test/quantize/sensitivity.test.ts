@@ -17,7 +17,12 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test("sensitivity of stories260K's groups at q4_0 and a measured recipe under 340 KB", async () => {
   const text = readFileSync(sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), "utf8");
   const r = await analyzeSensitivity(models.stories(), { lowType: "q4_0", chunks: 4, nCtx: 128, threads: 2, text, where: "wikitext", outDir: dir, maxBytes: 340_000 });
-  console.log(formatSensitivity(r).split("\n").map((l) => `# ${l}`).join("\n"));
+  console.log(
+    formatSensitivity(r)
+      .split("\n")
+      .map((l) => `# ${l}`)
+      .join("\n"),
+  );
   assert.equal(r.groups.length, 9, "7 block groups + token_embd + output");
   const down = r.groups.find((g) => g.group === "ffn_down")!;
   assert.deepEqual(down.low_written, { f16: 5 }, "172-wide rows fall back for q4_0 as for q8_0");

@@ -21,7 +21,9 @@ const ROW_EXTS = new Set([".jsonl", ".json", ".parquet", ".csv", ".tsv"]);
 
 /** A short, file-name-safe name for the data set a path holds. */
 export function calibrationName(path: string): string {
-  const stem = basename(path).replace(/\.[^.]*$/, "").replace(/\..*$/, "");
+  const stem = basename(path)
+    .replace(/\.[^.]*$/, "")
+    .replace(/\..*$/, "");
   const generic = /^(train|test|validation|valid|dev|data)$/i.test(stem);
   const name = generic ? basename(path.slice(0, path.length - basename(path).length - 1)) : stem;
   return name.replace(/[^A-Za-z0-9_.-]+/g, "_").slice(0, 40) || "data";
@@ -38,7 +40,13 @@ export async function readCalibrationText(data: string, field: string, opts: { b
   let text: string;
   if (ROW_EXTS.has(extname(path).toLowerCase())) {
     const rows = await readRows(path);
-    text = rows.map((r) => Object.values(r).filter((v): v is string => typeof v === "string").join("")).join("\n\n");
+    text = rows
+      .map((r) =>
+        Object.values(r)
+          .filter((v): v is string => typeof v === "string")
+          .join(""),
+      )
+      .join("\n\n");
   } else {
     text = readUtf8(path);
   }

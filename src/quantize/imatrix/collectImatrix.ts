@@ -162,7 +162,11 @@ export async function collectImatrix(modelPath: string, text: string, opts: Coll
       const window = tokens.slice(c * nCtx, (c + 1) * nCtx);
       if (addBos) window[0] = bos;
       lib.memory_clear(mem, true);
-      const b = batch.fill(window.map((token, pos) => ({ token, pos, seqs: [0], output: true })), 0, nCtx);
+      const b = batch.fill(
+        window.map((token, pos) => ({ token, pos, seqs: [0], output: true })),
+        0,
+        nCtx,
+      );
       const rc = lib.decode(ctx, b) as number;
       if (collector.problem) throw new QuantevalError(`${modelPath}: ${collector.problem}`);
       if (rc !== 0) throw new Error(`llama_decode failed (${rc}) on chunk ${c + 1} of ${opts.where}`);

@@ -42,7 +42,10 @@ export async function makeImatrixFile(model: string, calib: CalibrationText, out
 /** The cached imatrix for (model, calibration, chunks, n_ctx) under `cacheDir`, made when absent. */
 export async function cachedImatrix(model: string, calib: CalibrationText, cacheDir: string, opts: MakeImatrixOptions): Promise<MadeImatrix> {
   const nCtx = opts.nCtx ?? DEFAULT_IMATRIX_CTX;
-  const key = createHash("sha256").update(JSON.stringify([await sha256File(model), calib.text_sha256, opts.chunks, nCtx])).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(JSON.stringify([await sha256File(model), calib.text_sha256, opts.chunks, nCtx]))
+    .digest("hex")
+    .slice(0, 16);
   mkdirSync(cacheDir, { recursive: true });
   const path = join(cacheDir, `${basename(model).replace(/\.gguf$/i, "")}.imatrix-${calib.name}-${opts.chunks}-${key}.gguf`);
   if (existsSync(path)) {

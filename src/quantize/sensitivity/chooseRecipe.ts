@@ -40,8 +40,7 @@ export function chooseRecipe(groups: GroupCost[], fixedBytes: number, budget: nu
     return { low, predictedKld: kld, estimatedBytes: bytes };
   };
   let best: RecipeChoice | undefined;
-  const better = (c: RecipeChoice) =>
-    c.estimatedBytes <= budget && (!best || c.predictedKld < best.predictedKld || (c.predictedKld === best.predictedKld && c.estimatedBytes < best.estimatedBytes));
+  const better = (c: RecipeChoice) => c.estimatedBytes <= budget && (!best || c.predictedKld < best.predictedKld || (c.predictedKld === best.predictedKld && c.estimatedBytes < best.estimatedBytes));
   if (groups.length <= EXHAUSTIVE_MAX) {
     for (let m = 0; m < 1 << groups.length; m++) {
       const c = evaluate((i) => ((m >> i) & 1) === 1);

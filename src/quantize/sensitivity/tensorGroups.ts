@@ -10,7 +10,7 @@ export interface TensorGroup {
   tensors: TensorRow[];
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** The weight (2-D+) tensors of a model, grouped; in first-seen order. */
 export function tensorGroups(tensors: TensorRow[]): TensorGroup[] {
@@ -19,7 +19,7 @@ export function tensorGroups(tensors: TensorRow[]): TensorGroup[] {
     if (t.dims.length < 2) continue;
     const m = /^blk\.\d+\.(.+)\.weight$/.exec(t.name);
     const name = m ? m[1] : t.name.replace(/\.weight$/, "");
-    const pattern = m ? `^blk\\.\\d+\\.${escape(m[1])}\\.weight$` : `^${escape(t.name)}$`;
+    const pattern = m ? `^blk\\.\\d+\\.${escapeRegex(m[1])}\\.weight$` : `^${escapeRegex(t.name)}$`;
     let g = groups.get(name);
     if (!g) groups.set(name, (g = { name, pattern, tensors: [] }));
     g.tensors.push(t);
