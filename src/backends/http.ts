@@ -24,6 +24,7 @@ import { HttpPool } from "./http/pool.js";
 import type { ProtocolId, ScoringProtocol } from "./http/protocol.js";
 import { redactUrl } from "./http/redact.js";
 import { TOPK_APPROXIMATION, fillRow } from "./http/topkRows.js";
+import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
 
 export type { ProtocolId } from "./http/protocol.js";
 
@@ -235,47 +236,21 @@ export class HttpBackend implements Backend {
     return Buffer.concat(parts).toString("utf8");
   }
 
-  /** lm-eval's _encode_pair, exactly as the GGUF backend does it. */
-  private async encodePair(context: string, continuation: string, cache: Map<string, Promise<number[]>>): Promise<{ ctx: number[]; cont: number[] }> {
-    const tok = (s: string, bos: boolean) => {
-      const key = `${bos ? 1 : 0}\u0000${s}`;
-      let p = cache.get(key);
-      if (!p) cache.set(key, (p = this.tokenize(s, bos)));
-      return p;
-    };
-    const trimmed = context.replace(/\s+$/u, "");
-    if (trimmed.length < context.length) {
-      continuation = context.slice(trimmed.length) + continuation;
-      context = trimmed;
-    }
-    if (context === "") {
-      if (this.prefixToken === undefined) throw new QuantevalError(`model '${this.name}': an empty context is scored after the BOS/EOS token, which this server does not reveal`);
-      return { ctx: [this.prefixToken], cont: await tok(continuation, false) };
-    }
-    const [whole, ctx] = await Promise.all([tok(context + continuation, true), tok(context, true)]);
-    return { ctx, cont: whole.slice(ctx.length) };
+  /** This server's tokenizer as the request layer sees it. */
+  private requestTokenizer(): RequestTokenizer {
+    return { name: this.name, prefixToken: this.prefixToken, tokenize: (text, addBos) => this.tokenize(text, addBos) };
   }
 
   async loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]> {
     const scoring = this.requireScoring("log-likelihood scoring");
-    const cache = new Map<string, Promise<number[]>>();
-    const maxLen = this.nCtx;
+    const tok = memoizedTokenizer(this.requestTokenizer());
     return this.pool.forEachIndex(
       requests.length,
       async (i) => {
-        const { ctx, cont } = await this.encodePair(requests[i].context, requests[i].continuation, cache);
-        const result: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: cont.length, truncated: false };
-        if (cont.length === 0) return result;
-        let all = [...ctx, ...cont];
-        let from = ctx.length;
-        if (all.length > maxLen + 1) {
-          // lm-eval keeps the last max_length+1 tokens of context+continuation.
-          all = all.slice(-(maxLen + 1));
-          from = all.length - Math.min(cont.length, maxLen);
-          result.truncated = true;
-        }
-        if (from < 1) throw new Error("internal: nothing to condition on");
-        for (const s of await scoring.score(all, from, 1)) {
+        const e = await encodeLoglikelihood(tok, requests[i].context, requests[i].continuation, this.nCtx);
+        const result: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: e.nTokens, truncated: e.truncated };
+        if (e.nTokens === 0) return result;
+        for (const s of await scoring.score(e.tokens, e.from, 1)) {
           result.logprob += s.logprob;
           if (!s.greedy) result.isGreedy = false;
         }
@@ -288,26 +263,15 @@ export class HttpBackend implements Backend {
 
   async loglikelihoodRolling(texts: string[], onProgress?: ProgressFn): Promise<RollingResult[]> {
     const scoring = this.requireScoring("rolling log-likelihood");
-    if (this.prefixToken === undefined) throw new QuantevalError(`model '${this.name}': rolling log-likelihood starts from the BOS/EOS token, which this server does not reveal`);
-    const L = this.nCtx;
-    const results: RollingResult[] = texts.map(() => ({ logprob: 0, nTokens: 0 }));
-    // lm-eval's rolling windows (context_len 1), as the GGUF backend makes them.
-    const windows: Array<{ text: number; tokens: number[]; from: number }> = [];
-    const tokenized = await this.pool.forEachIndex(texts.length, (i) => this.tokenize(texts[i], false));
-    tokenized.forEach((t, ti) => {
-      const toks = [this.prefixToken!, ...t];
-      results[ti].nTokens = toks.length - 1;
-      for (let s = 1; s < toks.length; s += L) {
-        const e = Math.min(toks.length, s + L);
-        const a = Math.max(0, e - 1 - L);
-        windows.push({ text: ti, tokens: toks.slice(a, e), from: s - a });
-      }
-    });
+    const tok = this.requestTokenizer();
+    const encoded = await this.pool.forEachIndex(texts.length, (i) => encodeRolling(tok, texts[i], this.nCtx));
+    const windows = encoded.flatMap((e, text) => e.windows.map((w) => ({ text, ...w })));
     const sums = await this.pool.forEachIndex(
       windows.length,
       async (w) => (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0),
       onProgress,
     );
+    const results: RollingResult[] = encoded.map((e) => ({ logprob: 0, nTokens: e.nTokens }));
     sums.forEach((v, w) => (results[windows[w].text].logprob += v));
     return results;
   }
