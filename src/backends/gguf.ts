@@ -3,6 +3,7 @@
 // vocab.ts (tokenization), scoringContext.ts (the KV cache sessions), scoring.ts
 // (log-likelihood), distributions.ts, generation.ts and describe.ts.
 import { cpus } from "node:os";
+import type { ModelSpec } from "../config/schema.js";
 import type {
   Backend,
   BackendCapabilities,
@@ -196,4 +197,25 @@ export class GgufBackend implements Backend {
       this.model = null;
     }
   }
+}
+
+/** The backend factory the registry calls for `backend: gguf` or a `.gguf` model. */
+export async function openFromSpec(spec: ModelSpec, path: string | undefined): Promise<GgufBackend> {
+  if (!path) throw new QuantevalError(`model '${spec.name}': backend gguf needs 'model' to be a local .gguf file`);
+  return GgufBackend.open({
+    name: spec.name,
+    path,
+    nCtx: spec.n_ctx,
+    kvSize: spec.kv_size,
+    nBatch: spec.n_batch,
+    nSeqMax: spec.n_seq_max,
+    parallel: spec.parallel,
+    threads: spec.threads,
+    gpuLayers: spec.gpu_layers,
+    gpu: spec.gpu,
+    addBos: spec.add_bos,
+    repack: spec.repack,
+    flashAttn: spec.flash_attn,
+    cacheType: spec.cache_type,
+  });
 }

@@ -22,6 +22,7 @@ import type {
   TokenWindow,
   WindowDistributions,
 } from "./backend.js";
+import { importOptional } from "./optionalPackage.js";
 import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
 import { sampleToken } from "./sampling.js";
 
@@ -121,7 +122,7 @@ export class OnnxBackend implements Backend {
     if (!existsSync(file)) throw new QuantevalError(`model '${opts.name}': dtype ${dtype} needs ${file}, which does not exist; choose a dtype the folder has`);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
     if (!Number.isInteger(config.vocab_size)) throw new QuantevalError(`model '${opts.name}': ${join(dir, "config.json")} has no vocab_size`);
-    const tjs = await import("@huggingface/transformers");
+    const tjs = await importOptional("@huggingface/transformers", `model '${opts.name}' (backend onnx)`, () => import("@huggingface/transformers"));
     tjs.env.allowRemoteModels = false;
     tjs.env.allowLocalModels = true;
     const t0 = performance.now();
