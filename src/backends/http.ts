@@ -20,39 +20,14 @@ import type {
 } from "./backend.js";
 import { probeServer, type ServerProfile } from "./http/detect.js";
 import { llamaGenerate, openAiGenerate } from "./http/generation.js";
+import { type HttpBackendOptions, httpOptionsFromSpec, serverRoot } from "./http/options.js";
 import { HttpPool } from "./http/pool.js";
 import type { ProtocolId, ScoringProtocol } from "./http/protocol.js";
-import { redactUrl } from "./http/redact.js";
 import { TOPK_APPROXIMATION, fillRow } from "./http/topkRows.js";
 import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
 
 export type { ProtocolId } from "./http/protocol.js";
-
-export interface HttpBackendOptions {
-  /** Display name in results. */
-  name: string;
-  /** Server root(s); several URLs are replicas of one model and requests are spread over them. */
-  baseUrl: string | string[];
-  /** Served model name (sent as `model`); defaults to the server's first model. */
-  model?: string;
-  /** Environment variable holding the API key. */
-  apiKeyEnv?: string;
-  /** Per-attempt timeout in ms (default 300000: a busy server may queue requests a long time). */
-  timeoutMs?: number;
-  /** Requests in flight over all replicas (default: twice the server's slots, else 16). */
-  concurrency?: number;
-  /** Scoring window in tokens (default: the most the server allows). */
-  nCtx?: number;
-  /** Prepend BOS to contexts (default: what the server's tokenizer does). */
-  addBos?: boolean;
-  /** Force a scoring protocol instead of the detected one. */
-  protocol?: ProtocolId;
-  /** Alternatives per position for distributions when the vocabulary is too large to fetch whole (default 100). */
-  topLogprobs?: number;
-  /** Attempts per request (default 8) and first backoff in ms (default 200). */
-  maxAttempts?: number;
-  retryBaseMs?: number;
-}
+export { type HttpBackendOptions, serverRoot } from "./http/options.js";
 
 /** Largest vocabulary fetched whole per position for distributions (JSON is ~80 bytes per entry). */
 const FULL_VOCAB_LIMIT = 2048;
@@ -64,18 +39,6 @@ export interface HttpModelDescription extends ModelDescription {
   replicas: number;
   /** Metrics that are approximate or unavailable through this server, and why. */
   limitations: string[];
-}
-
-/** Normalizes a base URL to the server root: "http://h:8080/v1/" → "http://h:8080". */
-export function serverRoot(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new QuantevalError(`base_url ${JSON.stringify(redactUrl(url))} is not a valid URL; use e.g. http://127.0.0.1:8080`);
-  }
-  u.pathname = u.pathname.replace(/\/+$/, "").replace(/\/v1$/, "");
-  return u.toString().replace(/\/+$/, "");
 }
 
 export class HttpBackend implements Backend {
@@ -315,20 +278,7 @@ export class HttpBackend implements Backend {
   }
 }
 
-/** The backend factory openBackend() calls for `backend: http` or a spec with `base_url`. */
+/** The backend factory the registry calls for `backend: http` or a spec with `base_url`. */
 export async function openFromSpec(spec: ModelSpec, _path: string | undefined): Promise<Backend> {
-  if (!spec.base_url) throw new QuantevalError(`model '${spec.name}': backend http needs base_url (e.g. http://127.0.0.1:8080)`);
-  const extra = spec as ModelSpec & { concurrency?: number; protocol?: ProtocolId; top_logprobs?: number };
-  return HttpBackend.open({
-    name: spec.name,
-    baseUrl: spec.base_url,
-    model: spec.model,
-    apiKeyEnv: spec.api_key_env,
-    timeoutMs: spec.timeout_ms,
-    concurrency: extra.concurrency,
-    nCtx: spec.n_ctx,
-    addBos: spec.add_bos,
-    protocol: extra.protocol,
-    topLogprobs: extra.top_logprobs,
-  });
+  return HttpBackend.open(httpOptionsFromSpec(spec));
 }
