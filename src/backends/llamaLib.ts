@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import koffi from "koffi";
+import koffi, { type KoffiFunc } from "koffi";
 import { QuantevalError } from "../util/errors.js";
 import { LLAMA_DECLARATIONS, type LlamaBindings, type RegisteredCallback } from "./llamaApi.js";
 import { STRUCT_SIZES, ggmlLogCallback } from "./llamaStructs.js";
@@ -135,8 +135,10 @@ export function loadLlamaLib(gpu: GpuChoice = "auto"): LlamaLib {
   // ggml and its backend registry must be loaded first; its CPU variants are plugins.
   const ggml = koffi.load(pick(/^libggml(\.v[\d.]+)?\.(so|dylib)$/, "libggml"));
   const lib = koffi.load(pick(/^libllama(\.v[\d.]+)?\.(so|dylib)$/, "libllama"));
-  const loadAllFromPath = ggml.func("void ggml_backend_load_all_from_path(const char *dir)");
+  const loadAllFromPath = ggml.func("void ggml_backend_load_all_from_path(const char *dir)") as KoffiFunc<(dir: string) => void>;
 
+  // The one untyped step: koffi binds from a C prototype string; LLAMA_DECLARATIONS has exactly
+  // the keys of LlamaFunctions, so every bound function gets its declared signature.
   const bound = Object.fromEntries(Object.entries(LLAMA_DECLARATIONS).map(([name, decl]) => [name, lib.func(decl)])) as unknown as LlamaBindings;
   const L: LlamaLib = { ...bound, dir };
   // Quiet by default: llama.cpp logs every tensor at load time. Errors are still surfaced
