@@ -2,6 +2,7 @@
 // the context/continuation split (_encode_pair), left truncation to the context window, and the
 // rolling windows of loglikelihood_rolling. Backends only evaluate the token windows built here,
 // so the in-process, HTTP and ONNX backends cannot drift apart.
+import { movePairWhitespace } from "../lmeval/pythonText.js";
 import { QuantevalError } from "../util/errors.js";
 
 /** What the request layer needs from a backend's tokenizer. */
@@ -50,20 +51,14 @@ function prefixOf(tok: RequestTokenizer, what: string): number {
   return tok.prefixToken;
 }
 
-/** lm-eval's first step of _encode_pair: trailing whitespace of the context moves to the front of the continuation. */
-export function splitContext(context: string, continuation: string): { context: string; continuation: string } {
-  const trimmed = context.replace(/\s+$/u, "");
-  if (trimmed.length === context.length) return { context, continuation };
-  return { context: trimmed, continuation: context.slice(trimmed.length) + continuation };
-}
-
 /**
- * lm-eval's _encode_pair: the continuation's tokens are those of context+continuation after the
- * context's own tokens (so a token spanning the boundary belongs to the continuation's side as
+ * lm-eval's _encode_pair: trailing context whitespace (Python's rstrip) moves to the front of the
+ * continuation; the continuation's tokens are those of context+continuation after the context's
+ * own tokens (so a token spanning the boundary belongs to the continuation's side as
  * the whole string tokenizes it); an empty context is the prefix token alone.
  */
 export async function encodePair(tok: RequestTokenizer, context: string, continuation: string): Promise<EncodedPair> {
-  const s = splitContext(context, continuation);
+  const s = movePairWhitespace(context, continuation);
   if (s.context === "") return { ctx: [prefixOf(tok, "an empty context")], cont: await tok.tokenize(s.continuation, false) };
   const [whole, ctx] = await Promise.all([tok.tokenize(s.context + s.continuation, true), tok.tokenize(s.context, true)]);
   return { ctx, cont: whole.slice(ctx.length) };
