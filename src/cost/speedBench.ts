@@ -104,7 +104,7 @@ export async function runSpeedBench(modelPath: string, opts: SpeedBenchOptions =
         await runPlan(lib, ctx, batch, nVocab, entries, () => {});
       } else {
         for (let from = 0; from < entries.length; from += batch.capacity) {
-          const rc = lib.decode(ctx, batch.fill(entries, from, Math.min(entries.length, from + batch.capacity))) as number;
+          const rc = lib.decode(ctx, batch.fill(entries, from, Math.min(entries.length, from + batch.capacity)));
           if (rc !== 0) throw new Error(`llama_decode failed with code ${rc} during the speed test`);
         }
       }
