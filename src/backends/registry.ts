@@ -53,10 +53,16 @@ export const BACKENDS: readonly BackendEntry[] = [
 /** The backend ids, e.g. for a config schema's enum. */
 export const BACKEND_IDS = BACKENDS.map((b) => b.id);
 
+/** "gguf, http or onnx" */
+function idList(): string {
+  const ids = [...BACKEND_IDS].sort();
+  return ids.length > 1 ? `${ids.slice(0, -1).join(", ")} or ${ids[ids.length - 1]}` : ids.join("");
+}
+
 /** The entry a spec uses: its explicit `backend`, else the first entry whose test() accepts it. */
 export function backendFor(spec: ModelSpec): BackendEntry {
   const entry = spec.backend ? BACKENDS.find((b) => b.id === spec.backend) : BACKENDS.find((b) => b.test(spec));
   if (entry) return entry;
-  if (spec.backend) throw new QuantevalError(`model '${spec.name}': unknown backend '${spec.backend}'; use one of ${BACKEND_IDS.join(", ")}`);
-  throw new QuantevalError(`model '${spec.name}': cannot infer the backend from '${spec.model ?? ""}'; add backend: ${BACKEND_IDS.join(", ")}`);
+  if (spec.backend) throw new QuantevalError(`model '${spec.name}': unknown backend '${spec.backend}'; use ${idList()}`);
+  throw new QuantevalError(`model '${spec.name}': cannot infer the backend from '${spec.model ?? ""}'; add backend: ${idList()}`);
 }
