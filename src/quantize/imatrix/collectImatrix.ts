@@ -10,6 +10,7 @@
 //   and at least 16 rows, are collected (output.weight is not).
 import koffi from "koffi";
 import { NativeBatch } from "../../backends/ggufBatcher.js";
+import type { LlamaContext, LlamaVocab } from "../../backends/llamaApi.js";
 import { loadLlamaLib } from "../../backends/llamaLib.js";
 import { QuantevalError } from "../../util/errors.js";
 import { GGML_TYPE_F32, type GgmlLib, ggmlEvalCallback, loadGgml, opName, readTensor } from "../ggmlBindings.js";
@@ -111,7 +112,7 @@ class Collector {
 }
 
 /** Tokenizes the whole text with BOS, as llama-imatrix does. */
-function tokenizeAll(lib: ReturnType<typeof loadLlamaLib>, vocab: unknown, text: string): number[] {
+function tokenizeAll(lib: ReturnType<typeof loadLlamaLib>, vocab: LlamaVocab, text: string): number[] {
   const bytes = Buffer.byteLength(text, "utf8");
   let out = new Int32Array(bytes + 16);
   let n = lib.tokenize(vocab, text, bytes, out, out.length, true, false) as number;
@@ -136,7 +137,7 @@ export async function collectImatrix(modelPath: string, text: string, opts: Coll
   if (!model) throw new QuantevalError(`cannot load ${modelPath} with llama.cpp; is it a valid GGUF model?`);
   const collector = new Collector(g);
   const cb = koffi.register((t: unknown, ask: boolean) => collector.onNode(t, ask), koffi.pointer(ggmlEvalCallback));
-  let ctx: unknown;
+  let ctx: LlamaContext | null = null;
   let batch: NativeBatch | undefined;
   try {
     const vocab = lib.model_get_vocab(model);
