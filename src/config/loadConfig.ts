@@ -9,7 +9,7 @@ import { configureTask } from "../tasks/kinds/registry.js";
 import type { ConfigureContext, ConfiguredTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { configDirs, pathResolver, resolveModelSpec } from "./resolvePaths.js";
-import { configSchema, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
+import { configSchema, type ModelSpec, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
 import { describeZodError } from "./zodErrors.js";
 
 export { describeZodError } from "./zodErrors.js";
@@ -108,7 +108,14 @@ export function configureEntry(entry: { task: string } & Record<string, unknown>
 export function resolveConfig(config: RunConfig, configDir: string, file: string, lineOf?: (path: PropertyKey[]) => number | undefined): Omit<LoadedConfig, "path" | "text" | "baseDir"> {
   const dirs = configDirs(config, configDir);
   const paths = pathResolver(dirs);
-  const variants = Array.isArray(config.variants) ? config.variants.map((v) => resolveModelSpec(v, paths)) : { ...config.variants, ...(config.variants.out ? { out: resolve(configDir, config.variants.out) } : {}) };
+  const sweep = Array.isArray(config.variants) ? undefined : config.variants;
+  const variants = sweep
+    ? {
+        ...sweep,
+        ...(sweep.out ? { out: resolve(configDir, sweep.out) } : {}),
+        ...(sweep.imatrix ? { imatrix: sweep.imatrix.map((c) => (c === "none" ? c : { ...c, data: paths.data(c.data) })) } : {}),
+      }
+    : (config.variants as ModelSpec[]).map((v) => resolveModelSpec(v, paths));
   const used = new Set<string>();
   const tasks = config.tasks.map((raw, i) => {
     let name = raw.name ?? raw.task;

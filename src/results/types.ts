@@ -4,6 +4,7 @@
 import type { ModelDescription } from "../backends/backend.js";
 import type { PairedComparison } from "../compare/pairedComparison.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
+import type { QuantHypothesisRow } from "../quantize/quantHypotheses.js";
 import type { PerplexityResult } from "../tasks/perplexity.js";
 
 /** The results.json schema version this build writes and reads. */
@@ -166,4 +167,6 @@ export interface RunResults {
   manifest: Record<string, unknown>;
   /** Backend requests answered from the cache and computed in this run. */
   requests: { cached: number; computed: number };
+  /** Quantization-choice hypotheses (imatrix vs none, chunks, calibration sets) of a sweep. */
+  quantization_hypotheses?: QuantHypothesisRow[];
 }

@@ -18,6 +18,7 @@ import { prepareTask, runPreparedTask } from "./runTask.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { sweepVariants } from "./sweepVariants.js";
 import { type ProgressSink, silentProgress, type TaskRunContext } from "./taskContext.js";
+import { type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
 
 export type { RunResults } from "../results/types.js";
 export { writeAtomic } from "../results/resultsFile.js";
@@ -66,6 +67,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // paths were resolved when the config loaded; hf: models are fetched here.
     const modelPath = (spec: ModelSpec, field: string) => (backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` }));
     const specs: ModelSpec[] = [config.baseline];
+    let sweptMeta: VariantQuantMeta[] | undefined;
     const basePath = await modelPath(config.baseline, "baseline.model");
     const paths: Array<string | undefined> = [basePath];
     if (Array.isArray(config.variants)) {
@@ -74,7 +76,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         paths.push(await modelPath(v, `variants[${i}].model`));
       }
     } else {
-      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn });
+      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, dataDir: loaded.dataDir });
+      sweptMeta = made.map((m) => m.meta);
       for (const m of made) {
         specs.push(m.spec);
         paths.push(m.path);
@@ -166,7 +169,9 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         tasks: taskManifest,
       }),
       requests: { ...store.counters },
+      ...(sweptMeta ? { quantization_hypotheses: quantHypotheses(tasks, sweptMeta) } : {}),
     };
+    for (const line of formatQuantHypotheses(results.quantization_hypotheses ?? [])) log(line);
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
     writeResults(join(out, "results.json"), results);
