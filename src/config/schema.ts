@@ -12,7 +12,12 @@ export const modelSpec = z
     /** Inferred from the model path (.gguf → gguf) when absent. */
     backend: z.enum(["gguf", "http", "onnx"]).optional(),
     /** Scoring window per sequence, in tokens. */
-    n_ctx: z.number().int().min(8).max(1 << 20).optional(),
+    n_ctx: z
+      .number()
+      .int()
+      .min(8)
+      .max(1 << 20)
+      .optional(),
     /** Total KV cells shared by parallel sequences (gguf). */
     kv_size: z.number().int().min(64).optional(),
     /** Tokens per decode call (gguf). */
@@ -59,7 +64,10 @@ export const imatrixCalibration = z
     /** Tokens per chunk (default 512, as llama-imatrix). */
     n_ctx: z.number().int().min(16).optional(),
     /** Short name in variant names (`q4_k_m@<name>-<chunks>`); defaults from the data file. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")
+      .optional(),
   })
   .strict();
 
@@ -68,7 +76,10 @@ export const quantizeSweep = z
     /** Quantization types to produce from the baseline with llama.cpp's quantizer. */
     quantize: z.array(z.string().min(1)).min(1),
     /** Calibrations: each type is made once per entry (`none`: without an imatrix). */
-    imatrix: z.array(z.union([imatrixCalibration, z.literal("none")])).min(1).optional(),
+    imatrix: z
+      .array(z.union([imatrixCalibration, z.literal("none")]))
+      .min(1)
+      .optional(),
     /** Per-tensor types for every variant (tensor-name regex → ggml type), as llama-quantize --tensor-type. */
     tensor_types: z.record(z.string(), z.string().min(1)).optional(),
     /** Where the variants are written; defaults to <out>/variants. */

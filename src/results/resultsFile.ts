@@ -16,10 +16,12 @@ export function writeResults(path: string, results: RunResults): void {
 
 /** Checks parsed JSON is results.json of a version this build reads. `file` names it in errors. */
 export function parseResults(value: unknown, file: string): RunResults {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new QuantevalError(`${file}: not a quanteval results file (expected a JSON object); pass a run directory written by 'quanteval run'`);
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw new QuantevalError(`${file}: not a quanteval results file (expected a JSON object); pass a run directory written by 'quanteval run'`);
   const v = (value as { quanteval_results_version?: unknown }).quanteval_results_version;
   if (v === undefined) throw new QuantevalError(`${file}: not a quanteval results file (no quanteval_results_version); pass a run directory written by 'quanteval run'`);
-  if (v !== RESULTS_VERSION) throw new QuantevalError(`${file}: results version ${JSON.stringify(v)} is not one this quanteval reads (version ${RESULTS_VERSION}); use the quanteval that wrote it, or re-run`);
+  if (v !== RESULTS_VERSION)
+    throw new QuantevalError(`${file}: results version ${JSON.stringify(v)} is not one this quanteval reads (version ${RESULTS_VERSION}); use the quanteval that wrote it, or re-run`);
   const r = value as Partial<RunResults>;
   if (typeof r.baseline !== "string" || !Array.isArray(r.variants) || r.tasks === null || typeof r.tasks !== "object") {
     throw new QuantevalError(`${file}: not a quanteval results file (version ${RESULTS_VERSION} needs baseline, variants and tasks); pass a run directory written by 'quanteval run'`);

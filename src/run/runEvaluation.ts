@@ -57,7 +57,9 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new QuantevalError(`--limit must be a whole number ≥ 1 (got ${opts.limit})`);
   const out = resolve(opts.out);
   // Settings that cannot change a score (HTTP concurrency) stay out of the run's identity.
-  const configHash = createHash("sha256").update(JSON.stringify({ config, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v))).digest("hex");
+  const configHash = createHash("sha256")
+    .update(JSON.stringify({ config, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v)))
+    .digest("hex");
   const store = RunStore.open(out, { configHash, resume: opts.resume });
   store.signal = opts.signal;
   const backends: Backend[] = [];
@@ -65,7 +67,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     // Models: baseline first, then variants (given, or made by a quantization sweep). Their
     // paths were resolved when the config loaded; hf: models are fetched here.
-    const modelPath = (spec: ModelSpec, field: string) => (backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` }));
+    const modelPath = (spec: ModelSpec, field: string) =>
+      backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
     const specs: ModelSpec[] = [config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
     const basePath = await modelPath(config.baseline, "baseline.model");
@@ -121,7 +124,18 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];
-    const ctx: TaskRunContext = { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, bootstrap: config.bootstrap, baseline, variants, noiseFloorName: noiseName ?? undefined, store, progress, warn };
+    const ctx: TaskRunContext = {
+      dataDir: loaded.dataDir,
+      seed: config.seed,
+      limit: opts.limit,
+      bootstrap: config.bootstrap,
+      baseline,
+      variants,
+      noiseFloorName: noiseName ?? undefined,
+      store,
+      progress,
+      warn,
+    };
     for (const [i, task] of loaded.tasks.entries()) {
       const name = task.name;
       const outcome = await runPreparedTask(name, prepared[i], ctx);

@@ -122,9 +122,7 @@ export function needsUnconditional(def: MultipleChoiceTask, panel = false): bool
 export function buildRequests(def: MultipleChoiceTask, r: RenderedDoc, prefix = "", unconditional = needsUnconditional(def)): LoglikelihoodRequest[] {
   const d = def.target_delimiter;
   const reqs =
-    r.continuation !== undefined
-      ? r.choices.map((c) => ({ context: prefix + c, continuation: d + r.continuation }))
-      : r.choices.map((c) => ({ context: prefix + r.text, continuation: d + c }));
+    r.continuation !== undefined ? r.choices.map((c) => ({ context: prefix + c, continuation: d + r.continuation })) : r.choices.map((c) => ({ context: prefix + r.text, continuation: d + c }));
   if (unconditional) for (const c of r.choices) reqs.push({ context: "", continuation: d + c });
   return reqs;
 }
@@ -149,9 +147,7 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
     let prefix = "";
     if (nShot > 0 && pool) {
       fewshotIds = drawFewshot(pool.rows.length, nShot, opts.seed, i, sameSplit ? i : undefined);
-      prefix = fewshotIds
-        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], `${pool!.path}:${j + 1}`)))
-        .join(def.fewshot_delimiter);
+      prefix = fewshotIds.map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], `${pool!.path}:${j + 1}`))).join(def.fewshot_delimiter);
       prefix += def.fewshot_delimiter;
     }
     const context = rendered.continuation !== undefined ? prefix : prefix + text;
@@ -239,7 +235,11 @@ export function aggregateMultipleChoice(def: MultipleChoiceTask, docs: PreparedD
   const [acc, accStderr] = meanAndStderr(scored.map((s) => s.correct));
   const out: McMetrics = { n: scored.length, truncated: scored.filter((s) => s.truncated).length, acc, acc_stderr: accStderr };
   if (def.metrics.includes("acc_norm")) [out.acc_norm, out.acc_norm_stderr] = meanAndStderr(scored.map((s) => s.correct_norm));
-  if (def.metrics.includes("f1")) out.f1 = macroF1(docs.map((d) => d.gold), scored.map((s) => s.pred));
+  if (def.metrics.includes("f1"))
+    out.f1 = macroF1(
+      docs.map((d) => d.gold),
+      scored.map((s) => s.pred),
+    );
   if (scored.length > 0 && scored.every((s) => s.panel)) {
     const panel = normalizationPanel(scored.map((s, i) => ({ gold: docs[i].gold, pred: s.panel! })));
     out.acc_norm_chars = panel.acc_norm_chars;

@@ -43,5 +43,10 @@ export function loadTask(nameOrPath: string, dir = process.cwd()): LoadedTask {
 
 /** The built-in task YAML names (code tasks such as perplexity are listed by the kind registry). */
 export function yamlTaskNames(): string[] {
-  return existsSync(builtinTaskDir) ? readdirSync(builtinTaskDir).filter((f) => f.endsWith(".yaml")).map((f) => basename(f, ".yaml")).sort() : [];
+  return existsSync(builtinTaskDir)
+    ? readdirSync(builtinTaskDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => basename(f, ".yaml"))
+        .sort()
+    : [];
 }

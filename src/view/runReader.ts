@@ -1,7 +1,7 @@
 // Reads a finished (or running) run for the viewer and the report: results.json plus the run
 // store opened read-only, so it never takes the writer lock and can read while a run writes.
 // Samples are paged and filtered inside SQLite: a page never loads more than `limit` samples.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { readResults as readResultsFile } from "../results/resultsFile.js";
@@ -60,7 +60,8 @@ export const MAX_PAGE = 500;
  * The answer a sample gave: the chosen index for multiple choice, the text for generation
  * tasks (whichever of these fields the task type writes).
  */
-const answer = (t: string) => `coalesce(json_extract(${t}.data, '$.pred'), json_extract(${t}.data, '$.output'), json_extract(${t}.data, '$.generation'), json_extract(${t}.data, '$.completion'), json_extract(${t}.data, '$.text'))`;
+const answer = (t: string) =>
+  `coalesce(json_extract(${t}.data, '$.pred'), json_extract(${t}.data, '$.output'), json_extract(${t}.data, '$.generation'), json_extract(${t}.data, '$.completion'), json_extract(${t}.data, '$.text'))`;
 const FILTER_SQL: Record<SampleFilter, string> = {
   all: "1",
   changed: `(${answer("b")} IS NOT ${answer("v")})`,
@@ -99,7 +100,9 @@ export class RunReader {
     this.results = results;
     this.db = db;
     this.mtimeMs = mtimeMs;
-    this.pageStmts = new Map(SAMPLE_FILTERS.map((f) => [f, db.prepare(`SELECT b.doc_id AS doc_id, b.data AS b, v.data AS v ${FROM} AND ${SEARCH_SQL} AND ${FILTER_SQL[f]} ORDER BY b.doc_id LIMIT @limit OFFSET @offset`)]));
+    this.pageStmts = new Map(
+      SAMPLE_FILTERS.map((f) => [f, db.prepare(`SELECT b.doc_id AS doc_id, b.data AS b, v.data AS v ${FROM} AND ${SEARCH_SQL} AND ${FILTER_SQL[f]} ORDER BY b.doc_id LIMIT @limit OFFSET @offset`)]),
+    );
     this.countStmt = db.prepare(
       `SELECT count(*) AS all_, coalesce(sum(${FILTER_SQL.changed}), 0) AS changed, coalesce(sum(${FILTER_SQL.correct_to_wrong}), 0) AS c2w, coalesce(sum(${FILTER_SQL.wrong_to_correct}), 0) AS w2c ${FROM} AND ${SEARCH_SQL}`,
     );

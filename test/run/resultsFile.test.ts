@@ -48,7 +48,10 @@ test("an unknown version, a foreign JSON and a corrupt file are each one line na
     return p;
   };
   const future = write("future.json", JSON.stringify({ ...sample, quanteval_results_version: 99 }));
-  assert.throws(() => readResults(future), { name: "QuantevalError", message: `${future}: results version 99 is not one this quanteval reads (version 1); use the quanteval that wrote it, or re-run` });
+  assert.throws(() => readResults(future), {
+    name: "QuantevalError",
+    message: `${future}: results version 99 is not one this quanteval reads (version 1); use the quanteval that wrote it, or re-run`,
+  });
   const foreign = write("foreign.json", JSON.stringify({ hello: 1 }));
   assert.throws(() => readResults(foreign), { message: /^.*foreign\.json: not a quanteval results file \(no quanteval_results_version\)/ });
   const corrupt = write("corrupt.json", '{"quanteval_results_version": 1, "tasks": {');

@@ -18,15 +18,22 @@ function configWith(tasks: unknown[]): string {
 
 test("a misspelt task key fails when the config loads, with the line and 'did you mean'", () => {
   const path = configWith([{ task: "kobest_copa", limt: 5 }]);
-  assert.throws(() => loadConfig(path), { name: "QuantevalError", message: new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: unknown key 'tasks\\[0\\]\\.limt'; did you mean 'limit'\\?$`) });
+  assert.throws(() => loadConfig(path), {
+    name: "QuantevalError",
+    message: new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+: unknown key 'tasks\\[0\\]\\.limt'; did you mean 'limit'\\?$`),
+  });
 });
 
 test("each kind checks its own keys: perplexity, llama.cpp mode, generate", () => {
   assert.throws(() => loadConfig(configWith([{ task: "perplexity", chunk: 3 }])), { message: /unknown key 'tasks\[0\]\.chunk'; did you mean 'chunks'\?$/ });
   // n_ctx belongs to perplexity, not to a multiple-choice task.
-  assert.throws(() => loadConfig(configWith([{ task: "kobest_copa" }, { task: "kobest_boolq", n_ctx: 64 }])), { message: /unknown key 'tasks\[1\]\.n_ctx'; remove it \(known keys: task, name, limit, num_fewshot, data, split, normalizations\)$/ });
+  assert.throws(() => loadConfig(configWith([{ task: "kobest_copa" }, { task: "kobest_boolq", n_ctx: 64 }])), {
+    message: /unknown key 'tasks\[1\]\.n_ctx'; remove it \(known keys: task, name, limit, num_fewshot, data, split, normalizations\)$/,
+  });
   assert.throws(() => loadConfig(configWith([{ task: "hellaswag_llamacpp", num_fewshot: 1 }])), { message: /unknown key 'tasks\[0\]\.num_fewshot'/ });
-  assert.throws(() => loadConfig(configWith([{ task: "generate", data: "x.jsonl", max_token: 3 }])), { message: /config\.yaml: task 'generate': unknown key 'max_token' for a generate task; did you mean 'max_tokens'\?$/ });
+  assert.throws(() => loadConfig(configWith([{ task: "generate", data: "x.jsonl", max_token: 3 }])), {
+    message: /config\.yaml: task 'generate': unknown key 'max_token' for a generate task; did you mean 'max_tokens'\?$/,
+  });
 });
 
 test("the CLI refuses a misspelt key before it opens the output directory or loads a model", () => {
@@ -75,8 +82,22 @@ test("task data resolves beside the config before the data dir", () => {
   const dir = tempDir();
   const local = join(dir, "wiki.raw");
   writeFileSync(local, "text beside the config");
-  const loaded = loadConfig(writeConfig({ baseline: baseline(), tasks: [{ task: "perplexity", data: "wiki.raw" }, { task: "perplexity", data: "wikitext-2-raw-v1/wiki.test.raw" }] }, dir));
+  const loaded = loadConfig(
+    writeConfig(
+      {
+        baseline: baseline(),
+        tasks: [
+          { task: "perplexity", data: "wiki.raw" },
+          { task: "perplexity", data: "wikitext-2-raw-v1/wiki.test.raw" },
+        ],
+      },
+      dir,
+    ),
+  );
   assert.equal(loaded.tasks[0].entry.data, local);
   assert.equal(loaded.tasks[1].entry.data, sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"));
-  assert.deepEqual(loaded.tasks.map((t) => t.name), ["perplexity", "perplexity#2"]);
+  assert.deepEqual(
+    loaded.tasks.map((t) => t.name),
+    ["perplexity", "perplexity#2"],
+  );
 });

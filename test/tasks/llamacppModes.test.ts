@@ -31,7 +31,11 @@ const HS: Array<[string, number, string[]]> = [
   ["Lily went to the park with her mom. She saw a big red ball on the grass. Lily", 0, ["ran to the ball and kicked it.", "ate the ball for lunch.", "flew to the moon.", "turned into a tree."]],
   ["Tom had a little dog named Max. Every morning, Tom", 1, ["sold the sun to a fish.", "gave Max a bowl of food.", "swam in the sky.", "painted the wind blue."]],
   ["The sun was hot and the sand was warm. Sue and Ben built a castle. Then a big wave", 2, ["sang a song to them.", "ate a cookie.", "came and washed the castle away.", "went to school."]],
-  ["Once upon a time, there was a little bird. The bird wanted to fly high. It flapped its wings and", 3, ["cooked some soup.", "read a book about cars.", "fell asleep in the car.", "flew up into the blue sky."]],
+  [
+    "Once upon a time, there was a little bird. The bird wanted to fly high. It flapped its wings and",
+    3,
+    ["cooked some soup.", "read a book about cars.", "fell asleep in the car.", "flew up into the blue sky."],
+  ],
   ["Mia was sad because her toy was broken. Her dad saw her cry. He", 0, ["fixed the toy and Mia smiled.", "threw the house away.", "ate the toy with a spoon.", "turned the sky green."]],
   ["It was a cold day. Sam put on his hat and his coat. He", 1, ["jumped into the hot sun.", "went outside to play in the snow.", "ate his coat.", "swam in the oven."]],
   ["The cat saw a little mouse. The mouse ran into a hole. The cat", 2, ["baked a cake.", "drove a big truck.", "sat and waited by the hole.", "flew over the moon."]],
@@ -128,7 +132,11 @@ for (const n of [12, 400]) {
       if (s.correct) correct++;
       return ((100 * correct) / (i + 1)).toFixed(8);
     });
-    assert.deepEqual(ours, ref.map((l) => l[1].replace("%", "")), "running acc_norm after each task, in llama.cpp's order");
+    assert.deepEqual(
+      ours,
+      ref.map((l) => l[1].replace("%", "")),
+      "running acc_norm after each task, in llama.cpp's order",
+    );
     console.log(`# hellaswag N=${n}: acc_norm ours ${ours[ours.length - 1]}% llama.cpp ${ref[ref.length - 1][1]} (selection ${items.map((i) => i.index).join(",")})`);
   });
 }
@@ -138,7 +146,10 @@ for (const n of [0, 6]) {
     const ref = referenceTaskLines(["--winogrande", ...(n ? ["--winogrande-tasks", String(n)] : []), "-f", wgFile], n || 11);
     const { items, skipped } = parseWinograndeCsv(WG);
     // The header fails ("no _"), and the last line is never read (getline stops at the end of file).
-    assert.deepEqual(skipped.map((s) => s.line), [1]);
+    assert.deepEqual(
+      skipped.map((s) => s.line),
+      [1],
+    );
     assert.equal(items.length, 11);
     const scores = await scoreWinogrande(backend!, selectWinograndeTasks(items, n));
     assert.equal(scores.length, ref.length);

@@ -15,7 +15,7 @@ import { silentProgress, type TaskRunContext } from "../../src/run/taskContext.j
 import { RunStore } from "../../src/store/runStore.js";
 import { renderExample } from "../../src/tasks/renderExample.js";
 import { builtinTaskDir } from "../../src/tasks/taskRegistry.js";
-import { type LoglikelihoodTask, type RollingTask, taskDefinition } from "../../src/tasks/taskDefinition.js";
+import { type LoglikelihoodTask, taskDefinition } from "../../src/tasks/taskDefinition.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { tempDir } from "../helpers/runConfig.js";
 
@@ -91,7 +91,6 @@ test("lambada_openai: ppl = exp(−mean ll of the last word), acc = share of gre
 });
 
 test("wikitext: word/byte perplexity and bits per byte over the detokenized pages, counted on the originals", async () => {
-  const task = load<RollingTask>("wikitext");
   const outcome = await runBuiltin("wikitext");
   const r = outcome.results.f32 as { word_perplexity: number; byte_perplexity: number; bits_per_byte: number; words: number; bytes: number; tokens: number };
   const rows = outcome.samples.f32 as unknown as Array<{ logprob: number; words: number; bytes: number; n_tokens: number }>;
@@ -106,5 +105,7 @@ test("wikitext: word/byte perplexity and bits per byte over the detokenized page
   const [direct] = await f32.loglikelihoodRolling(["= Short =\nIt was 3.5 km long.\n".replace(/^/, " ")]);
   assert.ok(Math.abs(direct.logprob - rows[1].logprob) < 1e-6);
   const cmp = outcome.comparisons.q8_0 as Record<string, { ratio: number }>;
-  console.log(`# wikitext (${rows[0].n_tokens} + ${rows[1].n_tokens} tokens) f32 word_ppl ${r.word_perplexity.toFixed(3)} byte_ppl ${r.byte_perplexity.toFixed(4)} bpb ${r.bits_per_byte.toFixed(4)}; q8_0/f32 word_ppl ratio ${cmp.word_perplexity.ratio.toFixed(5)}`);
+  console.log(
+    `# wikitext (${rows[0].n_tokens} + ${rows[1].n_tokens} tokens) f32 word_ppl ${r.word_perplexity.toFixed(3)} byte_ppl ${r.byte_perplexity.toFixed(4)} bpb ${r.bits_per_byte.toFixed(4)}; q8_0/f32 word_ppl ratio ${cmp.word_perplexity.ratio.toFixed(5)}`,
+  );
 });

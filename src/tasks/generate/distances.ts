@@ -25,9 +25,28 @@ export async function computeDistances(embedders: Embedder[], outputs: Map<strin
     await table.add(texts);
     const perModel = new Map<string, ModelDistances>();
     for (const [name, o] of outputs) {
-      const clean = sampleDistances(table, o.clean.map((g) => g.text), base.clean.map((g) => g.text), references);
-      const pert = perturb ? sampleDistances(table, o.perturbed.map((g) => g.text), base.perturbed.map((g) => g.text), references) : [];
-      const selfShift = perturb ? sampleDistances(table, o.perturbed.map((g) => g.text), o.clean.map((g) => g.text), []) : [];
+      const clean = sampleDistances(
+        table,
+        o.clean.map((g) => g.text),
+        base.clean.map((g) => g.text),
+        references,
+      );
+      const pert = perturb
+        ? sampleDistances(
+            table,
+            o.perturbed.map((g) => g.text),
+            base.perturbed.map((g) => g.text),
+            references,
+          )
+        : [];
+      const selfShift = perturb
+        ? sampleDistances(
+            table,
+            o.perturbed.map((g) => g.text),
+            o.clean.map((g) => g.text),
+            [],
+          )
+        : [];
       perModel.set(name, { clean, perturbed: pert, selfShift });
     }
     dist.set(e.id, perModel);

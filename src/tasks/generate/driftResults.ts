@@ -71,7 +71,11 @@ export function driftComparisons(x: DriftInput, results: TaskOutcome["results"],
         c.perturbed = { ...pe.flat };
         const dv = rv.degradation as Record<string, number>;
         const db = rb.degradation as Record<string, number>;
-        c.degradation_vs_baseline = Object.fromEntries(Object.keys(dv).filter((k) => k in db).map((k) => [k, dv[k] - db[k]]));
+        c.degradation_vs_baseline = Object.fromEntries(
+          Object.keys(dv)
+            .filter((k) => k in db)
+            .map((k) => [k, dv[k] - db[k]]),
+        );
       }
     }
     comparisons[v] = c;

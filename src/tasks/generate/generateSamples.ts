@@ -13,7 +13,16 @@ export function sampleRows(model: string, items: GenerateItem[], o: ModelOutputs
   const firstId = [...dist.keys()][0];
   return items.map((it, i): SampleRow => {
     const g = o.clean[i];
-    const row: SampleRow = { doc_id: it.doc_id, dataset: it.dataset, row: it.row, prompt: it.prompt, reference: it.reference ?? null, output: g.text, finish_reason: g.finishReason, n_tokens: g.nTokens };
+    const row: SampleRow = {
+      doc_id: it.doc_id,
+      dataset: it.dataset,
+      row: it.row,
+      prompt: it.prompt,
+      reference: it.reference ?? null,
+      output: g.text,
+      finish_reason: g.finishReason,
+      n_tokens: g.nTokens,
+    };
     if (it.reference !== undefined) Object.assign(row, referenceScores(g.text, it.reference));
     if (firstId) for (const k of DISTANCE_KEYS) row[`embed_${k}`] = dist.get(firstId)!.get(model)!.clean[i][k];
     if (dist.size > 1) row.embeddings = Object.fromEntries([...dist].map(([id, per]) => [id, per.get(model)!.clean[i]]));

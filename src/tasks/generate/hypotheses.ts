@@ -59,7 +59,10 @@ function defaultTarget(h: HypothesisEntry): "baseline" | "reference" {
 export function evaluateHypotheses(hyps: readonly HypothesisEntry[], cells: readonly CellValue[], models: HypothesisModels, where: string): HypothesisRow[] {
   const all = [models.baseline, ...models.variants, ...(models.selfModel ? [models.selfModel] : [])];
   hyps.forEach((h, i) => {
-    for (const [k, name] of [["a", h.a], ["b", h.b]] as const) {
+    for (const [k, name] of [
+      ["a", h.a],
+      ["b", h.b],
+    ] as const) {
       if (name !== undefined && !all.includes(name)) throw new QuantevalError(`${where}: hypotheses[${i}].${k}: no model named '${name}' in this run (models: ${all.join(", ")})`);
     }
     h.models?.forEach((m, j) => {

@@ -40,7 +40,15 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
   const where = `task '${env.name}'`;
   const seed = spec.seed ?? env.seed;
   const data = spec.data === undefined ? [] : Array.isArray(spec.data) ? spec.data : [spec.data];
-  const itemOptions = (fits: LoadItemsOptions["fits"]): LoadItemsOptions => ({ taskName: env.name, dataDir: env.dataDir, split: spec.split, input: spec.input, reference: spec.reference, limit: env.limit ?? spec.limit, fits });
+  const itemOptions = (fits: LoadItemsOptions["fits"]): LoadItemsOptions => ({
+    taskName: env.name,
+    dataDir: env.dataDir,
+    split: spec.split,
+    input: spec.input,
+    reference: spec.reference,
+    limit: env.limit ?? spec.limit,
+    fits,
+  });
   const perturbSeed = spec.perturb?.seed ?? seed;
   let sel: Selection | undefined;
   const selection = (): Selection => {
@@ -115,7 +123,17 @@ async function compareGenerations(
     }
     const selfModel = env.noiseFloorName;
     const hypotheses = spec.hypotheses
-      ? evaluateHypotheses(spec.hypotheses, hypothesisCells(dist, models, items, datasets.map((d) => d.label)), { baseline: env.baseline, variants: env.variants.filter((n) => n !== selfModel), selfModel }, where)
+      ? evaluateHypotheses(
+          spec.hypotheses,
+          hypothesisCells(
+            dist,
+            models,
+            items,
+            datasets.map((d) => d.label),
+          ),
+          { baseline: env.baseline, variants: env.variants.filter((n) => n !== selfModel), selfModel },
+          where,
+        )
       : undefined;
     const samples: TaskOutcome["samples"] = {};
     for (const m of models) samples[m] = sampleRows(m, items, outputs.get(m)!, dist, spec.perturb ? sel.perturbed : undefined, judged?.judgments.get(m));
@@ -129,10 +147,20 @@ async function compareGenerations(
         datasets: datasets.map(({ label, path, sha256, rows, used, skipped_too_long }) => ({ label, path, sha256, rows, used, skipped_too_long })),
         input: spec.input,
         reference: spec.reference ?? null,
-        generation: { max_tokens: spec.max_tokens, stop: spec.stop ?? null, temperature: spec.temperature, top_p: spec.top_p, seed: p.seed, chat: spec.chat, decoding: spec.temperature > 0 ? "seeded sampling, per-prompt seed mixSeed(seed, doc_id)" : "greedy" },
+        generation: {
+          max_tokens: spec.max_tokens,
+          stop: spec.stop ?? null,
+          temperature: spec.temperature,
+          top_p: spec.top_p,
+          seed: p.seed,
+          chat: spec.chat,
+          decoding: spec.temperature > 0 ? "seeded sampling, per-prompt seed mixSeed(seed, doc_id)" : "greedy",
+        },
         perturb: spec.perturb ? { typos: spec.perturb.typos, seed: p.perturbSeed } : null,
         embedders: embedders.map((e) => e.id),
-        judge: judgeHandle ? { model: judgeHandle.judge.name, fingerprint: judgeHandle.judge.fingerprint(), max_tokens: spec.judge!.max_tokens, chat: spec.judge!.chat, prompt_sha256: judged?.extra.prompt_sha256 } : null,
+        judge: judgeHandle
+          ? { model: judgeHandle.judge.name, fingerprint: judgeHandle.judge.fingerprint(), max_tokens: spec.judge!.max_tokens, chat: spec.judge!.chat, prompt_sha256: judged?.extra.prompt_sha256 }
+          : null,
         probes: p.probesPath ? { file: p.probesPath, sha256: createHash("sha256").update(readFileSync(p.probesPath)).digest("hex"), n: p.probes.length } : null,
         hypotheses: spec.hypotheses ?? null,
       },
@@ -188,7 +216,16 @@ export const generateKind: TaskKind = {
         const probePrompts = probes.map((p, k) => render(spec.probe_prompt ?? "{{question}}", { question: p.question }, `${where}: probe_prompt (probe ${k})`));
         // Preflight: every dataset is found and its prompts render before any model loads.
         const data = spec.data === undefined ? [] : Array.isArray(spec.data) ? spec.data : [spec.data];
-        if (data.length) await loadGenerateItems(data, { taskName: env.name, dataDir: env.dataDir, split: spec.split, input: spec.input, reference: spec.reference, limit: env.limit ?? spec.limit, fits: async () => true });
+        if (data.length)
+          await loadGenerateItems(data, {
+            taskName: env.name,
+            dataDir: env.dataDir,
+            split: spec.split,
+            input: spec.input,
+            reference: spec.reference,
+            limit: env.limit ?? spec.limit,
+            fits: async () => true,
+          });
         return prepared(spec, env, probes, probesPath, probePrompts);
       },
     };

@@ -34,16 +34,18 @@ function prepared(task: LoadedTask<LoglikelihoodTask>, docs: LoglikelihoodDoc[])
       env.progress.stop(id);
       const agg = aggregateLoglikelihood(def, res);
       if (agg.truncated > 0) env.warn(`${env.name}: ${agg.truncated} of ${res.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
-      const samples = docs.map((d, i): SampleRow => ({
-        doc_id: d.doc_id,
-        context: d.request.context,
-        continuation: d.request.continuation,
-        logprob: res[i].logprob,
-        is_greedy: res[i].isGreedy,
-        n_tokens: res[i].nTokens,
-        truncated: res[i].truncated,
-        prompt_hash: d.prompt_hash,
-      }));
+      const samples = docs.map(
+        (d, i): SampleRow => ({
+          doc_id: d.doc_id,
+          context: d.request.context,
+          continuation: d.request.continuation,
+          logprob: res[i].logprob,
+          is_greedy: res[i].isGreedy,
+          n_tokens: res[i].nTokens,
+          truncated: res[i].truncated,
+          prompt_hash: d.prompt_hash,
+        }),
+      );
       return { results: { ...agg }, samples, state: res };
     },
     async compare(stored, env) {
@@ -72,7 +74,10 @@ function prepared(task: LoadedTask<LoglikelihoodTask>, docs: LoglikelihoodDoc[])
           ...taskManifest(task),
           num_fewshot: 0,
           n: docs.length,
-          prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),
+          prompts_hash: createHash("sha256")
+            .update(docs.map((d) => d.prompt_hash).join(","))
+            .digest("hex")
+            .slice(0, 16),
         },
       };
     },

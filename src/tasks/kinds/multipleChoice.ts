@@ -47,25 +47,33 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
       let k = 0;
       const s = docs.map((d) => {
         const rs = d.requests.map(() => res[k++]);
-        return scoreDoc(d, rs.map((r) => r.logprob), rs.map((r) => r.isGreedy), rs.some((r) => r.truncated), rs.map((r) => r.nTokens));
+        return scoreDoc(
+          d,
+          rs.map((r) => r.logprob),
+          rs.map((r) => r.isGreedy),
+          rs.some((r) => r.truncated),
+          rs.map((r) => r.nTokens),
+        );
       });
       const truncated = s.filter((x) => x.truncated).length;
       if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
-      const samples = docs.map((d, i): SampleRow => ({
-        doc_id: d.doc_id,
-        prompt: d.prompt,
-        context: d.context,
-        choices: d.choices,
-        loglikelihoods: s[i].loglikelihoods,
-        is_greedy: s[i].is_greedy,
-        pred: s[i].pred,
-        pred_norm: s[i].pred_norm,
-        gold: d.gold,
-        correct: s[i].correct,
-        fewshot_ids: d.fewshot_ids,
-        prompt_hash: d.prompt_hash,
-        truncated: s[i].truncated,
-      }));
+      const samples = docs.map(
+        (d, i): SampleRow => ({
+          doc_id: d.doc_id,
+          prompt: d.prompt,
+          context: d.context,
+          choices: d.choices,
+          loglikelihoods: s[i].loglikelihoods,
+          is_greedy: s[i].is_greedy,
+          pred: s[i].pred,
+          pred_norm: s[i].pred_norm,
+          gold: d.gold,
+          correct: s[i].correct,
+          fewshot_ids: d.fewshot_ids,
+          prompt_hash: d.prompt_hash,
+          truncated: s[i].truncated,
+        }),
+      );
       return { results: { ...aggregateMultipleChoice(def, docs, s) }, samples, state: s };
     },
     async compare(stored, env) {
@@ -91,7 +99,16 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
         comparisons[v] = perMetric;
       }
       // Normalization panel: does the ranking of models depend on the normalization?
-      const panel = docs.length > 0 && docs[0].unconditional ? rankingChanges(Object.fromEntries(Object.entries(results).filter(([n]) => n !== env.noiseFloorName).map(([n, r]) => [n, r as Partial<Record<NormalizationName, number>>]))) : undefined;
+      const panel =
+        docs.length > 0 && docs[0].unconditional
+          ? rankingChanges(
+              Object.fromEntries(
+                Object.entries(results)
+                  .filter(([n]) => n !== env.noiseFloorName)
+                  .map(([n, r]) => [n, r as Partial<Record<NormalizationName, number>>]),
+              ),
+            )
+          : undefined;
       if (panel?.changed) env.warn(`${env.name}: the ranking of models changes with the normalization (${panel.reversals.map((r) => `${r.normalization}: ${r.below} above ${r.above}`).join("; ")})`);
       return {
         type: "multiple_choice",
@@ -103,7 +120,10 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
           ...taskManifest(task),
           num_fewshot: entry.num_fewshot ?? def.num_fewshot,
           n: docs.length,
-          prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),
+          prompts_hash: createHash("sha256")
+            .update(docs.map((d) => d.prompt_hash).join(","))
+            .digest("hex")
+            .slice(0, 16),
         },
       };
     },

@@ -36,7 +36,8 @@ async function resolveText(entry: Entry, dataDir: string, taskName: string): Pro
   let path = isAbsolute(data) && existsSync(data) ? data : undefined;
   if (!path) {
     const [id, config, split] = data.split(":");
-    if (!config || !split) throw new QuantevalError(`task ${taskName}: data file not found: ${data} (looked beside the config, in the working directory and in ${dataDir}); fix 'data' or set QUANTEVAL_DATA_DIR`);
+    if (!config || !split)
+      throw new QuantevalError(`task ${taskName}: data file not found: ${data} (looked beside the config, in the working directory and in ${dataDir}); fix 'data' or set QUANTEVAL_DATA_DIR`);
     path = await resolveDataset({ id, config, split }, { dataDir });
   }
   return { path, text: readUtf8(path) };
@@ -65,7 +66,13 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
         results,
         comparisons,
         samples: {},
-        manifest: { data_file: path, text_sha256: createHash("sha256").update(text).digest("hex"), n_ctx: entry.n_ctx ?? 512, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)" },
+        manifest: {
+          data_file: path,
+          text_sha256: createHash("sha256").update(text).digest("hex"),
+          n_ctx: entry.n_ctx ?? 512,
+          chunks: chunks ?? null,
+          mode: "llama.cpp chunks (second half of each chunk scored, BOS first)",
+        },
       };
     },
   };

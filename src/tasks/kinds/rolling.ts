@@ -39,7 +39,9 @@ function prepared(task: LoadedTask<RollingTask>, docs: RollingDoc[]): PreparedTa
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
         const vr = results[v] as Record<string, number>;
-        comparisons[v] = Object.fromEntries(def.metrics.map((metric) => [metric, { metric, baseline: base[metric], variant: vr[metric], delta: vr[metric] - base[metric], ratio: vr[metric] / base[metric] }]));
+        comparisons[v] = Object.fromEntries(
+          def.metrics.map((metric) => [metric, { metric, baseline: base[metric], variant: vr[metric], delta: vr[metric] - base[metric], ratio: vr[metric] / base[metric] }]),
+        );
       }
       return {
         type: "rolling",
@@ -50,7 +52,10 @@ function prepared(task: LoadedTask<RollingTask>, docs: RollingDoc[]): PreparedTa
           ...taskManifest(task),
           n: docs.length,
           mode: "lm-eval loglikelihood_rolling (disjoint windows of the model's n_ctx, every token scored once)",
-          prompts_hash: createHash("sha256").update(docs.map((d) => d.prompt_hash).join(",")).digest("hex").slice(0, 16),
+          prompts_hash: createHash("sha256")
+            .update(docs.map((d) => d.prompt_hash).join(","))
+            .digest("hex")
+            .slice(0, 16),
         },
       };
     },
