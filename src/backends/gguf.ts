@@ -22,6 +22,7 @@ import { checkGgufFile } from "../util/checkGgufFile.js";
 import { sampleToken } from "./sampling.js";
 import { type AttachedThreadpool, attachThreadpool } from "./threadpool.js";
 import { QuantevalError } from "../util/errors.js";
+import { distMath } from "../metrics/distMathKernels.js";
 
 export interface GgufOptions {
   /** Display name of the model in results. */
@@ -493,11 +494,12 @@ export class GgufBackend implements Backend {
         const loc = rowOf.get(entry);
         if (!loc) return;
         const d = out[loc.w];
-        const off = loc.r * this.nVocab;
-        const { lse } = rowStats(logits);
-        for (let i = 0; i < this.nVocab; i++) d.logprobs[off + i] = logits[i] - lse;
+        d.logprobs.set(logits, loc.r * this.nVocab);
         rowOf.delete(entry);
       });
+      // Log-softmax on every core (native/distmath.cpp); rows of NaN/+∞ logits come back as NaN rows.
+      const kernels = distMath();
+      for (const d of out) kernels.logSoftmax(d.logprobs, d.nRows, d.nVocab);
       return out;
     });
   }
