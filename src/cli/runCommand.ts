@@ -5,6 +5,7 @@ import { comparisonTable, driftTable, scoresTable } from "../report/tables.js";
 import { buildVerdict, verdictSummary, verdictTable } from "../report/verdict.js";
 import { runEvaluation } from "../run/runEvaluation.js";
 import { parsePositiveInt } from "./parseFlags.js";
+import { nativeBuildStep } from "./nativeBuildStep.js";
 import { createProgress } from "./progressBars.js";
 import { printTable } from "./printTable.js";
 
@@ -26,6 +27,7 @@ export function registerRunCommand(program: Command): void {
         if (Array.isArray(c.variants)) for (const v of c.variants) v.concurrency = o.concurrency;
       }
       const progress = createProgress();
+      await nativeBuildStep([loaded.config.baseline, ...(Array.isArray(loaded.config.variants) ? loaded.config.variants : [])], progress);
       // First Ctrl-C: stop at the next batch boundary with the store closed cleanly; second: exit now.
       const abort = new AbortController();
       const onSigint = () => {

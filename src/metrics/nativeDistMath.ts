@@ -5,21 +5,17 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { availableParallelism, cpus, homedir } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import koffi from "koffi";
+import { quantevalCacheDir } from "../util/cacheDir.js";
 import type { DistMathKernels } from "./distMathKernels.js";
 
 const SOURCE = fileURLToPath(new URL("../../native/distmath.cpp", import.meta.url));
 const ABI_VERSION = 1;
 // No -ffast-math: NaN checks must survive, and every sum keeps its written order.
 const FLAGS = ["-O3", "-march=native", "-std=c++17", "-fno-math-errno", "-fno-trapping-math", "-shared", "-fPIC", "-pthread"];
-
-/** The quanteval cache root (QUANTEVAL_CACHE, else ~/.cache/quanteval), shared with scripts/build-llamacpp.sh. */
-export function quantevalCacheDir(): string {
-  return process.env.QUANTEVAL_CACHE ?? join(homedir(), ".cache", "quanteval");
-}
 
 /** Compiles the library into the cache if needed; returns its path, or why it cannot be built. */
 export function buildDistMathLibrary(): { path: string } | { reason: string } {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { dataDir } from "../data/dataDirs.js";
 import { readUtf8 } from "../data/readRows.js";
 import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
+import { distMath } from "../metrics/distMathKernels.js";
 import { runPerplexity, type PerplexityRun } from "../tasks/perplexity.js";
 import { QuantevalError } from "../util/errors.js";
 import { cacheKey } from "../store/runStore.js";
@@ -45,6 +46,6 @@ export async function runPerplexityTask(ctx: TaskRunContext): Promise<TaskOutcom
     results: run.results as unknown as TaskOutcome["results"],
     comparisons,
     samples: {},
-    manifest: { data_file: path, text_sha256: run.text_sha256, n_ctx: nCtx, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)" },
+    manifest: { data_file: path, text_sha256: run.text_sha256, n_ctx: nCtx, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)", dist_math: distMath().name },
   };
 }
