@@ -109,9 +109,10 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
   const chunkMb = (rowsPerChunk * nVocab * 4) / 2 ** 20;
   const fit = Math.floor(budgetMb / chunkMb);
   if (fit < 1) {
-    const nCtxFit = 2 * Math.floor((budgetMb * 2 ** 20) / (4 * nVocab) / 2) + 2;
+    // n_ctx/2 − 1 scored rows per chunk must fit the buffer
+    const nCtxFit = 2 * (Math.floor((budgetMb * 2 ** 20) / (4 * nVocab)) + 1);
     throw new QuantevalError(
-      `${where}: one chunk of ${rowsPerChunk} scored positions × ${nVocab} vocabulary entries needs ${chunkMb.toFixed(0)} MB of log-probs per model, over the ${budgetMb} MB buffer (tried 1 chunk per batch); lower n_ctx to at most ${Math.max(2, nCtxFit)} or raise QUANTEVAL_DIST_BUFFER_MB`,
+      `${where}: one chunk of ${rowsPerChunk} scored positions × ${nVocab} vocabulary entries needs ${chunkMb.toFixed(0)} MB of log-probs per model, over the ${budgetMb} MB buffer (tried 1 chunk per batch); lower n_ctx to at most ${nCtxFit} or raise QUANTEVAL_DIST_BUFFER_MB`,
     );
   }
   return Math.max(1, Math.min(Math.floor(2048 / nCtx), fit));

@@ -49,3 +49,24 @@ test("a native llama.cpp build: repacked Q4_0 PPL equals llama-perplexity's, its
   const same = native.parallel.filter((t, i) => t === native.alone[i]).length;
   assert.ok(same >= 11, `${same} of 12 parallel generations equal one-at-a-time ones`);
 });
+
+/** The llama.cpp library a fresh quanteval process selects under `env` (what its manifest records). */
+function selectedLib(env: Record<string, string | undefined>): string {
+  const code = `import { llamaBuildInfo } from "./src/backends/llamaLib.ts"; console.log(llamaBuildInfo().llama_lib);`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { env: { ...process.env, ...env }, encoding: "utf8", cwd: repoRoot });
+  assert.equal(r.status, 0, r.stderr.slice(-1500));
+  return r.stdout.trim().split("\n").pop()!;
+}
+
+test("by default quanteval runs the native build in the cache; QUANTEVAL_NATIVE_BUILD=0 and QUANTEVAL_LLAMA_LIB_DIR='' select the prebuilt one", { skip }, async () => {
+  const { nativeBuildDir } = await import("../../src/backends/nativeLibrary.js");
+  // scripts/test.sh builds into the default cache: the same folder the default selection uses.
+  const cached = nativeBuildDir();
+  if (!existsSync(join(cached, "libllama.so"))) return void console.log(`# no native build in the cache at ${cached}`);
+  const unset = { QUANTEVAL_LLAMA_LIB_DIR: undefined };
+  // spawnSync drops undefined values: the variable is absent in the child.
+  assert.equal(selectedLib(unset), cached);
+  assert.equal(selectedLib({ ...unset, QUANTEVAL_NATIVE_BUILD: "0" }), "prebuilt");
+  assert.equal(selectedLib({ QUANTEVAL_LLAMA_LIB_DIR: "" }), "prebuilt");
+  assert.equal(selectedLib({ QUANTEVAL_LLAMA_LIB_DIR: lib! }), lib);
+});

@@ -118,3 +118,36 @@ test("perplexity and KLD of stories260K vs Q4_0: native kernels equal the JS pat
     assert.ok(rel(dj[key], dn[key]) <= 1e-6, `${key}: JS ${dj[key]} vs native ${dn[key]}`);
   }
 });
+
+test("a variant's NaN logits are named with chunk and position, never averaged", async () => {
+  // No broken GGUF is at hand: the real Q4_0 model is wrapped so that one row comes back as the
+  // log-softmax kernels return a row of NaN/+∞ logits (all NaN; tested above on both kernels).
+  const text = readFileSync(sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), "utf8");
+  const base = await GgufBackend.open({ name: "f32", path: models.stories(), threads: 2 });
+  const q4 = await GgufBackend.open({ name: "q4_0", path: models.storiesVariant("q4_0"), threads: 2 });
+  const real = q4.distributions.bind(q4);
+  let call = 0;
+  q4.distributions = async (windows) => {
+    const out = await real(windows);
+    if (call++ === 0) out[1].logprobs.fill(NaN, 7 * out[1].nVocab, 8 * out[1].nVocab);
+    return out;
+  };
+  try {
+    await assert.rejects(runPerplexity(text, base, [q4], { nCtx: 512, chunks: 2 }, "task ppl"), /task ppl: model 'q4_0' gave NaN or \+∞ logits at chunk 1, position 263 \(predicting token 264\)/);
+  } finally {
+    await base.dispose();
+    await q4.dispose();
+  }
+});
+
+test("a vocabulary too wide for the log-prob buffer gets one line with what to lower", async () => {
+  const { chunksPerCall } = await import("../../src/tasks/perplexity.js");
+  assert.equal(chunksPerCall(255, 32_000, 512, "t"), 4, "llama-perplexity's n_batch / n_ctx when it fits");
+  assert.equal(chunksPerCall(255, 256_000, 512, "t"), 2);
+  process.env.QUANTEVAL_DIST_BUFFER_MB = "100";
+  try {
+    assert.throws(() => chunksPerCall(255, 256_000, 512, "task ppl"), /^QuantevalError: task ppl: one chunk of 255 scored positions × 256000 vocabulary entries needs 249 MB .* over the 100 MB buffer \(tried 1 chunk per batch\); lower n_ctx to at most 206 or raise QUANTEVAL_DIST_BUFFER_MB$/);
+  } finally {
+    delete process.env.QUANTEVAL_DIST_BUFFER_MB;
+  }
+});
