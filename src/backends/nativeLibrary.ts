@@ -15,7 +15,7 @@
 //   otherwise                    the native build if present in the cache (built by
 //                                ensureNativeLibrary on first use), else the prebuilt library.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,7 +73,7 @@ export interface NativeLibraryStatus {
 /**
  * Builds llama.cpp's shared libraries for this CPU into the cache unless they are there, the
  * user chose a library (QUANTEVAL_LLAMA_LIB_DIR) or opted out (QUANTEVAL_NATIVE_BUILD=0), a
- * CUDA driver is present, no cmake/C++ compiler/git exists, or another process is building.
+ * CUDA driver is present, or no cmake/C++ compiler/git exists.
  * Call it before the first model is opened; `onProgress` gets the build's percentage.
  * Never throws: a failed build leaves the prebuilt library in use and says why in `note`.
  */
@@ -86,36 +86,25 @@ export async function ensureNativeLibrary(onProgress?: (percent: number) => void
     const r = spawnSync(tool, ["--version"], { stdio: "ignore" });
     if (r.error || r.status !== 0) return { note: `${prebuilt}: '${tool}' not found, so llama.cpp cannot be built for this CPU (install it, or set QUANTEVAL_NATIVE_BUILD=0 to silence this)` };
   }
-  // One build at a time per cache: two cmake runs in one build folder corrupt it.
-  const lock = join(quantevalCacheDir(), `native-build.lock`);
-  mkdirSync(quantevalCacheDir(), { recursive: true });
-  if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 3 * 3600_000) rmSync(lock, { recursive: true, force: true });
-  try {
-    mkdirSync(lock);
-  } catch {
-    return { note: `${prebuilt}: another process is building llama.cpp for this CPU (${lock}); later runs will use it` };
-  }
-  try {
-    onProgress?.(0);
-    const log: string[] = [];
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn("bash", [SCRIPT, "--native-lib"], { stdio: ["ignore", "pipe", "pipe"] });
-      child.stderr.setEncoding("utf8").on("data", (s: string) => {
-        for (const line of s.split("\n")) {
-          const m = /^\[\s*(\d+)%\]/.exec(line);
-          if (m) onProgress?.(Number(m[1]));
-          if (line) log.push(line);
-          if (log.length > 20) log.shift();
-        }
-      });
-      child.stdout.resume();
-      child.on("error", () => resolve(-1));
-      child.on("close", (c) => resolve(c ?? -1));
+  // scripts/build-llamacpp.sh holds a flock on the cache: a second process waits for the first
+  // build and then finds it done.
+  onProgress?.(0);
+  const log: string[] = [];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn("bash", [SCRIPT, "--native-lib"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stderr.setEncoding("utf8").on("data", (s: string) => {
+      for (const line of s.split("\n")) {
+        const m = /^\[\s*(\d+)%\]/.exec(line);
+        if (m) onProgress?.(Number(m[1]));
+        if (line) log.push(line);
+        if (log.length > 20) log.shift();
+      }
     });
-    if (code !== 0 || !complete(dir)) return { note: `${prebuilt}: building llama.cpp for this CPU failed (${log.slice(-1)[0] ?? `exit ${code}`}); retry with 'bash ${SCRIPT} --native-lib'` };
-    onProgress?.(100);
-    return { dir };
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+    child.stdout.resume();
+    child.on("error", () => resolve(-1));
+    child.on("close", (c) => resolve(c ?? -1));
+  });
+  if (code !== 0 || !complete(dir)) return { note: `${prebuilt}: building llama.cpp for this CPU failed (${log.slice(-1)[0] ?? `exit ${code}`}); retry with 'bash ${SCRIPT} --native-lib'` };
+  onProgress?.(100);
+  return { dir };
 }
