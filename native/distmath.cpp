@@ -12,6 +12,7 @@
 // Everything is float64 inside (sums, exp), as the JS reference in src/metrics/distributionDrift.ts,
 // so results agree with it to ~1e-12 relative. Loaded with koffi (src/metrics/nativeDistMath.ts);
 // built at first use by src/metrics/buildDistMath.ts with the system C++ compiler.
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -65,27 +66,32 @@ void parallel_rows(int64_t n, int nThreads, F f) {
   for (auto &th : pool) th.join();
 }
 
-// Max of a row and whether it holds NaN or +Inf (a broken model); 8 lanes so it vectorises.
+// Max of a row and whether it holds NaN or +Inf (a broken model); -Inf (a masked token) is
+// fine. GCC/Clang vector extensions, because neither compiler vectorises a float max
+// reduction by itself without -ffinite-math-only (which would drop the NaN check).
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
 inline float row_max(const float *x, int32_t n, bool *bad) {
-  float m[8];
-  int32_t flags = 0;
-  for (int l = 0; l < 8; l++) m[l] = -INFINITY;
+  v8f m = {-INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  v8i flags = {0, 0, 0, 0, 0, 0, 0, 0};
   int32_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    for (int l = 0; l < 8; l++) {
-      const float v = x[i + l];
-      m[l] = v > m[l] ? v : m[l];
-      flags |= (v != v) | (v == INFINITY);
-    }
-  }
-  for (; i < n; i++) {
-    const float v = x[i];
-    m[0] = v > m[0] ? v : m[0];
-    flags |= (v != v) | (v == INFINITY);
+    v8f v;
+    std::memcpy(&v, x + i, sizeof v);
+    m = v > m ? v : m;
+    flags |= ~(v <= FLT_MAX);
   }
   float r = m[0];
-  for (int l = 1; l < 8; l++) r = m[l] > r ? m[l] : r;
-  *bad = flags != 0;
+  int32_t f = flags[0];
+  for (int l = 1; l < 8; l++) {
+    r = m[l] > r ? m[l] : r;
+    f |= flags[l];
+  }
+  for (; i < n; i++) {
+    r = x[i] > r ? x[i] : r;
+    f |= !(x[i] <= FLT_MAX);
+  }
+  *bad = f != 0;
   return r;
 }
 
