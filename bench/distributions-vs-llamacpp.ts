@@ -2,7 +2,7 @@
 // llama.cpp's two passes — `llama-perplexity --kl-divergence-base FILE` on the baseline, then
 // `--kl-divergence` on the variant — on the same text, chunks, n_ctx and threads, alternating
 // rounds, at three vocabulary widths:
-//   32k   llama-2-tiny-random against its Q8_0 (quantized by quanteval into the bench cache)
+//   32k   llama-2-tiny-random against its Q4_0 (quantized by quanteval into the bench cache)
 //   128k  a 1-layer random Llama with a 128,000-token vocabulary, F32 against F16 of the same weights
 //   256k  the same at 256,000 tokens
 // The forward pass of these models is almost free, so the distribution math is the whole cost.
@@ -59,7 +59,7 @@ async function pairFor(vocab: string): Promise<[string, string] | undefined> {
     const base = sharedFile("models", "llama-2-tiny-random.gguf");
     const dir = join(quantevalCacheDir(), "bench");
     mkdirSync(dir, { recursive: true });
-    const q = await quantizeModel(base, "q8_0", dir);
+    const q = await quantizeModel(base, "q4_0", dir);
     return [base, q.path];
   }
   const n = { "128k": 128_000, "256k": 256_000 }[vocab];
