@@ -115,7 +115,9 @@ async function quanteval(base: string, variant: string): Promise<Run> {
 
 async function wholeRuns(): Promise<void> {
   console.log(`KLD run (baseline + variant), ${chunks} chunks × n_ctx ${nCtx}, ${threads} threads, median of ${rounds} alternating rounds; distribution math: ${distMath().name}`);
-  console.log(`${"vocab".padEnd(6)} ${"llama.cpp s".padStart(12)} ${"quanteval s".padStart(12)} ${"ratio".padStart(6)} ${"tok/s l / q".padStart(18)} ${"KLD l / q".padStart(22)} ${"PPL(Q) l / q".padStart(20)} base-logits file`);
+  console.log(
+    `${"vocab".padEnd(6)} ${"llama.cpp s".padStart(12)} ${"quanteval s".padStart(12)} ${"ratio".padStart(6)} ${"tok/s l / q".padStart(18)} ${"KLD l / q".padStart(22)} ${"PPL(Q) l / q".padStart(20)} base-logits file`,
+  );
   for (const vocab of vocabs) {
     const pair = await pairFor(vocab);
     if (!pair) continue;

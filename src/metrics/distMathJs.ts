@@ -8,7 +8,7 @@ function rowMax(row: Float32Array, off: number, n: number): number {
   for (let i = off; i < off + n; i++) {
     const v = row[i];
     if (v > max) max = v;
-    else if (v !== v) return NaN;
+    else if (Number.isNaN(v)) return NaN;
   }
   return max === Infinity ? NaN : max;
 }

@@ -110,14 +110,7 @@ export function logSoftmaxInPlace(row: Float32Array, offset: number, nVocab: num
  * Terms with base log-prob ≤ `baseLogProbFloor` are skipped (p = 0 terms always are);
  * pass {@link LLAMA_CPP_KLD_BASE_LOGPROB_FLOOR} to match llama.cpp. Identical rows give 0 exactly.
  */
-export function klDivergence(
-  base: Float32Array,
-  bo: number,
-  variant: Float32Array,
-  vo: number,
-  nVocab: number,
-  baseLogProbFloor: number = -Infinity,
-): number {
+export function klDivergence(base: Float32Array, bo: number, variant: Float32Array, vo: number, nVocab: number, baseLogProbFloor: number = -Infinity): number {
   let sum = 0;
   for (let i = 0; i < nVocab; i++) {
     const lb = base[bo + i];

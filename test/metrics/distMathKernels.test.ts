@@ -146,7 +146,10 @@ test("a vocabulary too wide for the log-prob buffer gets one line with what to l
   assert.equal(chunksPerCall(255, 256_000, 512, "t"), 2);
   process.env.QUANTEVAL_DIST_BUFFER_MB = "100";
   try {
-    assert.throws(() => chunksPerCall(255, 256_000, 512, "task ppl"), /^QuantevalError: task ppl: one chunk of 255 scored positions × 256000 vocabulary entries needs 249 MB .* over the 100 MB buffer \(tried 1 chunk per batch\); lower n_ctx to at most 206 or raise QUANTEVAL_DIST_BUFFER_MB$/);
+    assert.throws(
+      () => chunksPerCall(255, 256_000, 512, "task ppl"),
+      /^QuantevalError: task ppl: one chunk of 255 scored positions × 256000 vocabulary entries needs 249 MB .* over the 100 MB buffer \(tried 1 chunk per batch\); lower n_ctx to at most 206 or raise QUANTEVAL_DIST_BUFFER_MB$/,
+    );
   } finally {
     delete process.env.QUANTEVAL_DIST_BUFFER_MB;
   }
