@@ -1,0 +1,111 @@
+// The schedule planner (pure) and the memory estimate it plans with, the latter read from the
+// real GGUF headers in ../shared and checked against the shapes llama.cpp prints for them.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { estimateFromShape, estimateModelMemory, freeRam, freeVram, kvCacheBytes, readModelShape, type MemoryEstimate } from "../../src/schedule/memoryEstimate.js";
+import { planSchedule } from "../../src/schedule/planSchedule.js";
+import { QuantevalError } from "../../src/util/errors.js";
+import { models } from "../helpers/shared.js";
+
+const GB = 1e9;
+
+/** A model of `gb` GB total (weights only, for the planner's arithmetic). */
+function model(name: string, gb: number): MemoryEstimate {
+  const b = gb * GB;
+  return { name, weights_bytes: b, kv_bytes: 0, compute_bytes: 0, total_bytes: b, kv_cells: 4096, cache_type: "f16", n_vocab: 32000, device: "ram" };
+}
+
+// The issue's example: a 7B F16 baseline and four quantizations, ≈ 33 GB of weights.
+const run = [model("f16", 13.5), model("q8_0", 7), model("q6_k", 5.5), model("q4_k_m", 4.1), model("q3_k_m", 3.3)];
+
+describe("planSchedule", () => {
+  test("auto keeps models together only when they all fit", () => {
+    const fits = planSchedule({ models: run, mode: "auto", budget: { bytes: 40 * GB, source: "MemAvailable" } });
+    assert.deepEqual(fits.record.groups, [["f16", "q8_0", "q6_k", "q4_k_m", "q3_k_m"]]);
+    assert.equal(fits.record.used, "together");
+    assert.equal(fits.record.peak_estimate_bytes, 33.4 * GB);
+
+    const tight = planSchedule({ models: run, mode: "auto", budget: { bytes: 24 * GB, source: "memory_budget" } });
+    assert.deepEqual(tight.record.groups, [["f16"], ["q8_0"], ["q6_k"], ["q4_k_m"], ["q3_k_m"]]);
+    assert.equal(tight.record.used, "sequential");
+    assert.equal(tight.record.peak_estimate_bytes, 13.5 * GB);
+    assert.match(tight.record.reason, /more than the budget/);
+  });
+
+  test("the reserve counts once, whatever the grouping", () => {
+    const p = planSchedule({ models: run, mode: "auto", budget: { bytes: 33.5 * GB, source: "MemAvailable" }, reserveBytes: 0.2 * GB });
+    assert.equal(p.record.used, "sequential", "33.4 + 0.2 GB does not fit 33.5 GB");
+    assert.equal(p.record.peak_estimate_bytes, 13.7 * GB);
+  });
+
+  test("auto with an unknown budget runs one model at a time, and says why", () => {
+    const p = planSchedule({ models: run, mode: "auto", budget: { bytes: undefined, source: "unknown", note: "no GPU memory reported" } });
+    assert.equal(p.record.used, "sequential");
+    assert.match(p.record.reason, /unknown \(no GPU memory reported\)/);
+    assert.equal(p.record.budget_bytes, null);
+  });
+
+  test("sequential and together are honoured; together over budget is noted, not refused", () => {
+    assert.equal(planSchedule({ models: run, mode: "sequential", budget: { bytes: 100 * GB, source: "MemAvailable" } }).groups.length, 5);
+    const t = planSchedule({ models: run, mode: "together", budget: { bytes: 20 * GB, source: "memory_budget" } });
+    assert.equal(t.groups.length, 1);
+    assert.match(t.record.reason, /exceeds the budget/);
+  });
+
+  test("the noise-floor pass is one more model in the schedule", () => {
+    const p = planSchedule({ models: [...run, { ...model("f16#noise", 13.5) }], mode: "sequential", budget: { bytes: 16 * GB, source: "memory_budget" } });
+    assert.deepEqual(p.record.groups.at(-1), ["f16#noise"]);
+  });
+
+  test("a budget too small for one model names it and what it needs, in one line", () => {
+    assert.throws(
+      () => planSchedule({ models: run, mode: "sequential", budget: { bytes: 8 * GB, source: "memory_budget" }, where: "config.yaml: memory_budget" }),
+      (e: Error) => e instanceof QuantevalError && /^config\.yaml: memory_budget: model 'f16' needs ~12\.6 GiB .* the memory budget is 7\.45 GiB \(memory_budget\); raise memory_budget/.test(e.message) && !e.message.includes("\n"),
+    );
+  });
+
+  test("an unknown mode is a one-line error listing the modes", () => {
+    assert.throws(() => planSchedule({ models: run, mode: "parallel" as never, budget: { bytes: undefined, source: "unknown" } }), /unknown schedule 'parallel'; use one of auto, sequential, together/);
+  });
+});
+
+describe("memoryEstimate", () => {
+  test("reads the shape of the shared models from their GGUF headers", async () => {
+    const s = await readModelShape(models.stories());
+    assert.deepEqual({ ...s, weightBytes: undefined }, { weightBytes: undefined, nLayer: 5, nEmbd: 64, nFf: 172, nHead: 8, nHeadKv: 4, headDim: 8, nVocab: 512, nCtxTrain: 2048 });
+    assert.ok(s.weightBytes > 1_000_000 && s.weightBytes < 1_185_376, `tensor bytes ${s.weightBytes} < file size`);
+    const t = await readModelShape(models.tinyRandom());
+    assert.equal(t.nVocab, 32000);
+    assert.equal(t.nLayer, 1);
+  });
+
+  test("KV cache: n_layer × cells × n_head_kv × head_dim × bytes × 2", async () => {
+    // stories260K: 5 layers, 4 KV heads of 8 → 4096 cells × f16 = 2.62 MB (llama.cpp prints 2.50 MiB)
+    assert.equal(kvCacheBytes({ nLayer: 5, nHeadKv: 4, headDim: 8 }, 4096, "f16"), 2_621_440);
+    // a Llama-2-7B: 32 layers, 32 KV heads of 128, 4096 cells, f16 → 2 GiB, as llama.cpp prints
+    assert.equal(kvCacheBytes({ nLayer: 32, nHeadKv: 32, headDim: 128 }, 4096, "f16"), 2 * 1024 ** 3);
+    assert.equal(kvCacheBytes({ nLayer: 32, nHeadKv: 32, headDim: 128 }, 4096, "q8_0"), 1.0625 * 1024 ** 3);
+  });
+
+  test("estimates within 25% of the peak RSS measured with the real backend (bench/memory.ts --calibrate)", async () => {
+    // measured: stories260K 14.6 MB, llama-2-tiny-random 79.6 MB resident (see memoryEstimate.ts)
+    const s = await estimateModelMemory("stories", models.stories());
+    const t = await estimateModelMemory("tiny", models.tinyRandom());
+    for (const [e, measured] of [[s, 14.6e6], [t, 79.6e6]] as const) {
+      assert.ok(Math.abs(e.total_bytes - measured) / measured < 0.25, `${e.name}: estimate ${e.total_bytes} vs measured ${measured}`);
+    }
+    assert.equal(s.kv_cells, 4096);
+    assert.equal(estimateFromShape("x", await readModelShape(models.stories()), { gpuLayers: 5 }).device, "vram");
+  });
+
+  test("free memory: RAM is measured; VRAM is unknown on a CPU-only build, never 0", async () => {
+    const ram = await freeRam();
+    assert.ok(ram.bytes! > 0);
+    const vram = await freeVram();
+    // This machine has no GPU: the figure must be unknown with a reason (a GPU machine reports bytes).
+    if (vram.source !== "vram") {
+      assert.equal(vram.bytes, undefined);
+      assert.match(vram.note!, /memory_budget/);
+    }
+  });
+});
