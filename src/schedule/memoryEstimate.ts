@@ -10,9 +10,10 @@
 // process that opens the real GgufBackend with its defaults and runs a 512-token perplexity window
 // and a log-likelihood request, minus the same process before the model was opened, minus the
 // caller's own copy of the returned rows):
-//   stories260K (512 vocab, 1.19 MB file, KV 2.6 MB): resident 14.6 MB → allowance 10.8 MB
-//   llama-2-tiny-random (32k vocab, 1.75 MB file, KV 0.13 MB): resident 79.6 MB → allowance 77.7 MB
-// i.e. ≈10 MiB of fixed buffers plus the logits tensor of one micro-batch (512 × n_vocab × 4 B),
+//   stories260K (512 vocab, 1.12 MiB of tensors, KV 2.50 MiB): resident 13.9–14.5 MiB
+//   llama-2-tiny-random (32k vocab, 1.0 MiB of tensors, KV 0.13 MiB): resident 72.7–75.9 MiB
+// i.e. ≈10 MiB of fixed buffers (vocabulary, graph, context) plus the logits tensor of one
+// micro-batch (512 × n_vocab × 4 B = 62.5 MiB at 32k; the remainder fits COMPUTE_LOGITS_FACTOR),
 // which dominates at large vocabularies (65 MB at 32k, 262 MB at 128k). The activation term
 // (the largest live FFN/attention tensors of one micro-batch) cannot be seen on these tiny models
 // and is llama.cpp's graph arithmetic, not a measurement; it is small next to weights for 7B+.
@@ -23,7 +24,7 @@ import { QuantevalError } from "../util/errors.js";
 
 /** Fixed compute/context buffers per model, calibrated (see the header). */
 export const COMPUTE_FIXED_BYTES = 10 * 1024 * 1024;
-/** Multiple of one micro-batch of logits (n_ubatch × n_vocab × 4 B) resident per model, calibrated (1.02–1.04 measured). */
+/** Multiple of one micro-batch of logits (n_ubatch × n_vocab × 4 B) resident per model, calibrated on the 32k vocabulary. */
 export const COMPUTE_LOGITS_FACTOR = 1.05;
 
 /** Bytes per KV cache element of llama.cpp's cache types (q8_0: 34 bytes per block of 32). */
