@@ -4,7 +4,9 @@
 // token; the variant's row is recomputed when it is evaluated. Three forms were considered:
 //   - top-K log-probs + tail mass: the tail term Σ_tail p_b·ln(p_b/p_v) is only bounded below
 //     (log-sum inequality: ≥ P_b,tail·ln(P_b,tail/P_v,tail)), so KLD is biased low by an amount
-//     that depends on the variant, and the bound is loosest for exactly the variants that drift;
+//     that depends on the variant, and the bound is loosest for exactly the variants that drift.
+//     Measured on stories260K vs Q4_0 (1,530 positions, exact KLD 0.216988): top-8 −22.8%,
+//     top-32 −5.8%, top-64 −1.65%, top-128 −0.15%: a quarter of the vocabulary to stay within 1%;
 //   - full rows in f16: relative precision 2⁻¹¹ means ±5e-3 nats at log p = −10;
 //   - full rows in uint16 over [lo, max] (llama.cpp's own `--kl-divergence-base` scheme):
 //     uniform absolute precision over the only range KLD reads.
