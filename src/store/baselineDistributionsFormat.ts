@@ -24,7 +24,9 @@
 //     (test/store/baselineDistributions.test.ts, stored u16 vs co-evaluated on the same windows):
 //     stories260K vs Q4_0, 1,530 positions: KLD 0.2169877 vs 0.2169880 (1.5e-6 relative);
 //     llama-2-tiny-random vs Q8_0/Q4_0: KLD ≈ 1e-9 nats either way (its n_embd of 8 makes the
-//     logits nearly flat), differences 5e-11 nats, below float32 resolution of the rows.
+//     logits nearly flat), differences ≤ 4e-10 nats, below float32 resolution of the rows;
+//     against llama-perplexity's own two-pass figures: stories260K 0.216988 vs 0.216875 (0.05%),
+//     same-top-1 67.974% vs 67.843% (0.13 pp); tiny-random 0.000000 and top-1 identical.
 // "f32" stores the rows exactly (4 bytes per vocabulary entry) for results identical to
 // co-evaluation, at twice the disk.
 //
