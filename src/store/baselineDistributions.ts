@@ -14,7 +14,7 @@
 // run at n_ctx 512 scores 255 positions per chunk: 32k vocab × 100 chunks ≈ 1.6 GB, as llama.cpp.
 import { type FileHandle, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { WindowDistributions } from "../backends/backend.js";
+import type { Backend, TokenWindow, WindowDistributions } from "../backends/backend.js";
 import type { DistributionDriftAccumulator } from "../metrics/distributionDrift.js";
 import { QuantevalError } from "../util/errors.js";
 import { RECORD_HEADER_BYTES, ROW_ENCODINGS, type RowEncodingName, bytesPerPosition } from "./baselineDistributionsFormat.js";
@@ -228,6 +228,48 @@ export function addWindowDrift(acc: DistributionDriftAccumulator, base: StoredWi
   for (let r = 0; r < base.nRows; r++) {
     if (variant.targets[r] !== base.targets[r]) throw new QuantevalError(`${where}: row ${r} predicts token ${variant.targets[r]} but the stored baseline's predicts ${base.targets[r]}; the stored baseline was written for other windows, evaluate it again`);
     acc.add(base.logprobs, r * nv, variant.logprobs, r * nv, base.targets[r]);
+  }
+}
+
+/** Options of {@link storeBaselineDistributions} and {@link driftAgainstStore}. */
+export interface StreamOptions {
+  /** Windows per `backend.distributions` call. Defaults to `1` (memory: one window of rows). */
+  perCall?: number;
+  /** Called with each window's rows as they arrive (e.g. for the model's own PPL sums). */
+  onWindow?: (d: WindowDistributions, index: number) => void | Promise<void>;
+}
+
+/** Evaluates the baseline on `windows` and stores its rows in `dir`, `perCall` windows at a time. */
+export async function storeBaselineDistributions(backend: Backend, windows: TokenWindow[], dir: string, opts: StreamOptions & { encoding?: RowEncodingName } = {}): Promise<BaselineDistributionsMeta> {
+  const nVocab = (await backend.describe()).n_vocab;
+  if (!nVocab) throw new QuantevalError(`baseline '${backend.name}': its vocabulary size is unknown, so its distributions cannot be stored`);
+  const writer = await BaselineDistributionsWriter.create(dir, { nVocab, fingerprint: backend.fingerprint(), encoding: opts.encoding });
+  try {
+    await forEachWindow(backend, windows, opts, async (d, i) => {
+      await writer.append(d);
+      await opts.onWindow?.(d, i);
+    });
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  return writer.finish();
+}
+
+/** Evaluates a variant on the windows the store was written for and adds its drift against the stored baseline to `acc`. */
+export async function driftAgainstStore(variant: Backend, windows: TokenWindow[], store: BaselineDistributions, acc: DistributionDriftAccumulator, opts: StreamOptions = {}): Promise<void> {
+  if (windows.length !== store.nWindows) throw new QuantevalError(`${store.dir}: the stored baseline has ${store.nWindows} windows, the variant '${variant.name}' was given ${windows.length}; the stored baseline was written for other windows, evaluate it again`);
+  await forEachWindow(variant, windows, opts, async (d, i) => {
+    await store.addDrift(acc, i, d);
+    await opts.onWindow?.(d, i);
+  });
+}
+
+async function forEachWindow(backend: Backend, windows: TokenWindow[], opts: StreamOptions, fn: (d: WindowDistributions, index: number) => Promise<void>): Promise<void> {
+  const perCall = Math.max(1, opts.perCall ?? 1);
+  for (let c = 0; c < windows.length; c += perCall) {
+    const ds = await backend.distributions(windows.slice(c, c + perCall));
+    for (let k = 0; k < ds.length; k++) await fn(ds[k], c + k);
   }
 }
 

@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { GgufBackend } from "../../src/backends/gguf.js";
 import { type DistributionDrift, DistributionDriftAccumulator } from "../../src/metrics/distributionDrift.js";
 import { quantizeModel } from "../../src/quantize/quantizeModel.js";
-import { BaselineDistributions, BaselineDistributionsWriter, addWindowDrift } from "../../src/store/baselineDistributions.js";
+import { BaselineDistributions, BaselineDistributionsWriter, addWindowDrift, driftAgainstStore, storeBaselineDistributions } from "../../src/store/baselineDistributions.js";
 import { ROW_ENCODINGS, bytesPerPosition } from "../../src/store/baselineDistributionsFormat.js";
 import { llamaTool } from "../helpers/llamaBin.js";
 import { tempDir } from "../helpers/runConfig.js";
@@ -53,27 +53,27 @@ async function runPair(basePath: string, variantPath: string, chunks: number): P
     const nv = (await base.describe()).n_vocab!;
     const co = new DistributionDriftAccumulator(nv);
     const dirs = { u16: join(tempDir(), "u16"), f32: join(tempDir(), "f32") };
-    const writers = {
-      u16: await BaselineDistributionsWriter.create(dirs.u16, { nVocab: nv, fingerprint: base.fingerprint(), encoding: "u16" }),
-      f32: await BaselineDistributionsWriter.create(dirs.f32, { nVocab: nv, fingerprint: base.fingerprint(), encoding: "f32" }),
-    };
-    for (const w of wins) {
-      const [b] = await base.distributions([w]);
-      const [v] = await variant.distributions([w]);
-      addWindowDrift(co, b, v, "co-evaluation");
-      await writers.u16.append(b);
-      await writers.f32.append(b);
-    }
+    // One pass over the baseline: co-evaluate each window and store it in both forms.
+    const f32Writer = await BaselineDistributionsWriter.create(dirs.f32, { nVocab: nv, fingerprint: base.fingerprint(), encoding: "f32" });
+    const u16Meta = await storeBaselineDistributions(base, wins, dirs.u16, {
+      encoding: "u16",
+      onWindow: async (b, i) => {
+        const [v] = await variant.distributions([wins[i]]);
+        addWindowDrift(co, b, v, "co-evaluation");
+        await f32Writer.append(b);
+      },
+    });
+    const f32Meta = await f32Writer.finish();
+    assert.deepEqual(u16Meta.windows, f32Meta.windows);
+    const nRows = u16Meta.n_rows;
     const stored = {} as PairRun["stored"];
     const bytes = {} as PairRun["bytes"];
-    let nRows = 0;
     for (const form of ["u16", "f32"] as const) {
-      const meta = await writers[form].finish();
-      nRows = meta.n_rows;
       bytes[form] = statSync(join(dirs[form], "rows.bin")).size;
+      // Later, with only the variant: its rows against the stored baseline, 2 windows per call.
       const store = await BaselineDistributions.open(dirs[form], { fingerprint: base.fingerprint() });
       const acc = new DistributionDriftAccumulator(nv);
-      for (let i = 0; i < wins.length; i++) await store.addDrift(acc, i, (await variant.distributions([wins[i]]))[0]);
+      await driftAgainstStore(variant, wins, store, acc, { perCall: 2 });
       stored[form] = acc.finish();
       await store.dispose();
       assert.equal(existsSync(dirs[form]), false, "dispose() deletes a store not kept");
@@ -151,6 +151,22 @@ describe("stored baseline distributions", () => {
       });
     }
     after(() => rmSync(qdir, { recursive: true, force: true }));
+  });
+
+  test("a variant given other windows than the stored baseline's is a one-line error", async () => {
+    const base = await GgufBackend.open({ name: "base", path: models.stories(), nCtx: N_CTX });
+    try {
+      const [w0, w1] = await windows(base, 2);
+      const dir = join(tempDir(), "store");
+      await storeBaselineDistributions(base, [w0], dir);
+      const store = await BaselineDistributions.open(dir);
+      const acc = new DistributionDriftAccumulator(512);
+      await assert.rejects(driftAgainstStore(base, [w1], store, acc), (e: Error) => e instanceof QuantevalError && /row 0 predicts token \d+ but the stored baseline's predicts \d+; the stored baseline was written for other windows/.test(e.message));
+      await assert.rejects(driftAgainstStore(base, [w0, w1], store, acc), (e: Error) => e instanceof QuantevalError && /has 1 windows, the variant 'base' was given 2/.test(e.message));
+      await store.dispose();
+    } finally {
+      await base.dispose();
+    }
   });
 
   test("keep: true leaves the store for reuse; delete() removes it; bad stores are one-line errors", async () => {
