@@ -27,7 +27,9 @@ import { stringify } from "yaml";
 import { GgufBackend } from "../src/backends/gguf.js";
 import { loadLlamaLib } from "../src/backends/llamaLib.js";
 import { quantizeModel } from "../src/quantize/quantizeModel.js";
+import { resolveBudget } from "../src/schedule/memoryBudget.js";
 import { estimateModelMemory } from "../src/schedule/memoryEstimate.js";
+import { planSchedule } from "../src/schedule/planSchedule.js";
 import { formatBytes } from "../src/util/formatBytes.js";
 import { llamaBinDir, repoRoot, sharedFile } from "./llamaBin.js";
 
@@ -133,6 +135,8 @@ async function main(): Promise<void> {
     console.error(`running: ${label} …`);
     rows.push([label, runQuanteval(config)]);
   }
+  const estimates = await Promise.all([{ name: "base", model: base }, ...variants].map((m) => estimateModelMemory(m.name, m.model, { nCtx })));
+  const plan = planSchedule({ models: estimates, mode: "auto", budget: await resolveBudget({}) });
   const only = rows[0][1].peakRss;
   console.log(`\nbaseline ${base.split("/").pop()}, variants ${types.join(", ")}; kobest_copa limit ${values.limit}, perplexity ${values.chunks} × ${nCtx} with KLD\n`);
   console.log("| run | peak RSS | × baseline-only | wall time |\n| --- | --- | --- | --- |");
@@ -140,6 +144,8 @@ async function main(): Promise<void> {
     if (m.error) console.log(`| ${label} | n/a | n/a | n/a (${m.error.replace(/\|/g, "/").slice(0, 200)}) |`);
     else console.log(`| ${label} | ${formatBytes(m.peakRss ?? null)} | ${only && m.peakRss ? (m.peakRss / only).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s |`);
   }
+  console.log(`\nestimated resident (src/schedule/memoryEstimate.ts): ${estimates.map((e) => `${e.name} ${formatBytes(e.total_bytes)}`).join(", ")}; all together ${formatBytes(estimates.reduce((a, e) => a + e.total_bytes, 0))}`);
+  console.log(`schedule auto would choose: ${plan.record.used} (${plan.record.reason})`);
   const [seq, tog] = [rows[2][1], rows[3][1]];
   console.log(`\nsequential / together wall time: ${seq.error || tog.error ? "n/a" : (seq.seconds / tog.seconds).toFixed(2)}`);
 }

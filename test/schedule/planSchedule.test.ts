@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { estimateFromShape, estimateModelMemory, freeRam, freeVram, kvCacheBytes, readModelShape, type MemoryEstimate } from "../../src/schedule/memoryEstimate.js";
+import { parseMemoryBudget, resolveBudget } from "../../src/schedule/memoryBudget.js";
 import { planSchedule } from "../../src/schedule/planSchedule.js";
 import { QuantevalError } from "../../src/util/errors.js";
 import { models } from "../helpers/shared.js";
@@ -106,6 +107,32 @@ describe("memoryEstimate", () => {
     if (vram.source !== "vram") {
       assert.equal(vram.bytes, undefined);
       assert.match(vram.note!, /memory_budget/);
+    }
+  });
+});
+
+describe("memoryBudget", () => {
+  test("memory_budget accepts bytes and SI/binary sizes; anything else is a one-line error", () => {
+    assert.equal(parseMemoryBudget(24e9), 24e9);
+    assert.equal(parseMemoryBudget("24GB"), 24e9);
+    assert.equal(parseMemoryBudget("16 GiB"), 16 * 2 ** 30);
+    assert.equal(parseMemoryBudget("1.5t"), 1.5e12);
+    for (const bad of ["lots", "-3GB", "0", 0, "12 parsecs", null]) {
+      assert.throws(() => parseMemoryBudget(bad, "config.yaml: memory_budget"), (e: Error) => e instanceof QuantevalError && /^config\.yaml: memory_budget: '.*' is not a memory size; write e\.g\. 24GB/.test(e.message));
+    }
+  });
+
+  test("the budget: config override, else free VRAM when offloaded (unknown on CPU), else free RAM", async () => {
+    assert.deepEqual(await resolveBudget({ memoryBudget: "8GB" }), { bytes: 8e9, source: "memory_budget" });
+    const ram = await resolveBudget({});
+    assert.equal(ram.source, "MemAvailable");
+    assert.ok(ram.bytes! > 0);
+    // This machine has no GPU: the real probe reports unknown, and the plan falls back to sequential.
+    const vram = await resolveBudget({ offloaded: true });
+    if (vram.source !== "vram") {
+      const plan = planSchedule({ models: run, mode: "auto", budget: vram });
+      assert.equal(plan.record.used, "sequential");
+      assert.match(plan.record.reason, /memory budget unknown/);
     }
   });
 });
