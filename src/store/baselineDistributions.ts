@@ -187,9 +187,11 @@ export class BaselineDistributions {
       const argmax = view.getInt32(at + 4, true);
       const hi = view.getFloat32(at + 16, true);
       enc.decode(new DataView(bytes.buffer, at + RECORD_HEADER_BYTES, rec - RECORD_HEADER_BYTES), nv, view.getFloat32(at + 12, true), hi, logprobs, off);
-      // Rounding may tie an earlier entry with the maximum; the stored argmax stays the first maximum.
+      // Rounding may tie an entry with the maximum or pass it by an ulp; the stored argmax stays the first maximum.
       logprobs[off + argmax] = hi;
-      for (let i = 0; i < argmax; i++) if (logprobs[off + i] >= hi) logprobs[off + i] = float32Below(hi);
+      const below = float32Below(hi);
+      for (let i = 0; i < argmax; i++) if (logprobs[off + i] >= hi) logprobs[off + i] = below;
+      for (let i = argmax + 1; i < nv; i++) if (logprobs[off + i] > hi) logprobs[off + i] = hi;
       logprobs[off + target] = view.getFloat32(at + 8, true);
       targets[r] = target;
     }

@@ -185,6 +185,22 @@ describe("stored baseline distributions", () => {
     assert.ok(Math.abs(back.logprobs[1] - row[1]) <= ROW_ENCODINGS.u16.maxAbsError + 1e-6);
     await kept.dispose();
     assert.ok(existsSync(dir), "kept after dispose()");
+
+    // An entry within rounding of the maximum, before it: u16 gives it the maximum's code, the argmax must stay.
+    const tieDir = join(tempDir(), "tie");
+    const tw = await BaselineDistributionsWriter.create(tieDir, { nVocab: 4, fingerprint: "fp" });
+    await tw.append({ nVocab: 4, nRows: 1, logprobs: new Float32Array([-1.00001, -1, -3, -17]), targets: new Int32Array([3]), full: true });
+    await tw.finish();
+    const tie = await BaselineDistributions.open(tieDir);
+    const t = (await tie.readWindow(0)).logprobs;
+    assert.equal(t.indexOf(Math.max(...t)), 1, "first maximum is the stored argmax");
+    assert.ok(t[0] < t[1] && t[1] - t[0] < 1e-6);
+    assert.equal(t[3], Math.fround(-17), "the target's log-prob is exact even below the floor");
+    await tie.dispose();
+
+    // Disk per scored position, u16 (f32): 512, 32k, 128k and 256k vocabularies.
+    assert.deepEqual([512, 32000, 128000, 256000].map((v) => bytesPerPosition(v)), [1044, 64020, 256020, 512020]);
+    assert.deepEqual([512, 32000, 128000, 256000].map((v) => bytesPerPosition(v, "f32")), [2068, 128020, 512020, 1024020]);
     const again = await BaselineDistributions.open(dir, { keep: true });
     await again.delete();
     assert.equal(existsSync(dir), false, "delete() removes a kept store");
