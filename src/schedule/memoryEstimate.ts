@@ -14,7 +14,11 @@
 //   llama-2-tiny-random (32k vocab, 1.0 MiB of tensors, KV 0.13 MiB): resident 72.7–75.9 MiB
 // i.e. ≈10 MiB of fixed buffers (vocabulary, graph, context) plus the logits tensor of one
 // micro-batch (512 × n_vocab × 4 B = 62.5 MiB at 32k; the remainder fits COMPUTE_LOGITS_FACTOR),
-// which dominates at large vocabularies (65 MB at 32k, 262 MB at 128k). The activation term
+// which dominates at large vocabularies (65 MB at 32k, 262 MB at 128k).
+// Checked on larger shapes with the same bench: a synthetic 128k-vocabulary model (f16, 66 MB)
+// measured 341 MiB against an estimate of 340 MiB, and the synthetic 0.8 B F32 Llama (2048 × 16
+// layers, 32k vocab) 2.87 GiB against 2.88 GiB (2.70 GiB weights + 128 MiB KV + 60 MiB compute).
+// The activation term
 // (the largest live FFN/attention tensors of one micro-batch) cannot be seen on these tiny models
 // and is llama.cpp's graph arithmetic, not a measurement; it is small next to weights for 7B+.
 import { statSync } from "node:fs";
