@@ -260,7 +260,7 @@ export class HttpBackend implements Backend {
     const scoring = this.requireScoring("log-likelihood scoring");
     const cache = new Map<string, Promise<number[]>>();
     const maxLen = this.nCtx;
-    return this.pool.forEachIndex(
+    return this.pool.forEachAnswer(
       requests.length,
       async (i) => {
         const { ctx, cont } = await this.encodePair(requests[i].context, requests[i].continuation, cache);
@@ -335,7 +335,7 @@ export class HttpBackend implements Backend {
 
   async generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]> {
     const llama = this.profile.flavor === "llama-server";
-    return this.pool.forEachIndex(
+    return this.pool.forEachAnswer(
       requests.length,
       async (i): Promise<GenerateResult> => {
         const r = requests[i];

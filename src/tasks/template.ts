@@ -36,12 +36,17 @@ export interface DeriveRule {
   ops?: DeriveOp[];
 }
 
-/** Reads a field, following dots into nested objects (`choices.text`). */
+const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+/**
+ * Reads a field, following dots into nested objects (`choices.text`). Only the row's own
+ * fields count: `constructor`, `toString` or `__proto__` are JavaScript's, not the dataset's.
+ */
 export function fieldValue(doc: Doc, name: string, where: string): unknown {
-  if (name in doc) return doc[name];
+  if (own(doc, name)) return doc[name];
   let v: unknown = doc;
   for (const part of name.split(".")) {
-    if (v === null || typeof v !== "object" || !(part in (v as Doc))) {
+    if (v === null || typeof v !== "object" || !own(v, part)) {
       throw new QuantevalError(`${where}: field '${name}' missing from the row; check the dataset or the task's templates`);
     }
     v = (v as Doc)[part];
@@ -80,7 +85,7 @@ export function applyOps(value: string, ops: DeriveOp[] | undefined, where: stri
     } else if ("replace" in op) s = s.split(op.replace[0]).join(op.replace[1]);
     else if ("regex" in op) s = s.replace(new RegExp(op.regex[0], "g"), op.regex[1]);
     else if ("map" in op) {
-      if (!(s in op.map)) throw new QuantevalError(`${where}: value '${s}' has no entry in the task's map (known: ${Object.keys(op.map).join(", ")})`);
+      if (!own(op.map, s)) throw new QuantevalError(`${where}: value '${s}' has no entry in the task's map (known: ${Object.keys(op.map).join(", ")})`);
       s = op.map[s];
     } else if ("before" in op || "after" in op) {
       const sep = "before" in op ? op.before : op.after;
