@@ -11,6 +11,9 @@ const FIXES: Array<[RegExp, string]> = [
   [/^SQLITE_PERM/, "permission denied on the run store; make it writable or choose another --out"],
 ];
 
+/** Names the store when the failing file is not known (an error caught outside RunStore). */
+export const STORE_ERROR_PLACE = "the run store (quanteval.sqlite in --out)";
+
 /** The one-line QuantevalError for a SQLite error on `file`, or undefined when `e` is not one we explain. */
 export function explainStoreError(e: unknown, file: string): QuantevalError | undefined {
   if (e instanceof QuantevalError) return e;
