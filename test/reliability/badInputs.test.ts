@@ -8,17 +8,9 @@ import Database from "better-sqlite3";
 import { cli } from "../helpers/cli.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { expectOneLineError } from "./expectOneLine.js";
 
 const wiki = () => sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw");
-
-function expectOneLineError(r: { status: number | null; stderr: string }, ...mustContain: Array<string | RegExp>): void {
-  assert.notEqual(r.status, 0, `expected a non-zero exit, stderr: ${r.stderr}`);
-  // Status lines ("loaded …") may precede it; the error itself is one line starting "quanteval:".
-  const lines = r.stderr.split("\n").filter((l) => l.startsWith("quanteval:") || /error/i.test(l));
-  assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
-  assert.ok(!/^\s+at /m.test(r.stderr), "no stack trace");
-  for (const m of mustContain) assert.ok(typeof m === "string" ? lines[0].includes(m) : m.test(lines[0]), `error line should mention ${m}: ${lines[0]}`);
-}
 
 function runWith(config: Record<string, unknown> | string, extra: string[] = []) {
   const dir = tempDir();
