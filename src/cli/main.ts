@@ -3,6 +3,7 @@
 // exit 2; so do failures of the machine (disk full, permissions, a read-only or corrupt run
 // store); anything else is a bug and prints its stack.
 import { Command, CommanderError } from "commander";
+import { openStoreFile } from "../store/runStore.js";
 import { explainStoreError, STORE_ERROR_PLACE } from "../store/storeErrors.js";
 import { QuantevalError } from "../util/errors.js";
 import { explainSystemError } from "../util/systemErrors.js";
@@ -29,7 +30,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : 2);
-  const user = e instanceof QuantevalError ? e : (explainSystemError(e) ?? explainStoreError(e, STORE_ERROR_PLACE));
+  const user = e instanceof QuantevalError ? e : (explainSystemError(e) ?? explainStoreError(e, openStoreFile() ?? STORE_ERROR_PLACE));
   if (user) {
     process.stderr.write(`quanteval: ${user.message}\n`);
     process.exit(user.exitCode);

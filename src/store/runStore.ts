@@ -10,7 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { withAnswerSink } from "../util/answerSink.js";
 import { QuantevalError } from "../util/errors.js";
-import { guardStore } from "./storeErrors.js";
+import { explainStoreError, guardStore } from "./storeErrors.js";
 import { currentHolder, parseHolder, sameHolder, staleReason } from "./writerLock.js";
 
 export const STORE_FILE = "quanteval.sqlite";
@@ -29,6 +29,14 @@ export interface OpenStoreOptions {
   resume?: boolean;
   /** Receives notices such as a stale lock taken over (default: stderr). */
   onNotice?: (message: string) => void;
+}
+
+/** Files of the stores this process opened, so an error caught outside the store can name its file. */
+const openFiles = new Set<string>();
+
+/** The one store file this process opened (what a SQLite error caught elsewhere refers to), if exactly one. */
+export function openStoreFile(): string | undefined {
+  return openFiles.size === 1 ? [...openFiles][0] : undefined;
 }
 
 export class RunStore {
@@ -76,7 +84,7 @@ export class RunStore {
         CREATE TABLE IF NOT EXISTS samples (task TEXT NOT NULL, model TEXT NOT NULL, doc_id INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, doc_id));
       `);
     } catch (e) {
-      throw new QuantevalError(`${file}: cannot open the run store (${(e as Error).message}); choose another --out`);
+      throw explainStoreError(e, file) ?? new QuantevalError(`${file}: cannot open the run store (${(e as Error).message}); choose another --out`);
     }
     const store = new RunStore(dir, db);
     try {
@@ -85,6 +93,7 @@ export class RunStore {
       db.close();
       throw e;
     }
+    openFiles.add(file);
     return store;
   }
 
@@ -221,9 +230,14 @@ export class RunStore {
     try {
       this.setMeta("status", status);
       this.db.prepare("DELETE FROM meta WHERE key = 'lock' AND value = ?").run(JSON.stringify(currentHolder()));
+    } catch {
+      // a full disk or a store closed twice (signal during close): the lock is provably stale
+      // once this process is gone, so the next run takes it over
+    }
+    try {
       this.db.close();
     } catch {
-      // closing twice (signal during close) is harmless
+      // already closed
     }
   }
 }
