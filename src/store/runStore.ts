@@ -2,8 +2,10 @@
 // - `cache` holds every backend answer under a key that includes the model fingerprint
 //   (weights sha256 + backend + settings) and the request, so a resumed run never sends a
 //   finished request again and two models can never share an answer.
-// - `samples` holds per-sample results; `meta` the config hash, status and a writer lock.
-// WAL mode and one transaction per batch keep the file consistent if the process is killed.
+// - `samples` holds per-sample results; `meta` the config hash, status and a writer lock
+//   (host, PID and process start time: see writerLock.ts).
+// WAL mode and one transaction per batch (or per answer, for backends that report answers as
+// they arrive) keep the file consistent if the process is killed.
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
