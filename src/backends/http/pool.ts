@@ -10,6 +10,7 @@
 import { QuantevalError } from "../../util/errors.js";
 import { reportAnswer } from "../../util/answerSink.js";
 import { createRng } from "../../util/rng.js";
+import { HangWatch, type Replica } from "./hangWatch.js";
 import { joinUrl, Redactor, redactUrl, urlSecrets } from "./redact.js";
 
 /** An HTTP failure that retries could not fix; its message is already redacted. */
@@ -79,26 +80,7 @@ export interface PoolStats {
   replicaTimeouts: number[];
 }
 
-interface Replica {
-  url: string;
-  inFlight: number;
-  /** Not picked before this time (ms since epoch) after hanging. */
-  downUntil: number;
-  /** Consecutive hangs, for the cooldown's doubling. */
-  hangs: number;
-}
 
-/** An attempt in flight, watched for hanging. */
-interface Attempt {
-  replica: number;
-  started: number;
-  abort: AbortController;
-}
-
-/** Successful answer times kept for the median. */
-const LATENCY_WINDOW = 64;
-/** Answers needed before the median is trusted for hang detection. */
-const LATENCY_MIN_SAMPLES = 8;
 
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 
@@ -120,9 +102,7 @@ export class HttpPool {
   private rr = 0;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
-  private readonly latencies: number[] = [];
-  private readonly attempts = new Set<Attempt>();
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly health: HangWatch;
   /** Paths that answered 2xx once; until then one request at a time, so a refusal is sent once. */
   private readonly proven = new Set<string>();
   private readonly probing = new Map<string, Promise<void>>();
@@ -139,6 +119,14 @@ export class HttpPool {
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.label = opts.label ?? "http backend";
     this.stats = { requests: 0, retries: 0, perReplica: this.replicas.map(() => 0), replicaTimeouts: this.replicas.map(() => 0) };
+    this.health = new HangWatch(this.replicas, this.stats.replicaTimeouts, {
+      hangFactor: opts.hangFactor ?? 20,
+      hangFloorMs: opts.hangFloorMs ?? 10_000,
+      cooldownMs: opts.replicaCooldownMs ?? 30_000,
+      warn: opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)),
+      label: this.label,
+      redact: redactUrl,
+    });
   }
 
   get replicaCount(): number {
@@ -198,52 +186,6 @@ export class HttpPool {
     return best < 0 ? (avoid ?? 0) : best;
   }
 
-  /** How long an attempt may stay unanswered before its replica counts as hung; Infinity when unknown or alone. */
-  private hangDeadlineMs(): number {
-    if (this.replicas.length < 2 || this.latencies.length < LATENCY_MIN_SAMPLES) return Infinity;
-    const sorted = [...this.latencies].sort((a, b) => a - b);
-    const median = sorted[sorted.length >> 1];
-    return Math.max(this.opts.hangFloorMs ?? 10_000, (this.opts.hangFactor ?? 20) * median);
-  }
-
-  /** Takes out replicas whose attempts hang past the deadline while another replica is up. */
-  private checkHangs(): void {
-    const deadline = this.hangDeadlineMs();
-    if (!Number.isFinite(deadline)) return;
-    const now = Date.now();
-    for (const a of this.attempts) {
-      if (now - a.started < deadline || a.abort.signal.aborted) continue;
-      const r = this.replicas[a.replica];
-      const others = this.replicas.some((o, i) => i !== a.replica && o.downUntil <= now);
-      if (!others) continue;
-      if (r.downUntil <= now) {
-        r.hangs++;
-        const cooldown = (this.opts.replicaCooldownMs ?? 30_000) * 2 ** Math.min(5, r.hangs - 1);
-        r.downUntil = now + cooldown;
-        this.stats.replicaTimeouts[a.replica]++;
-        const warn = this.opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
-        warn(`${this.label}: replica ${redactUrl(r.url)} gave no answer within ${Math.round(deadline)} ms (${this.opts.hangFactor ?? 20}× the median answer time); taken out for ${Math.round(cooldown / 1000)} s, its requests go to the other replicas`);
-      }
-      a.abort.abort(new Error("hung"));
-    }
-  }
-
-  private watch(a: Attempt): void {
-    this.attempts.add(a);
-    if (this.replicas.length > 1 && !this.watchdog) {
-      this.watchdog = setInterval(() => this.checkHangs(), 500);
-      this.watchdog.unref();
-    }
-  }
-
-  private unwatch(a: Attempt): void {
-    this.attempts.delete(a);
-    if (this.attempts.size === 0 && this.watchdog) {
-      clearInterval(this.watchdog);
-      this.watchdog = undefined;
-    }
-  }
-
   /** Until `path` has answered once, waits for the one request to it in flight; returns a release for the prober. */
   private async gate(path: string): Promise<(() => void) | undefined> {
     const key = path.split("?")[0];
@@ -300,8 +242,7 @@ export class HttpPool {
       let text = "";
       let retryAfter: string | null = null;
       let failure: string | undefined;
-      const attempt_: Attempt = { replica: ri, started: Date.now(), abort: new AbortController() };
-      this.watch(attempt_);
+      const attempt_ = this.health.watch(ri);
       try {
         const headers: Record<string, string> = { accept: "application/json" };
         if (body !== undefined) headers["content-type"] = "application/json";
@@ -324,7 +265,7 @@ export class HttpPool {
             : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message ?? ""})` : ""}`;
         status = 0;
       } finally {
-        this.unwatch(attempt_);
+        this.health.unwatch(attempt_);
         replica.inFlight--;
         this.release();
       }
@@ -333,9 +274,7 @@ export class HttpPool {
         try {
           const parsed = JSON.parse(text) as T;
           this.stats.requests++;
-          this.latencies.push(Date.now() - attempt_.started);
-          if (this.latencies.length > LATENCY_WINDOW) this.latencies.shift();
-          replica.hangs = 0;
+          this.health.answered(attempt_);
           return parsed;
         } catch {
           // A body cut short by a dropped connection: retry like a network error.
