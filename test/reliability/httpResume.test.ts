@@ -7,11 +7,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import Database from "better-sqlite3";
-import { cli } from "../helpers/cli.js";
+import { spawn } from "node:child_process";
 import { llamaTool } from "../helpers/llamaBin.js";
 import { type RunningLlamaServer, startLlamaServer } from "../helpers/llamaServer.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
-import { models } from "../helpers/shared.js";
+import { models, repoRoot } from "../helpers/shared.js";
 import { startStandIn, type StandIn } from "./standInServer.js";
 
 const tool = llamaTool("llama-server");
@@ -31,6 +31,19 @@ function dropAfter(upstream: string, limit: number, healFile: string): Promise<S
       up.on("error", () => req.socket.destroy());
       req.pipe(up);
     }; })()`);
+}
+
+/**
+ * The CLI in a child process without blocking this event loop: llama-server and the proxy are
+ * children whose output pipes this process must keep draining (spawnSync would stall them).
+ */
+function cli(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (status) => resolve({ status, stderr }));
+  });
 }
 
 function cacheRows(out: string): number {
@@ -59,14 +72,14 @@ test("HTTP answers are committed as they arrive: a dropped connection mid-batch 
     const config = (url: string) => writeConfig({ baseline: { name: "srv", backend: "http", base_url: url, timeout_ms: 20_000 }, tasks: [{ task: "kobest_copa", limit: 40 }] }, tempDir());
     const viaProxy = config(proxy.url);
     const clean = join(dir, "clean");
-    assert.equal(cli(["run", config(server!.url), "--out", clean]).status, 0);
+    assert.equal((await cli(["run", config(server!.url), "--out", clean])).status, 0);
     const out = join(dir, "out");
-    const failed = cli(["run", viaProxy, "--out", out, "-j", "4"]);
+    const failed = await cli(["run", viaProxy, "--out", out, "-j", "4"]);
     assert.notEqual(failed.status, 0, "the run fails once the proxy drops connections");
     const kept = cacheRows(out);
     assert.ok(kept > 0 && kept < 80, `answers kept from the failed batch: ${kept} of 80`);
     writeFileSync(heal, "");
-    const resumed = cli(["run", viaProxy, "--out", out, "--resume", "-j", "4"]);
+    const resumed = await cli(["run", viaProxy, "--out", out, "--resume", "-j", "4"]);
     assert.equal(resumed.status, 0, resumed.stderr);
     const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     assert.deepEqual(res.requests, { cached: kept, computed: 80 - kept });
