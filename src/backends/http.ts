@@ -202,6 +202,9 @@ export class HttpBackend implements Backend {
       concurrency: this.pool.concurrency,
       top_logprobs: this.capabilities.distributions === "topk" ? this.topK : undefined,
       server_identity: this.profile.identity,
+      // What the transport went through (differs run to run, like timings): retried attempts
+      // and replicas taken out as hung, so a run that limped along says so in results.json.
+      traffic: { requests: this.pool.stats.requests, retries: this.pool.stats.retries, replica_timeouts: this.pool.stats.replicaTimeouts },
     };
   }
 

@@ -83,6 +83,9 @@ test("HTTP answers are committed as they arrive: a dropped connection mid-batch 
     assert.equal(resumed.status, 0, resumed.stderr);
     const res = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
     assert.deepEqual(res.requests, { cached: kept, computed: 80 - kept });
+    const traffic = res.manifest.models.srv.settings.traffic;
+    assert.equal(typeof traffic.retries, "number", "retries are counted in results.json");
+    assert.ok(traffic.requests >= 80 - kept, JSON.stringify(traffic));
     assert.deepEqual(strip(out).tasks, strip(clean).tasks);
   } finally {
     proxy.stop();
