@@ -82,7 +82,10 @@ function readJson(path: string, text: string): Row[] {
   }
   if (!Array.isArray(v)) throw new QuantevalError(`${path}: expected a JSON array of objects`);
   const bad = v.findIndex((x) => !isObject(x));
-  if (bad >= 0) throw new QuantevalError(`${path}: element ${bad} of the array is ${JSON.stringify(v[bad])?.slice(0, 40) ?? String(v[bad])}, not an object; the file must be an array of objects with named fields`);
+  if (bad >= 0)
+    throw new QuantevalError(
+      `${path}: element ${bad} of the array is ${JSON.stringify(v[bad])?.slice(0, 40) ?? String(v[bad])}, not an object; the file must be an array of objects with named fields`,
+    );
   return v as Row[];
 }
 

@@ -66,7 +66,9 @@ export class RunStore {
     if (fresh) {
       const foreign = RESULT_FILES.filter((f) => existsSync(join(dir, f)));
       if (foreign.length > 0) {
-        throw new QuantevalError(`--out ${dir}: holds ${foreign.join(" and ")} but no ${STORE_FILE} (not a quanteval run this command can continue); refusing to overwrite them; choose an empty --out`);
+        throw new QuantevalError(
+          `--out ${dir}: holds ${foreign.join(" and ")} but no ${STORE_FILE} (not a quanteval run this command can continue); refusing to overwrite them; choose an empty --out`,
+        );
       }
     }
     try {
@@ -181,7 +183,9 @@ export class RunStore {
 
   /** Pages through one task's samples of a model, for the viewer. */
   samples(task: string, model: string, offset = 0, limit = 1_000_000): Array<Record<string, unknown>> {
-    return (this.db.prepare("SELECT data FROM samples WHERE task = ? AND model = ? ORDER BY doc_id LIMIT ? OFFSET ?").all(task, model, limit, offset) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Record<string, unknown>);
+    return (this.db.prepare("SELECT data FROM samples WHERE task = ? AND model = ? ORDER BY doc_id LIMIT ? OFFSET ?").all(task, model, limit, offset) as Array<{ data: string }>).map(
+      (r) => JSON.parse(r.data) as Record<string, unknown>,
+    );
   }
 
   /**

@@ -36,7 +36,7 @@ export interface DeriveRule {
   ops?: DeriveOp[];
 }
 
-const own = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+const own = (o: object, key: string) => Object.hasOwn(o, key);
 
 /**
  * Reads a field, following dots into nested objects (`choices.text`). Only the row's own

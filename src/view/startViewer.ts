@@ -52,7 +52,14 @@ export function allowedHosts(bound: string, extra: string[] = []): Set<string> {
     names.push(hostname());
     for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) names.push(a.address);
   }
-  return new Set(names.map((n) => n.toLowerCase().replace(/^\[(.*)\]$/, "$1").replace(/%.*$/, "")));
+  return new Set(
+    names.map((n) =>
+      n
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, "$1")
+        .replace(/%.*$/, ""),
+    ),
+  );
 }
 
 /** The host name of a Host header, lowercased, without port or IPv6 brackets. */
@@ -100,7 +107,16 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
         let summary: Record<string, unknown>;
         try {
           const r = readResults(run.dir);
-          summary = { id: run.id, name: runName(run), created: r.created ?? null, baseline: r.baseline, variants: r.variants, noise_floor: r.noise_floor, tasks: Object.keys(r.tasks), warnings: r.warnings.length };
+          summary = {
+            id: run.id,
+            name: runName(run),
+            created: r.created ?? null,
+            baseline: r.baseline,
+            variants: r.variants,
+            noise_floor: r.noise_floor,
+            tasks: Object.keys(r.tasks),
+            warnings: r.warnings.length,
+          };
         } catch (e) {
           summary = { id: run.id, name: runName(run), created: null, baseline: "?", variants: [], noise_floor: null, tasks: [], warnings: 0, error: (e as Error).message };
         }
@@ -111,7 +127,16 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
     "/api/run": (u) => {
       const run = runById(u.searchParams.get("run"));
       const r = reader(run);
-      return { id: run.id, name: runName(run), baseline: r.results.baseline, variants: r.results.variants, noise_floor: r.results.noise_floor, created: r.results.created, warnings: r.results.warnings, comparisons: r.comparisons() };
+      return {
+        id: run.id,
+        name: runName(run),
+        baseline: r.results.baseline,
+        variants: r.results.variants,
+        noise_floor: r.results.noise_floor,
+        created: r.results.created,
+        warnings: r.results.warnings,
+        comparisons: r.comparisons(),
+      };
     },
     "/api/samples": (u) => {
       const r = reader(runById(u.searchParams.get("run")));

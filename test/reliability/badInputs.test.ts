@@ -28,7 +28,10 @@ function customTask(rows: string, taskExtra = ""): { taskPath: string; dataPath:
   const dataPath = join(dir, "data.jsonl");
   writeFileSync(dataPath, rows);
   const taskPath = join(dir, "mytask.yaml");
-  writeFileSync(taskPath, `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n${taskExtra}`);
+  writeFileSync(
+    taskPath,
+    `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n${taskExtra}`,
+  );
   return { taskPath, dataPath };
 }
 
@@ -109,7 +112,10 @@ test("an empty split", () => {
 
 test("a non-UTF-8 data file", () => {
   const { taskPath, dataPath } = customTask('{"question": "caf\u00e9", "a": "x", "b": "y", "label": 0}\n');
-  writeFileSync(dataPath, Buffer.concat([Buffer.from('{"question": "ok", "a": "x", "b": "y", "label": 0}\n{"question": "caf'), Buffer.from([0xe9]), Buffer.from('", "a": "x", "b": "y", "label": 0}\n')]));
+  writeFileSync(
+    dataPath,
+    Buffer.concat([Buffer.from('{"question": "ok", "a": "x", "b": "y", "label": 0}\n{"question": "caf'), Buffer.from([0xe9]), Buffer.from('", "a": "x", "b": "y", "label": 0}\n')]),
+  );
   const { r } = runWith({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath }] });
   expectOneLineError(r, `${dataPath}:2`, "not valid UTF-8");
 });

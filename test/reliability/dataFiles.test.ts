@@ -19,7 +19,10 @@ function runTask(name: string, data: string | Buffer, question = "{{question}}")
   const dataPath = join(dir, name);
   writeFileSync(dataPath, data);
   const taskPath = join(dir, "mytask.yaml");
-  writeFileSync(taskPath, `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: ${question}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`);
+  writeFileSync(
+    taskPath,
+    `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: ${question}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`,
+  );
   const r = cli(["run", writeConfig({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath }] }, dir), "--out", join(dir, "out")]);
   return { r, dataPath };
 }
@@ -54,7 +57,10 @@ test("CSV with multi-line quoted records: the error names the real line", async 
   const path = join(dir, "d.csv");
   writeFileSync(path, csv);
   const rows = await readRows(path);
-  assert.deepEqual(rows.map((x) => rowLine(x)), [2, 6, 7]);
+  assert.deepEqual(
+    rows.map((x) => rowLine(x)),
+    [2, 6, 7],
+  );
   const { r, dataPath } = runTask("data.csv", csv);
   // The label 7 of record 3 (line 7) is out of range.
   expectOneLineError(r, `${dataPath}:7`, "out of range");

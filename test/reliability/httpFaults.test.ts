@@ -32,7 +32,7 @@ function run(baseUrl: string, extra: string[] = []) {
 test("a server answering /tokenize with the wrong JSON shape: one line naming the endpoint", async () => {
   const srv = await startStandIn(llamaLike(`(b, json) => json({ ids: [1, 2] })`, `(b, json) => json({}, 404)`));
   try {
-    expectOneLineError(run(srv.url), "/tokenize", `{"ids":[1,2]}`, "not {\"tokens\"");
+    expectOneLineError(run(srv.url), "/tokenize", `{"ids":[1,2]}`, 'not {"tokens"');
   } finally {
     srv.stop();
   }

@@ -56,7 +56,10 @@ test("a connection dropped after 103 answers keeps 103 cache rows, and a resume 
     const res = await evaluate(resumed);
     assert.deepEqual(resumed.counters, { cached: 103, computed: 197 });
     resumed.close("done");
-    assert.deepEqual(res.map((r) => r.echo), requests.map((r) => r.i));
+    assert.deepEqual(
+      res.map((r) => r.echo),
+      requests.map((r) => r.i),
+    );
     assert.equal(cacheRows(dir), 300);
   } finally {
     server.close();
@@ -74,7 +77,10 @@ test("a hung replica is taken out after a short deadline, with a logged line, an
   try {
     const res = await pool.forEachIndex(200, (i) => pool.request<{ echo: number }>("/echo", { i }));
     const seconds = (Date.now() - t0) / 1000;
-    assert.deepEqual(res.map((r) => r.echo), Array.from({ length: 200 }, (_, i) => i));
+    assert.deepEqual(
+      res.map((r) => r.echo),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     assert.ok(seconds < 30, `finished in ${seconds.toFixed(1)} s, far below the 120 s timeout`);
     assert.equal(warnings.length, 1, warnings.join("\n"));
     assert.match(warnings[0], new RegExp(`replica ${hung.url.replace(/[.]/g, "\\.")} gave no answer within \\d+ ms.*taken out`));

@@ -43,7 +43,7 @@ function compileMiniLogger(): string | undefined {
 const mini = compileMiniLogger();
 const preload = logFlushPreload();
 
-test("an asynchronous logger that is never joined loses its last lines at exit; with the preload none are lost", { skip: !mini ? "no C++ compiler" : preload.reason ?? false }, () => {
+test("an asynchronous logger that is never joined loses its last lines at exit; with the preload none are lost", { skip: !mini ? "no C++ compiler" : (preload.reason ?? false) }, () => {
   const runs = 40;
   let lostWithout = 0;
   for (let i = 0; i < runs; i++) if (!spawnSync(mini!, { encoding: "utf8" }).stdout.endsWith("FINAL\n")) lostWithout++;

@@ -14,7 +14,7 @@ import { models, repoRoot } from "../helpers/shared.js";
 import { expectOneLineError } from "./expectOneLine.js";
 
 const isRoot = process.getuid?.() === 0;
-const config = (limit = 4) => ({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: "kobest_copa", limit } ] });
+const config = (limit = 4) => ({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: "kobest_copa", limit }] });
 
 function sh(cmd: string, args: string[]): boolean {
   try {
@@ -93,7 +93,12 @@ test("a billion-laughs YAML config: refused with one line, quickly", () => {
   const dir = tempDir();
   const path = join(dir, "lol.yaml");
   const levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
-  for (let i = 1; i < 9; i++) levels.push(`${"abcdefghi"[i]}: &${"abcdefghi"[i]} [${Array(9).fill(`*${"abcdefghi"[i - 1]}`).join(", ")}]`);
+  for (let i = 1; i < 9; i++)
+    levels.push(
+      `${"abcdefghi"[i]}: &${"abcdefghi"[i]} [${Array(9)
+        .fill(`*${"abcdefghi"[i - 1]}`)
+        .join(", ")}]`,
+    );
   writeFileSync(path, `${levels.join("\n")}\nbaseline: {name: f32, model: ${models.stories()}}\ntasks: [{task: kobest_copa}]\n`);
   const t0 = Date.now();
   expectOneLineError(cli(["run", path, "--out", join(dir, "out")]), path, "aliases");

@@ -29,7 +29,10 @@ export async function startStandIn(handlerSource: string): Promise<StandIn> {
     url: `http://127.0.0.1:${port}`,
     requests: async () => {
       await new Promise((r) => setTimeout(r, 50));
-      return out.split("\n").filter((l) => l.startsWith("REQ ")).map((l) => l.slice(4));
+      return out
+        .split("\n")
+        .filter((l) => l.startsWith("REQ "))
+        .map((l) => l.slice(4));
     },
     stop: () => child.kill(),
   };

@@ -27,7 +27,9 @@ test("view --host 0.0.0.0 keeps the Host check: this machine's names pass, other
   try {
     const api = `${viewer.url}api/runs`;
     const port = new URL(viewer.url).port;
-    const addresses = Object.values(networkInterfaces()).flatMap((a) => a ?? []).map((a) => (a.family === "IPv6" ? `[${a.address}]` : a.address));
+    const addresses = Object.values(networkInterfaces())
+      .flatMap((a) => a ?? [])
+      .map((a) => (a.family === "IPv6" ? `[${a.address}]` : a.address));
     for (const h of ["127.0.0.1", "localhost", "[::1]", hostname(), "viewer.lab.example", ...addresses]) {
       assert.equal(await statusFor(api, `${h}:${port}`), 200, `Host ${h} is this machine`);
     }

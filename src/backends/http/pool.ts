@@ -80,8 +80,6 @@ export interface PoolStats {
   replicaTimeouts: number[];
 }
 
-
-
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 
 function sleep(ms: number): Promise<void> {

@@ -20,7 +20,10 @@ function tokensOf(pool: HttpPool, d: unknown): number[] {
 /** A string field of a /detokenize answer, checked. */
 function textOf(pool: HttpPool, d: unknown, field: "content" | "prompt"): string {
   const v = (d as Record<string, unknown> | null)?.[field];
-  if (typeof v !== "string") throw new QuantevalError(`${pool.redactedUrls()[0]}/detokenize answered ${pool.redact(JSON.stringify(d) ?? String(d)).slice(0, 120)}, not {"${field}": text}; point base_url at a llama-server or vLLM server`);
+  if (typeof v !== "string")
+    throw new QuantevalError(
+      `${pool.redactedUrls()[0]}/detokenize answered ${pool.redact(JSON.stringify(d) ?? String(d)).slice(0, 120)}, not {"${field}": text}; point base_url at a llama-server or vLLM server`,
+    );
   return v;
 }
 
