@@ -11,6 +11,8 @@ import { quantevalVersion } from "../run/manifest.js";
 import { registerRunCommand } from "./runCommand.js";
 import { registerTasksCommand } from "./tasksCommand.js";
 import { registerQuantizeCommand } from "./quantizeCommand.js";
+import { registerImatrixCommand } from "./imatrixCommand.js";
+import { registerSensitivityCommand } from "./sensitivityCommand.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerReportCommand } from "./reportCommand.js";
 import { registerViewCommand } from "./viewCommand.js";
@@ -23,6 +25,8 @@ program.configureOutput({ outputError: (str, write) => write(str.split("\n")[0].
 registerRunCommand(program);
 registerTasksCommand(program);
 registerQuantizeCommand(program);
+registerImatrixCommand(program);
+registerSensitivityCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
 registerViewCommand(program);
