@@ -2,6 +2,7 @@
 // Hand-written on purpose: lm-eval's Jinja templates in the tasks we ship only substitute
 // fields; everything lm-eval does in Python helpers is expressed as explicit `derive` ops, so
 // prompt whitespace stays visible in the YAML instead of hiding in code.
+import { pyCapitalize, pyStrip } from "../lmeval/pythonText.js";
 import { QuantevalError } from "../util/errors.js";
 
 export type Doc = Record<string, unknown>;
@@ -70,16 +71,14 @@ function pySlice(s: string, a: number, b?: number): string {
   return cps.slice(norm(a), b === undefined ? n : norm(b)).join("");
 }
 
-/** Applies ops in order (Python str semantics: strip() trims whitespace, capitalize() upper-cases the first char and lowers the rest). */
+/** Applies ops in order, with Python's str semantics (strip() over Python's whitespace set, capitalize() title-cases the first character and lowers the rest). */
 export function applyOps(value: string, ops: DeriveOp[] | undefined, where: string, doc: Doc = {}): string {
   let s = value;
   for (const op of ops ?? []) {
-    if (op === "strip") s = s.trim();
+    if (op === "strip") s = pyStrip(s);
     else if (op === "lower") s = s.toLowerCase();
-    else if (op === "capitalize") {
-      const [first = "", ...rest] = Array.from(s);
-      s = first.toUpperCase() + rest.join("").toLowerCase();
-    } else if (op === "lower_first") {
+    else if (op === "capitalize") s = pyCapitalize(s);
+    else if (op === "lower_first") {
       const [first = "", ...rest] = Array.from(s);
       s = first.toLowerCase() + rest.join("");
     } else if ("replace" in op) s = s.split(op.replace[0]).join(op.replace[1]);
