@@ -3,7 +3,6 @@
 // on stories260K (512 vocab) vs its Q4_0 and on llama-2-tiny-random (32k vocab) vs a Q8_0 and a
 // Q4_0 quantized here. The llama.cpp checks skip with a printed reason when its build is absent.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -12,7 +11,7 @@ import { type DistributionDrift, DistributionDriftAccumulator } from "../../src/
 import { quantizeModel } from "../../src/quantize/quantizeModel.js";
 import { BaselineDistributions, BaselineDistributionsWriter, addWindowDrift, driftAgainstStore, storeBaselineDistributions } from "../../src/store/baselineDistributions.js";
 import { ROW_ENCODINGS, bytesPerPosition } from "../../src/store/baselineDistributionsFormat.js";
-import { llamaTool } from "../helpers/llamaBin.js";
+import { llamaTool, runLlamaTool } from "../helpers/llamaBin.js";
 import { tempDir } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { QuantevalError } from "../../src/util/errors.js";
@@ -87,14 +86,12 @@ async function runPair(basePath: string, variantPath: string, chunks: number): P
 
 function llamaPerplexityKld(basePath: string, variantPath: string, chunks: number): { kld: number; top: number } {
   const run = (args: string[], mustHave: RegExp): string => {
-    for (let attempt = 1; ; attempt++) {
-      const r = spawnSync(perplexityTool.path!, ["-t", "2", "--no-repack", "-c", String(N_CTX), "--chunks", String(chunks), "-f", wikiPath(), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-      assert.equal(r.status, 0, `llama-perplexity failed: ${r.stderr.slice(-500)}`);
-      const out = r.stdout + r.stderr;
-      // its asynchronous logger sometimes loses the last lines at exit under load (seen: 3 runs in a row)
-      if (mustHave.test(out)) return out;
-      assert.ok(attempt < 6, `llama-perplexity printed no ${mustHave} in 6 runs (its logger loses lines at exit under load): …${out.slice(-300)}`);
-    }
+    // runLlamaTool drains llama.cpp's asynchronous logger before exit, so the figures are never lost.
+    const r = runLlamaTool(perplexityTool.path!, ["-t", "2", "--no-repack", "-c", String(N_CTX), "--chunks", String(chunks), "-f", wikiPath(), ...args]);
+    assert.equal(r.status, 0, `llama-perplexity failed: ${r.stderr.slice(-500)}`);
+    const out = r.stdout + r.stderr;
+    assert.match(out, mustHave, "llama-perplexity's figures");
+    return out;
   };
   const kldBase = join(tempDir(), "base.kld");
   run(["-m", basePath, "--kl-divergence-base", kldBase], /Final estimate/);
