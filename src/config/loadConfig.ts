@@ -7,6 +7,7 @@ import { LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { configureTask } from "../tasks/kinds/registry.js";
 import type { ConfigureContext, ConfiguredTask } from "../tasks/kinds/taskKind.js";
+import { yamlToJs } from "../util/yamlToJs.js";
 import { QuantevalError } from "../util/errors.js";
 import { configDirs, pathResolver, resolveModelSpec } from "./resolvePaths.js";
 import { configSchema, type ModelSpec, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
@@ -64,7 +65,7 @@ function parseYaml(text: string, file: string): ParsedYaml {
     }
     return undefined;
   };
-  return { raw: doc.toJS() as unknown, lineOf };
+  return { raw: yamlToJs(doc, file), lineOf };
 }
 
 function validate(parsed: ParsedYaml, file: string): RunConfig {

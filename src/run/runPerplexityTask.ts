@@ -28,7 +28,10 @@ export async function runPerplexityTask(ctx: PerplexityContext, text: string): P
   if (!run) {
     const id = `${ctx.name}`;
     ctx.progress.start(id, `${ctx.name} · ${models.length} models`, 1);
-    run = await runPerplexity(text, ctx.baseline, ctx.variants, { nCtx, chunks, onProgress: (d, t) => ctx.progress.update(id, d, t) }, `task ${ctx.name}`);
+    const t0 = performance.now();
+    // Throughput: tokens evaluated by all models per second of wall time.
+    const tokS = (d: number) => `${Math.round((d * nCtx * models.length) / ((performance.now() - t0) / 1000)).toLocaleString("en-US")} tok/s`;
+    run = await runPerplexity(text, ctx.baseline, ctx.variants, { nCtx, chunks, onProgress: (d, t) => ctx.progress.update(id, d, t, tokS(d)) }, `task ${ctx.name}`);
     ctx.progress.stop(id);
     ctx.store.putCached([[key, run]]);
   }

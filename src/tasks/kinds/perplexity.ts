@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { readUtf8 } from "../../data/readRows.js";
+import { distMath } from "../../metrics/distMathKernels.js";
 import { resolveDataset } from "../../data/resolveDataset.js";
 import { runPerplexityTask } from "../../run/runPerplexityTask.js";
 import type { TaskOutcome } from "../../run/taskContext.js";
@@ -72,6 +73,7 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
           n_ctx: entry.n_ctx ?? 512,
           chunks: chunks ?? null,
           mode: "llama.cpp chunks (second half of each chunk scored, BOS first)",
+          dist_math: distMath().name,
         },
       };
     },
