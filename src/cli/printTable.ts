@@ -1,12 +1,71 @@
-// Renders a Table to the terminal with cli-table3; colours only on a TTY.
+// Renders a Table to the terminal with cli-table3, fitted to the terminal's width (COLUMNS, else
+// the stream's columns, at most 120): the widest columns shrink and their cells wrap. Colours
+// only on a TTY. No separator lines between rows, so a table costs one line per row.
 import Table3 from "cli-table3";
 import pc from "picocolors";
 import type { Table } from "../report/tables.js";
 
+/** The default and widest width: a terminal wider than this still gets 120-column output. */
+export const MAX_WIDTH = 120;
+
+/** The width to fit: COLUMNS when set (narrower terminals), else the stream's, capped at 120. */
+export function outputWidth(stream: { columns?: number } = process.stdout): number {
+  const env = Number(process.env.COLUMNS);
+  const w = Number.isInteger(env) && env > 0 ? env : (stream.columns ?? MAX_WIDTH);
+  return Math.max(40, Math.min(MAX_WIDTH, w));
+}
+
+const len = (s: string) => Math.max(...s.split("\n").map((l) => [...l].length));
+
+/** Column widths (with cli-table3's 1+1 padding) whose sum plus borders fits `width`. */
+export function fitColumns(t: Table, width: number): number[] {
+  const widths = t.head.map((h, i) => Math.max(len(h), ...t.rows.map((r) => len(r[i] ?? ""))) + 2);
+  const total = () => widths.reduce((a, b) => a + b, 0) + widths.length + 1;
+  // Shrink the widest column one character at a time: wide cells wrap, narrow ones stay whole.
+  while (total() > width) {
+    const i = widths.indexOf(Math.max(...widths));
+    if (widths[i] <= 8) break;
+    widths[i]--;
+  }
+  return widths;
+}
+
+/**
+ * Wraps plain text at word boundaries to `width` columns. Hand-written: a dozen lines, where
+ * wrap-ansi would add a direct dependency for text that holds no escape codes.
+ */
+export function wrapText(text: string, width: number): string {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && [...line].length + 1 + [...word].length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.join("\n");
+}
+
 export function printTable(t: Table, stream: NodeJS.WriteStream = process.stdout): void {
   if (t.rows.length === 0) return;
   const color = Boolean(stream.isTTY) && !process.env.NO_COLOR;
-  const table = new Table3({ head: t.head, style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [] } });
+  const width = outputWidth(stream);
+  const table = new Table3({
+    head: t.head,
+    colWidths: fitColumns(t, width),
+    wordWrap: true,
+    wrapOnWordBoundary: true,
+    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+    style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [] },
+  });
   for (const r of t.rows) table.push(r);
-  stream.write(`${color ? pc.bold(t.title) : t.title}\n${table.toString()}\n`);
+  const title = wrapText(t.title, width);
+  stream.write(`${color ? pc.bold(title) : title}\n${table.toString()}\n`);
+}
+
+/** Prints lines of text wrapped to the output width. */
+export function printLines(lines: string[], stream: NodeJS.WriteStream = process.stdout): void {
+  const width = outputWidth(stream);
+  for (const l of lines) stream.write(`${wrapText(l, width)}\n`);
 }
