@@ -53,6 +53,9 @@ export interface FrontierPoint {
   file_mb: number | null;
   prefill_tps: number | null;
   decode_tps: number | null;
+  /** Slowest and fastest timed decode repetition (the median is decode_tps). */
+  decode_tps_min: number | null;
+  decode_tps_max: number | null;
   /** Mean KLD against the baseline on the first perplexity task (0 for the baseline). */
   kld_mean: number | null;
   /** The KLD came from top-k log-probs: approximate, left off the KLD frontier. */
@@ -75,6 +78,9 @@ export interface DriftValue {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const runsExtreme = (runs: unknown, f: (...xs: number[]) => number): number | null =>
+  Array.isArray(runs) && runs.length > 0 && runs.every((x) => typeof x === "number") ? f(...(runs as number[])) : null;
 
 /** Variants in display order: the real ones, then the noise-floor row. */
 export function comparedModels(r: RunResults): string[] {
@@ -247,6 +253,8 @@ export function frontierPoints(r: RunResults): FrontierPoint[] {
       file_mb: bytes !== null ? bytes / 1e6 : null,
       prefill_tps: num(d.prefill_tps),
       decode_tps: num(d.decode_tps),
+      decode_tps_min: runsExtreme(d.decode_tps_runs, Math.min),
+      decode_tps_max: runsExtreme(d.decode_tps_runs, Math.max),
       kld_mean: ppl ? (isBase ? 0 : num((ppl.comparisons[m] as Record<string, unknown> | undefined)?.kld_mean)) : null,
       kld_approximate: ppl ? kldIsApproximate(r, m) : false,
       acc_delta: mc.length ? (isBase ? 0 : accDelta(m)) : null,

@@ -103,12 +103,12 @@ export function kldTable(values: KldPercentile[]): StyledTable {
 export function frontierTable(points: FrontierPoint[]): StyledTable {
   return {
     title: "Quality–size–speed frontier",
-    head: ["model", "bits/weight", "file MB", "decode tok/s", "KLD mean", "mean Δacc", "Pareto (size vs KLD)", "Pareto (size vs Δacc)"],
+    head: ["model", "bits/weight", "file MB", "decode tok/s min / median / max", "KLD mean", "mean Δacc", "Pareto (size vs KLD)", "Pareto (size vs Δacc)"],
     rows: points.map((p) => [
       p.label,
       fmtNum(p.bits_per_weight, { digits: 2 }),
       fmtNum(p.file_mb, { digits: 3 }),
-      fmtNum(p.decode_tps, { digits: 0 }),
+      p.decode_tps_min !== null ? [p.decode_tps_min, p.decode_tps, p.decode_tps_max].map((v) => fmtNum(v, { digits: 0 })).join(" / ") : fmtNum(p.decode_tps, { digits: 0 }),
       p.kld_mean === null ? "–" : `${p.kld_approximate ? APPROX_MARK : ""}${fmtNum(p.kld_mean)}`,
       p.acc_delta === null ? "–" : fmtNum(p.acc_delta, { signed: true }),
       p.kld_mean === null ? "–" : p.kld_approximate ? "not ranked (approximate)" : p.pareto_kld ? "yes" : "no",
