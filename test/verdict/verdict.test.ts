@@ -59,7 +59,7 @@ test("verdict: rows sorted by size with quality next to cost", () => {
   assert.ok(q4.kld_mean! > q8.kld_mean! && q8.kld_mean! > 0);
 });
 
-test("verdict: Pareto frontier of size against KLD, and the smallest variant without a loss", () => {
+test("verdict: Pareto frontier of size against KLD, and the smallest variant without a measurable loss", () => {
   const v = buildVerdict(results);
   // Brute force: on the frontier exactly when no other model is both no larger and no farther, and better in one.
   for (const r of v.rows) {
@@ -68,26 +68,35 @@ test("verdict: Pareto frontier of size against KLD, and the smallest variant wit
   }
   // Smaller means more KLD here, so every model is on the frontier.
   assert.deepEqual(v.pareto, ["f32", "q8_0", "q4_0"]);
-  // Expected from the significance flags the runner set, independently of buildVerdict.
-  const lossFree = results.variants.filter((n) => !Object.values(results.tasks.kobest_copa.comparisons[n] as Cmp).some((c) => c.significant === true && (c.delta as number) < 0));
-  const expected = lossFree.sort((a, b) => (results.models[a].file_bytes as number) - (results.models[b].file_bytes as number))[0] ?? null;
+  // The smallest variant whose status (from every measure) is no_measurable_loss.
+  const cleared = results.variants.filter((n) => v.variants[n].status === "no_measurable_loss");
+  const expected = cleared.sort((a, b) => (results.models[a].file_bytes as number) - (results.models[b].file_bytes as number))[0] ?? null;
   assert.equal(v.smallest_not_significant, expected);
-  // KLD beyond the noise floor is reported but does not veto a variant.
+  // A KLD beyond the noise floor is reported; it is a loss only beyond the KLD tolerance, never an accuracy loss.
   const q8 = v.rows.find((r) => r.model === "q8_0")!;
   assert.equal(q8.kld_significant, (results.tasks.perplexity.comparisons.q8_0 as Record<string, unknown>).significant);
   assert.ok(q8.losses.every((l) => !l.startsWith("perplexity")));
 });
 
-test("verdict: a significant accuracy loss moves the choice to the next larger variant", () => {
+/** The run's results with only the accuracy task deciding: drift removed, COPA taken as informative. */
+function accuracyOnly(): RunResults {
   const r = clone(results);
+  delete r.tasks.perplexity;
+  r.tasks.kobest_copa.extra = { ...r.tasks.kobest_copa.extra, baseline_check: { informative: true, mde: 0.1, reasons: [] } };
+  return r;
+}
+
+test("verdict: a significant accuracy loss moves the choice to the next larger variant", () => {
+  const r = accuracyOnly();
   const acc = (r.tasks.kobest_copa.comparisons.q4_0 as Cmp).acc;
-  Object.assign(acc, { delta: -0.2, ci_low: -0.35, ci_high: -0.05, significant: true });
-  (r.tasks.kobest_copa.comparisons.q8_0 as Cmp).acc.significant = false;
-  (r.tasks.kobest_copa.comparisons.q8_0 as Cmp).f1.significant = false;
+  Object.assign(acc, { delta: -0.2, ci_low: -0.35, ci_high: -0.05, mcnemar_p: 0.004, significant: true, change: "significant" });
+  for (const m of ["acc", "f1"]) Object.assign((r.tasks.kobest_copa.comparisons.q8_0 as Cmp)[m], { significant: false, change: "none" });
   const v = buildVerdict(r);
   assert.equal(v.smallest_not_significant, "q8_0");
   const q4 = v.rows.find((x) => x.model === "q4_0")!;
-  assert.deepEqual(q4.losses, ["kobest_copa acc -0.200 [-0.350, -0.050]"]);
+  assert.deepEqual(q4.losses, ["kobest_copa acc -0.200 [-0.350, -0.050], McNemar p = 0.0040"]);
+  assert.equal(v.variants.q4_0.status, "loss");
+  assert.deepEqual(v.variants.q4_0.decided_by, q4.losses);
   const t = verdictTable(r, v);
   const row = t.rows.find((x) => x[0] === "q4_0")!;
   assert.match(row[t.head.indexOf("kobest_copa Δacc [95% CI]")], /^-0\.200 \[-0\.350, -0\.050\] loss$/);
@@ -98,28 +107,28 @@ test("verdict: a significant accuracy loss moves the choice to the next larger v
   assert.equal(buildVerdict(r).smallest_not_significant, "q4_0");
   // Losses everywhere: no variant is named.
   Object.assign(acc, { delta: -0.2 });
-  Object.assign((r.tasks.kobest_copa.comparisons.q8_0 as Cmp).acc, { delta: -0.1, ci_low: -0.2, ci_high: -0.01, significant: true });
+  Object.assign((r.tasks.kobest_copa.comparisons.q8_0 as Cmp).acc, { delta: -0.1, ci_low: -0.2, ci_high: -0.01, mcnemar_p: 0.01, significant: true, change: "significant" });
   const none = buildVerdict(r);
   assert.equal(none.smallest_not_significant, null);
-  assert.match(verdictSummary(none)[0], /Every variant has a significant loss/);
+  assert.ok(verdictSummary(none).includes("Every variant has a measurable loss."));
 });
 
-test("verdict: without an accuracy task no variant is cleared; the table still shows KLD and cost", () => {
+test("verdict: without an accuracy task the variants are judged by distribution drift; the table shows KLD and cost", () => {
   const r = clone(results);
   delete r.tasks.kobest_copa;
   const v = buildVerdict(r);
-  assert.equal(v.smallest_not_significant, null);
   assert.deepEqual(v.pareto, ["f32", "q8_0", "q4_0"]);
-  assert.match(verdictSummary(v)[0], /No accuracy task/);
+  assert.match(verdictSummary(v)[0], /No accuracy task in this run: only distribution drift can judge the variants/);
+  for (const n of results.variants) assert.ok(v.variants[n].decided_by.every((d) => d.startsWith("perplexity ")), n);
   const t = verdictTable(r, v);
-  assert.deepEqual(t.head, ["model", "quant", "size", "bits/w", "KLD", "PPL ratio", "pp tok/s", "tg tok/s", "peak RSS", "verdict"]);
+  assert.deepEqual(t.head, ["model", "quant", "size", "bits/w", "KLD", "PPL ratio", "pp tok/s min/med/max", "tg tok/s min/med/max", "peak RSS", "verdict"]);
 });
 
 test("verdictTable: one cell per column, baseline first, sizes and rates formatted", () => {
   const t = verdictTable(results);
   assert.equal(t.rows.length, 3);
   for (const row of t.rows) assert.equal(row.length, t.head.length);
-  assert.ok(t.head.includes("kobest_copa Δacc [95% CI]") && t.head.includes("KLD") && t.head.includes("tg tok/s"));
+  assert.ok(t.head.includes("kobest_copa Δacc [95% CI]") && t.head.includes("KLD") && t.head.includes("tg tok/s min/med/max"));
   assert.equal(t.rows[0][0], "f32 (baseline)");
   assert.equal(t.rows[0][2], "1.13 MiB");
   assert.match(t.rows[2][t.head.indexOf("KLD")], /^\d\.\d+(e-\d+)? ± /);
