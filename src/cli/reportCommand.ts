@@ -7,6 +7,7 @@ import { buildHtmlReport, type ReportExample } from "../report/html/buildHtmlRep
 import { comparisonRecords } from "../report/html/reportData.js";
 import { collectExamples } from "../report/html/reportExamples.js";
 import { buildMarkdownReport } from "../report/markdown.js";
+import { verdictJson } from "../report/verdict.js";
 import { writeAtomic } from "../run/runEvaluation.js";
 import { QuantevalError } from "../util/errors.js";
 import { findRuns } from "../view/findRuns.js";
@@ -90,7 +91,7 @@ export function registerReportCommand(program: Command): void {
         written.csv = { path: outputs.csv, bytes: Buffer.byteLength(csv) };
       }
       if (o.json) {
-        process.stdout.write(JSON.stringify({ run: dir, written, warnings: results.warnings, notes, comparisons: comparisonRecords(results) }, null, 2) + "\n");
+        process.stdout.write(JSON.stringify({ run: dir, written, warnings: results.warnings, notes, verdict: verdictJson(results), comparisons: comparisonRecords(results) }, null, 2) + "\n");
         return;
       }
       for (const n of notes) process.stderr.write(`note: ${n}\n`);

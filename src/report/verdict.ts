@@ -229,6 +229,15 @@ export function buildVerdict(results: RunResults): Verdict {
   return { rows, variants, tasks, smallest_not_significant: smallest, pareto: rows.filter((r) => r.pareto).map((r) => r.model), kld_task: kldTask, accuracy_tasks: accuracyTasks };
 }
 
+/** The machine-readable part of the verdict (results.json `verdict`), or null for a run without variants. */
+export type VerdictJson = Pick<Verdict, "variants" | "tasks" | "smallest_not_significant" | "pareto">;
+
+export function verdictJson(results: RunResults): VerdictJson | null {
+  if (results.variants.length === 0) return null;
+  const { variants, tasks, smallest_not_significant, pareto } = buildVerdict(results);
+  return { variants, tasks, smallest_not_significant, pareto };
+}
+
 /**
  * Models with equal sha256 are one set of weights (e.g. a GGUF file loaded in-process and served
  * over HTTP). Each is marked, and the size is taken from the file: a server reports its tensor

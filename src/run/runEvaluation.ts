@@ -12,7 +12,7 @@ import { loadTask } from "../tasks/taskRegistry.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { measureCost } from "../cost/measureCost.js";
-import { buildVerdict, type Verdict } from "../report/verdict.js";
+import { type VerdictJson, verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
 import { resolveLocalPath } from "../data/resolveDataset.js";
@@ -55,7 +55,7 @@ export interface RunResults {
   manifest: Record<string, unknown>;
   requests: { cached: number; computed: number };
   /** The verdict from all the evidence (src/report/verdict.ts): status per variant, informativeness per task. */
-  verdict?: { variants: Verdict["variants"]; tasks: Verdict["tasks"]; smallest_not_significant: string | null; pareto: string[] };
+  verdict?: VerdictJson;
 }
 
 export const NOISE_SUFFIX = "~noise";
@@ -203,8 +203,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       }),
       requests: { ...store.counters },
     };
-    const v = buildVerdict(results);
-    if (results.variants.length > 0) results.verdict = { variants: v.variants, tasks: v.tasks, smallest_not_significant: v.smallest_not_significant, pareto: v.pareto };
+    const verdict = verdictJson(results);
+    if (verdict) results.verdict = verdict;
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
     writeAtomic(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
