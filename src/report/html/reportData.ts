@@ -124,12 +124,45 @@ export function comparisonRecords(r: RunResults): ComparisonRecord[] {
         out.push(...perplexityRecords(task, variant, cmp, r.noise_floor, kldIsApproximate(r, variant)));
         continue;
       }
+      if (t.type === "generate") {
+        out.push(...generationRecords(task, variant, cmp, r.noise_floor));
+        continue;
+      }
       for (const [metric, c] of Object.entries(cmp)) {
         if (isObj(c) && num(c.delta) !== null) out.push(pairedRecord(task, t.type, metric, variant, c, r.noise_floor));
       }
     }
   }
   return out;
+}
+
+/**
+ * Generation-drift figures of a generate task as records (one per measure in DRIFT_KEYS), so
+ * they reach the CSV and Markdown. They carry no CI yet: the significance is left open.
+ */
+function generationRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null): ComparisonRecord[] {
+  return DRIFT_KEYS.filter((k) => num(c[k]) !== null).map((metric) => ({
+    task,
+    type: "generate",
+    metric,
+    variant,
+    is_noise_floor: variant === noiseName,
+    baseline: null,
+    value: num(c[metric]),
+    delta: metric.endsWith("_delta") ? num(c[metric]) : null,
+    ci_low: null,
+    ci_high: null,
+    recovery_pct: null,
+    p_value: null,
+    flips_correct_to_wrong: null,
+    flips_wrong_to_correct: null,
+    n: null,
+    noise_floor: null,
+    significant: null,
+    test: TEST_LABEL[metricInfo(metric)?.test ?? "none"],
+    approximate: false,
+    note: "no paired CI for generation drift yet",
+  }));
 }
 
 function perplexityRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null, approximate: boolean): ComparisonRecord[] {
