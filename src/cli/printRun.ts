@@ -16,7 +16,11 @@ export function printRun(results: RunResults, opts: { details?: boolean } = {}):
   if (results.variants.length > 0) {
     const verdict = buildVerdict(results);
     printTable(opts.details ? verdictTable(results, verdict) : summaryTable(results, verdict));
-    if (!opts.details) printTable(changesTable(results, verdict));
+    if (!opts.details) {
+      const changes = changesTable(results, verdict);
+      if (changes.rows.length > 0) printTable(changes);
+      else if (verdict.accuracy_tasks.length > 0) printLines(["No per-task change is significant or inconclusive (--details prints every comparison)."]);
+    }
     printLines(verdictSummary(verdict));
   }
   const warnings = [...new Set(results.warnings)];

@@ -17,17 +17,25 @@ export function outputWidth(stream: { columns?: number } = process.stdout): numb
 
 const len = (s: string) => Math.max(...s.split("\n").map((l) => [...l].length));
 
-/** Column widths (with cli-table3's 1+1 padding) whose sum plus borders fits `width`. */
-export function fitColumns(t: Table, width: number): number[] {
+/** The narrowest a column gets (with its 1+1 padding) before the table is printed as records instead. */
+const MIN_COLUMN = 8;
+
+/** Column widths (with cli-table3's 1+1 padding) whose sum plus borders fits `width`, or null when none can. */
+export function fitColumns(t: Table, width: number): number[] | null {
   const widths = t.head.map((h, i) => Math.max(len(h), ...t.rows.map((r) => len(r[i] ?? ""))) + 2);
   const total = () => widths.reduce((a, b) => a + b, 0) + widths.length + 1;
   // Shrink the widest column one character at a time: wide cells wrap, narrow ones stay whole.
   while (total() > width) {
     const i = widths.indexOf(Math.max(...widths));
-    if (widths[i] <= 8) break;
+    if (widths[i] <= MIN_COLUMN) return null;
     widths[i]--;
   }
   return widths;
+}
+
+/** A table too wide for the terminal as one block per row: "column: value" lines. */
+function asRecords(t: Table, width: number): string {
+  return t.rows.map((r) => r.map((cell, i) => wrapText(`${t.head[i]}: ${cell.replace(/\n/g, " ")}`, width)).join("\n")).join("\n\n");
 }
 
 /**
@@ -51,16 +59,21 @@ export function printTable(t: Table, stream: NodeJS.WriteStream = process.stdout
   if (t.rows.length === 0) return;
   const color = Boolean(stream.isTTY) && !process.env.NO_COLOR;
   const width = outputWidth(stream);
+  const title = wrapText(t.title, width);
+  const colWidths = fitColumns(t, width);
+  if (!colWidths) {
+    stream.write(`${color ? pc.bold(title) : title}\n${asRecords(t, width)}\n\n`);
+    return;
+  }
   const table = new Table3({
     head: t.head,
-    colWidths: fitColumns(t, width),
+    colWidths,
     wordWrap: true,
     wrapOnWordBoundary: true,
     chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
     style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [] },
   });
   for (const r of t.rows) table.push(r);
-  const title = wrapText(t.title, width);
   stream.write(`${color ? pc.bold(title) : title}\n${table.toString()}\n`);
 }
 

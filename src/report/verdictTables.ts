@@ -15,14 +15,17 @@ const spreadCell = (s: Spread | null, median: number | null) => (s ? `${rate(s.m
 function kldCell(r: VerdictRow): string {
   if (r.role === "baseline") return "0";
   if (r.kld_mean === null) return "–";
-  return `${r.kld_approximate ? APPROX_MARK : ""}${r.kld_mean.toPrecision(3)} ± ${(r.kld_err ?? 0).toPrecision(2)}`;
+  const err = r.kld_err ?? 0;
+  // A tiny standard error in exponent form: "± 4.5e-5" stays narrow where "± 0.000045" would wrap.
+  return `${r.kld_approximate ? APPROX_MARK : ""}${r.kld_mean.toPrecision(3)} ± ${err !== 0 && err < 1e-3 ? err.toExponential(1) : err.toPrecision(2)}`;
 }
 
-function statusCell(r: VerdictRow, v: Verdict): string {
+/** The verdict cell: the status, "smallest" (w/o loss), "Pareto" (full table only) and a same-weights note. */
+function statusCell(r: VerdictRow, v: Verdict, full = true): string {
   const marks: string[] = [];
   if (r.status) marks.push(r.status.replace(/_/g, " "));
-  if (r.model === v.smallest_not_significant) marks.push("smallest w/o loss");
-  if (r.pareto) marks.push("Pareto");
+  if (r.model === v.smallest_not_significant) marks.push(full ? "smallest w/o loss" : "smallest");
+  if (r.pareto && full) marks.push("Pareto");
   if (r.same_weights_as) marks.push(`same weights as ${r.same_weights_as}`);
   return marks.join(", ") || (r.role === "baseline" ? "baseline" : "–");
 }
@@ -46,7 +49,8 @@ export function summaryTable(results: RunResults, verdict: Verdict = buildVerdic
     kldCell(r),
     worstCell(r),
     r.role === "baseline" || r.flips_correct_to_wrong === null ? "–" : `${r.flips_correct_to_wrong} / ${r.flips_wrong_to_correct}`,
-    statusCell(r, verdict),
+    // The frontier is in the sentence under the table; the cell keeps to the status.
+    statusCell(r, verdict, false),
   ]);
   const kld = verdict.kld_task ? ` (PPL ratio and KLD on ${verdict.kld_task}${verdict.rows.some((r) => r.kld_approximate) ? `; ${APPROX_MARK} approximate` : ""})` : "";
   return { title: `Verdict${kld}`, head, rows };
