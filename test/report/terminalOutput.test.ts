@@ -81,7 +81,8 @@ test("terminal: the default fits 120 columns (and COLUMNS=80), one summary row p
   assert.ok(widest(def.stdout) <= 120, `widest line ${widest(def.stdout)}`);
   assert.match(def.stdout, /^Verdict/m);
   assert.doesNotMatch(def.stdout, /^Scores/m);
-  const summary = def.stdout.slice(def.stdout.indexOf("Verdict"));
+  const from = def.stdout.indexOf("Verdict");
+  const summary = def.stdout.slice(from, def.stdout.indexOf("└", from));
   assert.equal(lines(summary).filter((l) => /^│ (f32|q4_0)/.test(l)).length, 2, "one row for the baseline and one per variant");
   assert.match(def.stdout, /^q4_0: (loss|inconclusive|no measurable loss)/m);
   for (const w of new Set(results.warnings)) assert.equal(def.stderr.split(`warning: ${w}`).length - 1, 1, `printed once: ${w}`);
