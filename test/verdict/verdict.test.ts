@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { measureCost } from "../../src/cost/measureCost.js";
+import { comparisonRecords, frontierPoints } from "../../src/report/html/reportData.js";
 import { buildVerdict, verdictSummary, verdictTable } from "../../src/report/verdict.js";
 import type { RunResults } from "../../src/run/runEvaluation.js";
 import { runConfig } from "../helpers/runConfig.js";
@@ -134,4 +135,31 @@ test("verdictTable: one cell per column, baseline first, sizes and rates formatt
   assert.match(t.rows[2][t.head.indexOf("KLD")], /^\d\.\d+(e-\d+)? ± /);
   const lines = verdictSummary(buildVerdict(results));
   assert.match(lines.at(-1)!, /^Pareto frontier of size against KLD \(perplexity\): f32 → q8_0 → q4_0\.$/);
+});
+
+test("an approximate KLD (a server's top-k log-probs) is marked and never ranked; the same weights through two backends are one model, sized by the file", () => {
+  // The real Q8_0 row again as if served over HTTP: same sha256, the server's smaller tensor
+  // bytes, and a KLD from top-k log-probs (the backend lists that as a limitation).
+  const r = clone(results);
+  const q8 = r.models.q8_0;
+  assert.ok(typeof q8.sha256 === "string" && q8.sha256.length === 64, "the runner records the file's sha256");
+  r.models["q8_0-http"] = { ...q8, name: "q8_0-http", backend: "http", file_bytes: (q8.file_bytes as number) - 50_000, limitations: ["KLD: top-k approximation (k = 100)"] };
+  r.variants.push("q8_0-http");
+  const drift = r.tasks.perplexity.comparisons;
+  drift["q8_0-http"] = { ...(drift.q8_0 as Record<string, unknown>), kld_mean: (drift.q8_0 as { kld_mean: number }).kld_mean / 10 };
+  const v = buildVerdict(r);
+  const http = v.rows.find((x) => x.model === "q8_0-http")!;
+  assert.equal(http.kld_approximate, true);
+  assert.equal(http.pareto, false, "an approximate KLD is not ranked against exact ones");
+  assert.ok(!v.pareto.includes("q8_0-http"));
+  assert.equal(http.same_weights_as, "q8_0");
+  assert.equal(http.file_bytes, q8.file_bytes, "the size comes from the file, not the server");
+  assert.ok(v.variants["q8_0-http"].decided_by.every((d) => !/KLD .* ≤/.test(d)), "an approximate KLD never rules a loss out");
+  const t = verdictTable(r, v);
+  assert.match(t.rows.find((x) => x[0] === "q8_0-http")![t.head.indexOf("KLD")], /^≈/);
+  assert.match(t.rows.find((x) => x[0] === "q8_0-http")!.at(-1)!, /same weights as q8_0/);
+  const fp = frontierPoints(r).find((p) => p.model === "q8_0-http")!;
+  assert.equal(fp.kld_approximate, true);
+  assert.equal(fp.pareto_kld, false);
+  assert.equal(comparisonRecords(r).find((x) => x.variant === "q8_0-http" && x.metric === "kld")!.approximate, true);
 });
