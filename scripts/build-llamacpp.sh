@@ -36,6 +36,13 @@ done_all=1
 for t in "${outputs[@]}"; do [ -e "$bin/$t" ] || done_all=0; done
 if [ "$done_all" = 1 ]; then echo "$bin"; exit 0; fi
 mkdir -p "$cache"
+# One build at a time per cache: two concurrent cmake runs in one build tree corrupt each other's
+# objects (seen when two test runs started at once). The second waits, then finds the build done.
+exec 9>"$cache/build.lock"
+flock 9
+done_all=1
+for t in "${outputs[@]}"; do [ -e "$bin/$t" ] || done_all=0; done
+if [ "$done_all" = 1 ]; then echo "$bin"; exit 0; fi
 if [ ! -d "$src/.git" ]; then
   rm -rf "$src"
   git clone -q "$bundle" "$src" >&2

@@ -10,6 +10,7 @@ import { registerQuantizeCommand } from "./quantizeCommand.js";
 import { registerCompareCommand } from "./compareCommand.js";
 import { registerReportCommand } from "./reportCommand.js";
 import { registerViewCommand } from "./viewCommand.js";
+import { registerExportCommand } from "./exportCommand.js";
 
 const program = new Command();
 program.name("quanteval").description("What did quantization cost us? Evaluate quantized LLM variants against their baseline.").version(quantevalVersion());
@@ -21,6 +22,7 @@ registerQuantizeCommand(program);
 registerCompareCommand(program);
 registerReportCommand(program);
 registerViewCommand(program);
+registerExportCommand(program);
 
 try {
   await program.parseAsync(process.argv);
