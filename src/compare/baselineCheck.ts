@@ -29,13 +29,14 @@ export interface BaselineCheck {
 }
 
 /**
- * Checks the baseline's samples of an accuracy task (rows with `correct`, and `pred`/`choices`
- * for choice tasks). With items of differing choice counts the chance level is the mean of
+ * Checks the baseline's samples of an accuracy task (rows with `correct` or `is_greedy`, and
+ * `pred`/`choices` for choice tasks; without choices there is no chance level to test against). With items of differing choice counts the chance level is the mean of
  * 1/n_choices — the expected share right when guessing uniformly.
  */
 export function checkBaseline(samples: ReadonlyArray<Record<string, unknown>>): BaselineCheck {
   const n = samples.length;
-  const correct = samples.filter((s) => s.correct === true).length;
+  // Choice tasks record `correct`; loglikelihood tasks (lambada) record `is_greedy` as theirs.
+  const correct = samples.filter((s) => (s.correct ?? s.is_greedy) === true).length;
   const choiceCounts = samples.map((s) => (Array.isArray(s.choices) ? s.choices.length : 0));
   const hasChoices = n > 0 && choiceCounts.every((c) => c >= 2);
   const chance = hasChoices ? choiceCounts.reduce((a, c) => a + 1 / c, 0) / n : null;
