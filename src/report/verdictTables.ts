@@ -106,6 +106,9 @@ export function verdictSummary(verdict: Verdict): string[] {
     if (t.informative === false) lines.push(`${task} cannot detect a loss: ${t.reasons.join("; ")}.`);
   }
   if (verdict.accuracy_tasks.length === 0) lines.push("No accuracy task in this run: only distribution drift can judge the variants.");
+  else if (Object.values(verdict.tasks).every((t) => t.informative === false)) {
+    lines.push(`None of the accuracy tasks can detect a loss for this model: the verdict rests on ${verdict.kld_task ? "distribution drift" : "nothing that can clear a variant"}.`);
+  }
   for (const r of verdict.rows) {
     const v = verdict.variants[r.model];
     if (!v) continue;

@@ -10,7 +10,7 @@ import { before, test } from "node:test";
 import { binomialUpperTailP } from "../../src/compare/binomialTest.js";
 import { mcnemarExactP } from "../../src/compare/mcnemar.js";
 import { metricInfo } from "../../src/metrics/metricInfo.js";
-import { buildVerdict } from "../../src/report/verdict.js";
+import { buildVerdict, verdictSummary } from "../../src/report/verdict.js";
 import type { RunResults } from "../../src/run/runEvaluation.js";
 import { markSignificance } from "../../src/run/significance.js";
 import type { TaskOutcome } from "../../src/run/taskContext.js";
@@ -86,6 +86,9 @@ test("a task whose baseline is not above chance (exact binomial) is not informat
   // Q8_0: no accuracy task can clear it; whatever its status, no uninformative task is among its deciders as "no drop".
   for (const v of Object.values(results.verdict!.variants)) assert.ok(v.decided_by.every((x) => !/^kobest_(copa|sentineg): no significant drop/.test(x)));
   assert.ok(results.verdict!.variants.q8_0.notes.some((n) => n.startsWith("kobest_copa cannot detect a loss")));
+  // Said in words: the accuracy tasks cannot see a loss here, so distribution drift decides.
+  const lines = verdictSummary(buildVerdict(results));
+  assert.ok(lines.includes("None of the accuracy tasks can detect a loss for this model: the verdict rests on distribution drift."), lines.join("\n"));
 });
 
 test("significance: exact McNemar decides accuracies — a 5/0 flip split (p = 0.063) is inconclusive, not significant", () => {
