@@ -82,7 +82,7 @@ export interface VariantVerdict {
   status: VariantStatus;
   /** The measures that decided the status, in words with their figures. */
   decided_by: string[];
-  /** Measures that could not decide (uninformative tasks, CIs straddling a tolerance). */
+  /** Measures that could not decide (uninformative tasks, generation drift without a CI). */
   notes: string[];
 }
 
@@ -146,6 +146,8 @@ export function buildVerdict(results: RunResults): Verdict {
     Object.entries(results.tasks).find(([, t]) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => num((c as Cmp).kld_mean) !== null))?.[0] ?? null;
   const variants: Record<string, VariantVerdict> = {};
   const uninformative = accuracyTasks.filter((t) => facts[t].informative === false).map((t) => `${t} cannot detect a loss: ${facts[t].reasons.join("; ")}`);
+  // Generation drift has no paired CI yet: shown in the reports, stated here as not judged.
+  for (const [name, t] of Object.entries(results.tasks)) if (t.type === "generate") uninformative.push(`${name}: generation drift is shown but not judged (no paired CI yet)`);
 
   const rows: VerdictRow[] = names.map((model) => {
     const m = (results.models[model] ?? {}) as Record<string, unknown>;
