@@ -145,9 +145,9 @@ export function buildVerdict(results: RunResults): Verdict {
   const kldTask =
     Object.entries(results.tasks).find(([, t]) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => num((c as Cmp).kld_mean) !== null))?.[0] ?? null;
   const variants: Record<string, VariantVerdict> = {};
-  const uninformative = accuracyTasks.filter((t) => facts[t].informative === false).map((t) => `${t} cannot detect a loss: ${facts[t].reasons.join("; ")}`);
+  const notes = accuracyTasks.filter((t) => facts[t].informative === false).map((t) => `${t} cannot detect a loss: ${facts[t].reasons.join("; ")}`);
   // Generation drift has no paired CI yet: shown in the reports, stated here as not judged.
-  for (const [name, t] of Object.entries(results.tasks)) if (t.type === "generate") uninformative.push(`${name}: generation drift is shown but not judged (no paired CI yet)`);
+  for (const [name, t] of Object.entries(results.tasks)) if (t.type === "generate") notes.push(`${name}: generation drift is shown but not judged (no paired CI yet)`);
 
   const rows: VerdictRow[] = names.map((model) => {
     const m = (results.models[model] ?? {}) as Record<string, unknown>;
@@ -184,7 +184,7 @@ export function buildVerdict(results: RunResults): Verdict {
     const approximate = kldTask !== null && kldIsApproximate(results, model);
     if (drift && !isBase) evidence.push(...driftEvidence(kldTask!, drift, approximate));
     const hasKld = kldTask !== null && (isBase || num(drift?.kld_mean) !== null);
-    if (!isBase) variants[model] = judge(evidence, uninformative);
+    if (!isBase) variants[model] = judge(evidence, notes);
     return {
       model,
       role: isBase ? "baseline" : "variant",
