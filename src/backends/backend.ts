@@ -110,10 +110,20 @@ export interface BackendCapabilities {
   generate: boolean;
 }
 
+/**
+ * What every backend implements. Request semantics (lm-eval's _encode_pair, truncation, rolling
+ * windows) are not a backend's business: they are written once in ./requests.ts.
+ */
 export interface Backend {
+  /** Display name of the model in results. */
   readonly name: string;
+  /** The backend's registry id (./registry.ts), e.g. "gguf". */
   readonly kind: string;
   readonly capabilities: BackendCapabilities;
+  /** Milliseconds the model took to load (or the server to be probed), recorded in results. */
+  readonly loadMs: number;
+  /** Settings that change scores or speed, for the manifest (never credentials). */
+  manifestSettings(): Record<string, unknown>;
   /**
    * A string that identifies the model and every setting that changes a score
    * (weights sha256 + backend + settings); part of every cache key.
@@ -122,6 +132,8 @@ export interface Backend {
   describe(): Promise<ModelDescription>;
   /** Token ids of `text`; `addBos` prepends the model's BOS when it uses one. */
   tokenize(text: string, addBos: boolean): Promise<number[]>;
+  /** Text of token ids, special tokens rendered as nothing; throws a QuantevalError when the backend cannot know it. */
+  detokenize(tokens: number[]): string;
   /** Context window in tokens used for scoring. */
   contextLength(): number;
   loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]>;
@@ -129,5 +141,6 @@ export interface Backend {
   /** Log-softmax rows for each window; memory bounded by the windows passed in one call. */
   distributions(windows: TokenWindow[]): Promise<WindowDistributions[]>;
   generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]>;
+  /** Releases the model; the backend must not be used afterwards. */
   dispose(): Promise<void>;
 }

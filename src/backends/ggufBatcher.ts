@@ -6,7 +6,7 @@
 // logits of the output entries are handed to a callback row by row, so memory stays
 // bounded by one slice of outputs.
 import koffi from "koffi";
-import { type LlamaLib, llamaBatch } from "./llamaLib.js";
+import type { LlamaBatch, LlamaContext, LlamaLib } from "./llamaLib.js";
 
 export interface PlanEntry {
   token: number;
@@ -19,7 +19,7 @@ export interface PlanEntry {
 export class NativeBatch {
   readonly capacity: number;
   readonly maxSeqs: number;
-  private readonly batch: Record<string, unknown>;
+  private readonly batch: LlamaBatch;
   private readonly token: Int32Array;
   private readonly pos: Int32Array;
   private readonly nSeqId: Int32Array;
@@ -33,7 +33,7 @@ export class NativeBatch {
   ) {
     this.capacity = capacity;
     this.maxSeqs = maxSeqs;
-    this.batch = lib.batch_init(capacity, 0, maxSeqs) as Record<string, unknown>;
+    this.batch = lib.batch_init(capacity, 0, maxSeqs);
     this.token = new Int32Array(koffi.view(this.batch.token, capacity * 4));
     this.pos = new Int32Array(koffi.view(this.batch.pos, capacity * 4));
     this.nSeqId = new Int32Array(koffi.view(this.batch.n_seq_id, capacity * 4));
@@ -43,7 +43,7 @@ export class NativeBatch {
   }
 
   /** Fills the batch from entries[from, to) and returns the struct to pass to llama_decode. */
-  fill(entries: PlanEntry[], from: number, to: number): Record<string, unknown> {
+  fill(entries: PlanEntry[], from: number, to: number): LlamaBatch {
     const n = to - from;
     for (let i = 0; i < n; i++) {
       const e = entries[from + i];
@@ -69,7 +69,7 @@ export class NativeBatch {
  */
 export async function runPlan(
   lib: LlamaLib,
-  ctx: unknown,
+  ctx: LlamaContext,
   batch: NativeBatch,
   nVocab: number,
   entries: PlanEntry[],
@@ -86,6 +86,7 @@ export async function runPlan(
     for (let i = from; i < to; i++) if (entries[i].output) nOut++;
     if (nOut === 0) continue;
     const ptr = lib.get_logits(ctx);
+    if (!ptr) throw new Error("internal: llama_get_logits returned NULL after a decode with outputs");
     const all = new Float32Array(koffi.view(ptr, nOut * nVocab * 4));
     let row = 0;
     for (let i = from; i < to; i++) {

@@ -20,38 +20,14 @@ import type {
 } from "./backend.js";
 import { probeServer, type ServerProfile } from "./http/detect.js";
 import { llamaGenerate, openAiGenerate } from "./http/generation.js";
+import { type HttpBackendOptions, httpOptionsFromSpec, serverRoot } from "./http/options.js";
 import { HttpPool } from "./http/pool.js";
 import type { ProtocolId, ScoringProtocol } from "./http/protocol.js";
-import { redactUrl } from "./http/redact.js";
 import { TOPK_APPROXIMATION, fillRow } from "./http/topkRows.js";
+import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
 
 export type { ProtocolId } from "./http/protocol.js";
-
-export interface HttpBackendOptions {
-  /** Display name in results. */
-  name: string;
-  /** Server root(s); several URLs are replicas of one model and requests are spread over them. */
-  baseUrl: string | string[];
-  /** Served model name (sent as `model`); defaults to the server's first model. */
-  model?: string;
-  /** Environment variable holding the API key. */
-  apiKeyEnv?: string;
-  /** Per-attempt timeout in ms (default 300000: a busy server may queue requests a long time). */
-  timeoutMs?: number;
-  /** Requests in flight over all replicas (default: twice the server's slots, else 16). */
-  concurrency?: number;
-  /** Scoring window in tokens (default: the most the server allows). */
-  nCtx?: number;
-  /** Prepend BOS to contexts (default: what the server's tokenizer does). */
-  addBos?: boolean;
-  /** Force a scoring protocol instead of the detected one. */
-  protocol?: ProtocolId;
-  /** Alternatives per position for distributions when the vocabulary is too large to fetch whole (default 100). */
-  topLogprobs?: number;
-  /** Attempts per request (default 8) and first backoff in ms (default 200). */
-  maxAttempts?: number;
-  retryBaseMs?: number;
-}
+export { type HttpBackendOptions, serverRoot } from "./http/options.js";
 
 /** Largest vocabulary fetched whole per position for distributions (JSON is ~80 bytes per entry). */
 const FULL_VOCAB_LIMIT = 2048;
@@ -63,18 +39,6 @@ export interface HttpModelDescription extends ModelDescription {
   replicas: number;
   /** Metrics that are approximate or unavailable through this server, and why. */
   limitations: string[];
-}
-
-/** Normalizes a base URL to the server root: "http://h:8080/v1/" → "http://h:8080". */
-export function serverRoot(url: string): string {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new QuantevalError(`base_url ${JSON.stringify(redactUrl(url))} is not a valid URL; use e.g. http://127.0.0.1:8080`);
-  }
-  u.pathname = u.pathname.replace(/\/+$/, "").replace(/\/v1$/, "");
-  return u.toString().replace(/\/+$/, "");
 }
 
 export class HttpBackend implements Backend {
@@ -235,47 +199,21 @@ export class HttpBackend implements Backend {
     return Buffer.concat(parts).toString("utf8");
   }
 
-  /** lm-eval's _encode_pair, exactly as the GGUF backend does it. */
-  private async encodePair(context: string, continuation: string, cache: Map<string, Promise<number[]>>): Promise<{ ctx: number[]; cont: number[] }> {
-    const tok = (s: string, bos: boolean) => {
-      const key = `${bos ? 1 : 0}\u0000${s}`;
-      let p = cache.get(key);
-      if (!p) cache.set(key, (p = this.tokenize(s, bos)));
-      return p;
-    };
-    const trimmed = context.replace(/\s+$/u, "");
-    if (trimmed.length < context.length) {
-      continuation = context.slice(trimmed.length) + continuation;
-      context = trimmed;
-    }
-    if (context === "") {
-      if (this.prefixToken === undefined) throw new QuantevalError(`model '${this.name}': an empty context is scored after the BOS/EOS token, which this server does not reveal`);
-      return { ctx: [this.prefixToken], cont: await tok(continuation, false) };
-    }
-    const [whole, ctx] = await Promise.all([tok(context + continuation, true), tok(context, true)]);
-    return { ctx, cont: whole.slice(ctx.length) };
+  /** This server's tokenizer as the request layer sees it. */
+  private requestTokenizer(): RequestTokenizer {
+    return { name: this.name, prefixToken: this.prefixToken, tokenize: (text, addBos) => this.tokenize(text, addBos) };
   }
 
   async loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]> {
     const scoring = this.requireScoring("log-likelihood scoring");
-    const cache = new Map<string, Promise<number[]>>();
-    const maxLen = this.nCtx;
+    const tok = memoizedTokenizer(this.requestTokenizer());
     return this.pool.forEachIndex(
       requests.length,
       async (i) => {
-        const { ctx, cont } = await this.encodePair(requests[i].context, requests[i].continuation, cache);
-        const result: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: cont.length, truncated: false };
-        if (cont.length === 0) return result;
-        let all = [...ctx, ...cont];
-        let from = ctx.length;
-        if (all.length > maxLen + 1) {
-          // lm-eval keeps the last max_length+1 tokens of context+continuation.
-          all = all.slice(-(maxLen + 1));
-          from = all.length - Math.min(cont.length, maxLen);
-          result.truncated = true;
-        }
-        if (from < 1) throw new Error("internal: nothing to condition on");
-        for (const s of await scoring.score(all, from, 1)) {
+        const e = await encodeLoglikelihood(tok, requests[i].context, requests[i].continuation, this.nCtx);
+        const result: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: e.nTokens, truncated: e.truncated };
+        if (e.nTokens === 0) return result;
+        for (const s of await scoring.score(e.tokens, e.from, 1)) {
           result.logprob += s.logprob;
           if (!s.greedy) result.isGreedy = false;
         }
@@ -288,26 +226,15 @@ export class HttpBackend implements Backend {
 
   async loglikelihoodRolling(texts: string[], onProgress?: ProgressFn): Promise<RollingResult[]> {
     const scoring = this.requireScoring("rolling log-likelihood");
-    if (this.prefixToken === undefined) throw new QuantevalError(`model '${this.name}': rolling log-likelihood starts from the BOS/EOS token, which this server does not reveal`);
-    const L = this.nCtx;
-    const results: RollingResult[] = texts.map(() => ({ logprob: 0, nTokens: 0 }));
-    // lm-eval's rolling windows (context_len 1), as the GGUF backend makes them.
-    const windows: Array<{ text: number; tokens: number[]; from: number }> = [];
-    const tokenized = await this.pool.forEachIndex(texts.length, (i) => this.tokenize(texts[i], false));
-    tokenized.forEach((t, ti) => {
-      const toks = [this.prefixToken!, ...t];
-      results[ti].nTokens = toks.length - 1;
-      for (let s = 1; s < toks.length; s += L) {
-        const e = Math.min(toks.length, s + L);
-        const a = Math.max(0, e - 1 - L);
-        windows.push({ text: ti, tokens: toks.slice(a, e), from: s - a });
-      }
-    });
+    const tok = this.requestTokenizer();
+    const encoded = await this.pool.forEachIndex(texts.length, (i) => encodeRolling(tok, texts[i], this.nCtx));
+    const windows = encoded.flatMap((e, text) => e.windows.map((w) => ({ text, ...w })));
     const sums = await this.pool.forEachIndex(
       windows.length,
       async (w) => (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0),
       onProgress,
     );
+    const results: RollingResult[] = encoded.map((e) => ({ logprob: 0, nTokens: e.nTokens }));
     sums.forEach((v, w) => (results[windows[w].text].logprob += v));
     return results;
   }
@@ -351,20 +278,7 @@ export class HttpBackend implements Backend {
   }
 }
 
-/** The backend factory openBackend() calls for `backend: http` or a spec with `base_url`. */
+/** The backend factory the registry calls for `backend: http` or a spec with `base_url`. */
 export async function openFromSpec(spec: ModelSpec, _path: string | undefined): Promise<Backend> {
-  if (!spec.base_url) throw new QuantevalError(`model '${spec.name}': backend http needs base_url (e.g. http://127.0.0.1:8080)`);
-  const extra = spec as ModelSpec & { concurrency?: number; protocol?: ProtocolId; top_logprobs?: number };
-  return HttpBackend.open({
-    name: spec.name,
-    baseUrl: spec.base_url,
-    model: spec.model,
-    apiKeyEnv: spec.api_key_env,
-    timeoutMs: spec.timeout_ms,
-    concurrency: extra.concurrency,
-    nCtx: spec.n_ctx,
-    addBos: spec.add_bos,
-    protocol: extra.protocol,
-    topLogprobs: extra.top_logprobs,
-  });
+  return HttpBackend.open(httpOptionsFromSpec(spec));
 }

@@ -22,6 +22,8 @@ import type {
   TokenWindow,
   WindowDistributions,
 } from "./backend.js";
+import { importOptional } from "./optionalPackage.js";
+import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
 import { sampleToken } from "./sampling.js";
 
 export interface OnnxOptions {
@@ -120,7 +122,7 @@ export class OnnxBackend implements Backend {
     if (!existsSync(file)) throw new QuantevalError(`model '${opts.name}': dtype ${dtype} needs ${file}, which does not exist; choose a dtype the folder has`);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as Record<string, unknown>;
     if (!Number.isInteger(config.vocab_size)) throw new QuantevalError(`model '${opts.name}': ${join(dir, "config.json")} has no vocab_size`);
-    const tjs = await import("@huggingface/transformers");
+    const tjs = await importOptional("@huggingface/transformers", `model '${opts.name}' (backend onnx)`, () => import("@huggingface/transformers"));
     tjs.env.allowRemoteModels = false;
     tjs.env.allowLocalModels = true;
     const t0 = performance.now();
@@ -209,37 +211,19 @@ export class OnnxBackend implements Backend {
     return { logprob, greedy };
   }
 
-  /** lm-eval's _encode_pair, as the GGUF backend does it. */
-  private encodePair(context: string, continuation: string): { ctx: number[]; cont: number[] } {
-    const trimmed = context.replace(/\s+$/u, "");
-    if (trimmed.length < context.length) {
-      continuation = context.slice(trimmed.length) + continuation;
-      context = trimmed;
-    }
-    if (context === "") {
-      const prefix = this.bos ?? this.eos;
-      if (prefix === undefined) throw new QuantevalError(`model '${this.name}': an empty context is scored after the BOS/EOS token, and the tokenizer has neither`);
-      return { ctx: [prefix], cont: this.tokenizeSync(continuation, false) };
-    }
-    const whole = this.tokenizeSync(context + continuation, true);
-    const ctx = this.tokenizeSync(context, true);
-    return { ctx, cont: whole.slice(ctx.length) };
+  /** This tokenizer as the request layer sees it. */
+  private requestTokenizer(): RequestTokenizer {
+    return { name: this.name, prefixToken: this.bos ?? this.eos, tokenize: (text, addBos) => this.tokenizeSync(text, addBos) };
   }
 
   async loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]> {
+    const tok = memoizedTokenizer(this.requestTokenizer());
     const out: LoglikelihoodResult[] = [];
     for (const r of requests) {
-      const { ctx, cont } = this.encodePair(r.context, r.continuation);
-      const res: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: cont.length, truncated: false };
-      if (cont.length > 0) {
-        let all = [...ctx, ...cont];
-        let from = ctx.length;
-        if (all.length > this.nCtx + 1) {
-          all = all.slice(-(this.nCtx + 1));
-          from = all.length - Math.min(cont.length, this.nCtx);
-          res.truncated = true;
-        }
-        const s = await this.score(all, from);
+      const e = await encodeLoglikelihood(tok, r.context, r.continuation, this.nCtx);
+      const res: LoglikelihoodResult = { logprob: 0, isGreedy: true, nTokens: e.nTokens, truncated: e.truncated };
+      if (e.nTokens > 0) {
+        const s = await this.score(e.tokens, e.from);
         res.logprob = s.logprob;
         res.isGreedy = s.greedy;
       }
@@ -250,19 +234,13 @@ export class OnnxBackend implements Backend {
   }
 
   async loglikelihoodRolling(texts: string[], onProgress?: ProgressFn): Promise<RollingResult[]> {
-    const prefix = this.bos ?? this.eos;
-    if (prefix === undefined) throw new QuantevalError(`model '${this.name}': rolling log-likelihood starts from the BOS/EOS token, and the tokenizer has neither`);
-    const L = this.nCtx;
+    const tok = this.requestTokenizer();
     const out: RollingResult[] = [];
     for (const t of texts) {
-      const toks = [prefix, ...this.tokenizeSync(t, false)];
+      const e = await encodeRolling(tok, t, this.nCtx);
       let logprob = 0;
-      for (let s = 1; s < toks.length; s += L) {
-        const e = Math.min(toks.length, s + L);
-        const a = Math.max(0, e - 1 - L);
-        logprob += (await this.score(toks.slice(a, e), s - a)).logprob;
-      }
-      out.push({ logprob, nTokens: toks.length - 1 });
+      for (const w of e.windows) logprob += (await this.score(w.tokens, w.from)).logprob;
+      out.push({ logprob, nTokens: e.nTokens });
       onProgress?.(out.length, texts.length);
     }
     return out;

@@ -14,7 +14,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import koffi, { type KoffiFunc } from "koffi";
-import { LIBLLAMA_FILE, type LlamaLib } from "./llamaLib.js";
+import { type Handle, LIBLLAMA_FILE, type LlamaContext, type LlamaLib } from "./llamaLib.js";
 
 const GGML_MAX_N_THREADS = 512;
 const GGML_BACKEND_DEVICE_TYPE_CPU = 0;
@@ -30,14 +30,24 @@ export const ggmlThreadpoolParams = koffi.struct("ggml_threadpool_params", {
 const threadpoolNewProto = koffi.proto("void *ggml_threadpool_new_fn(ggml_threadpool_params *params)");
 const threadpoolFreeProto = koffi.proto("void ggml_threadpool_free_fn(void *threadpool)");
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Fn = KoffiFunc<any>;
+/** struct ggml_threadpool_params (the cpumask array as koffi reads it). */
+interface ThreadpoolParams {
+  cpumask: boolean[];
+  n_threads: number;
+  prio: number;
+  poll: number;
+  strict_cpu: boolean;
+  paused: boolean;
+}
+type Threadpool = Handle<"ggml_threadpool">;
+/** A function pointer found through ggml's backend registry, called with koffi.call. */
+type ProcAddress = Handle<"proc_address">;
 interface ThreadpoolApi {
-  paramsDefault: Fn;
-  attach: Fn;
-  detach: Fn;
-  newPtr: unknown;
-  freePtr: unknown;
+  paramsDefault: KoffiFunc<(nThreads: number) => ThreadpoolParams>;
+  attach: KoffiFunc<(ctx: LlamaContext, threadpool: Threadpool, threadpoolBatch: Threadpool | null) => void>;
+  detach: KoffiFunc<(ctx: LlamaContext) => void>;
+  newPtr: ProcAddress;
+  freePtr: ProcAddress;
 }
 let api: ThreadpoolApi | null | undefined;
 
@@ -53,18 +63,18 @@ function loadApi(lib: LlamaLib): ThreadpoolApi | null {
   const base = koffi.load(join(lib.dir, baseFile));
   const ggml = koffi.load(join(lib.dir, ggmlFile));
   const llama = koffi.load(join(lib.dir, llamaFile));
-  const devByType = ggml.func("void *ggml_backend_dev_by_type(int type)");
-  const devReg = base.func("void *ggml_backend_dev_backend_reg(void *dev)");
-  const procAddress = base.func("void *ggml_backend_reg_get_proc_address(void *reg, const char *name)");
+  const devByType = ggml.func("void *ggml_backend_dev_by_type(int type)") as KoffiFunc<(type: number) => Handle<"ggml_backend_dev"> | null>;
+  const devReg = base.func("void *ggml_backend_dev_backend_reg(void *dev)") as KoffiFunc<(dev: Handle<"ggml_backend_dev">) => Handle<"ggml_backend_reg"> | null>;
+  const procAddress = base.func("void *ggml_backend_reg_get_proc_address(void *reg, const char *name)") as KoffiFunc<(reg: Handle<"ggml_backend_reg">, name: string) => ProcAddress | null>;
   const dev = devByType(GGML_BACKEND_DEVICE_TYPE_CPU);
   const reg = dev ? devReg(dev) : null;
   const newPtr = reg ? procAddress(reg, "ggml_threadpool_new") : null;
   const freePtr = reg ? procAddress(reg, "ggml_threadpool_free") : null;
   if (!newPtr || !freePtr) return (api = null);
   api = {
-    paramsDefault: base.func("ggml_threadpool_params ggml_threadpool_params_default(int n_threads)"),
-    attach: llama.func("void llama_attach_threadpool(void *ctx, void *threadpool, void *threadpool_batch)"),
-    detach: llama.func("void llama_detach_threadpool(void *ctx)"),
+    paramsDefault: base.func("ggml_threadpool_params ggml_threadpool_params_default(int n_threads)") as ThreadpoolApi["paramsDefault"],
+    attach: llama.func("void llama_attach_threadpool(void *ctx, void *threadpool, void *threadpool_batch)") as ThreadpoolApi["attach"],
+    detach: llama.func("void llama_detach_threadpool(void *ctx)") as ThreadpoolApi["detach"],
     newPtr,
     freePtr,
   };
@@ -81,11 +91,11 @@ export interface AttachedThreadpool {
  * llama-bench) and attaches it to `ctx` for both single-token and batch decoding. Returns
  * null when the CPU backend does not export the threadpool API (decoding then works as before).
  */
-export function attachThreadpool(lib: LlamaLib, ctx: unknown, threads: number): AttachedThreadpool | null {
+export function attachThreadpool(lib: LlamaLib, ctx: LlamaContext, threads: number): AttachedThreadpool | null {
   const a = loadApi(lib);
   if (!a) return null;
-  const params = a.paramsDefault(threads) as Record<string, unknown>;
-  const tp = koffi.call(a.newPtr, threadpoolNewProto, params) as unknown;
+  const params = a.paramsDefault(threads);
+  const tp = koffi.call(a.newPtr, threadpoolNewProto, params) as Threadpool | null;
   if (!tp) return null;
   a.attach(ctx, tp, null);
   let done = false;

@@ -9,7 +9,7 @@
 // each. Hand-written because no library exposes llama-bench's loop over our own binding.
 import { statSync } from "node:fs";
 import { cpus } from "node:os";
-import type { GpuChoice, LlamaLib } from "../backends/llamaLib.js";
+import type { GpuChoice, LlamaLib, LlamaModel } from "../backends/llamaLib.js";
 import { loadLlamaLib } from "../backends/llamaLib.js";
 import { NativeBatch, type PlanEntry, runPlan } from "../backends/ggufBatcher.js";
 import { QuantevalError } from "../util/errors.js";
@@ -53,12 +53,12 @@ export interface SpeedBenchResult {
   threadpool: boolean;
 }
 
-async function loadModel(lib: LlamaLib, path: string): Promise<{ model: unknown; ms: number }> {
-  const mp = lib.model_default_params() as Record<string, unknown>;
+async function loadModel(lib: LlamaLib, path: string): Promise<{ model: LlamaModel; ms: number }> {
+  const mp = lib.model_default_params();
   mp.n_gpu_layers = lib.dir.includes("cuda") || lib.dir.includes("vulkan") ? 999 : 0;
   const t0 = performance.now();
-  const model = await new Promise<unknown>((resolve, reject) =>
-    lib.model_load_from_file.async(path, mp, (err: unknown, m: unknown) => (err ? reject(err) : resolve(m))),
+  const model = await new Promise<LlamaModel | null>((resolve, reject) =>
+    lib.model_load_from_file.async(path, mp, (err: unknown, m) => (err ? reject(err) : resolve(m))),
   );
   const ms = performance.now() - t0;
   if (!model) throw new QuantevalError(`${path}: llama.cpp could not load this GGUF (truncated, corrupt, or an unsupported architecture); re-download or re-convert it`);
@@ -83,7 +83,7 @@ export async function runSpeedBench(modelPath: string, opts: SpeedBenchOptions =
   const lib = loadLlamaLib(opts.gpu ?? "auto");
   const rssBefore = process.memoryUsage().rss;
   const { model, ms: loadMs } = await loadModel(lib, modelPath);
-  const cp = lib.context_default_params() as Record<string, unknown>;
+  const cp = lib.context_default_params();
   Object.assign(cp, { n_ctx: nPrompt + nGen, n_batch: nBatch, n_ubatch: nUbatch, n_seq_max: 1, n_threads: threads, n_threads_batch: threads });
   const ctx = lib.init_from_model(model, cp);
   if (!ctx) {
@@ -95,8 +95,8 @@ export async function runSpeedBench(modelPath: string, opts: SpeedBenchOptions =
   const pool = opts.threadpool === false ? null : attachThreadpool(lib, ctx, threads);
   try {
     const vocab = lib.model_get_vocab(model);
-    const nVocab = lib.vocab_n_tokens(vocab) as number;
-    const bos = lib.vocab_get_add_bos(vocab) ? (lib.vocab_bos(vocab) as number) : -1;
+    const nVocab = lib.vocab_n_tokens(vocab);
+    const bos = lib.vocab_get_add_bos(vocab) ? lib.vocab_bos(vocab) : -1;
     const rng = createRng(opts.seed ?? 1234);
     const mem = lib.get_memory(ctx);
     const decode = async (entries: PlanEntry[]) => {
@@ -104,7 +104,7 @@ export async function runSpeedBench(modelPath: string, opts: SpeedBenchOptions =
         await runPlan(lib, ctx, batch, nVocab, entries, () => {});
       } else {
         for (let from = 0; from < entries.length; from += batch.capacity) {
-          const rc = lib.decode(ctx, batch.fill(entries, from, Math.min(entries.length, from + batch.capacity))) as number;
+          const rc = lib.decode(ctx, batch.fill(entries, from, Math.min(entries.length, from + batch.capacity)));
           if (rc !== 0) throw new Error(`llama_decode failed with code ${rc} during the speed test`);
         }
       }

@@ -72,6 +72,11 @@ function scriptedJudge(rule: (a: string, b: string) => string): Backend {
     name: "scripted",
     kind: "scripted",
     capabilities: { loglikelihood: false, rolling: false, distributions: "none", generate: true },
+    loadMs: 0,
+    manifestSettings: () => ({}),
+    detokenize: () => {
+      throw new Error("scripted judge: generate only");
+    },
     fingerprint: () => `scripted:${rule.toString()}`,
     describe: async () => ({ name: "scripted", backend: "scripted" }),
     tokenize: async (t: string) => Array.from({ length: Math.ceil(t.length / 4) }, () => 0),
