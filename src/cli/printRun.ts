@@ -24,5 +24,8 @@ export function printRun(results: RunResults, opts: { details?: boolean } = {}):
     printLines(verdictSummary(verdict));
   }
   const warnings = [...new Set(results.warnings)];
-  printLines(warnings.map((w) => `warning: ${w}`), process.stderr);
+  printLines(
+    warnings.map((w) => `warning: ${w}`),
+    process.stderr,
+  );
 }

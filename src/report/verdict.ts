@@ -140,10 +140,11 @@ function judge(evidence: Evidence[], notes: string[]): VariantVerdict {
 /** Builds the verdict of a run from its results (results.json). */
 export function buildVerdict(results: RunResults): Verdict {
   const names = [results.baseline, ...results.variants.filter((v) => v !== results.noise_floor)];
-  const accuracyTasks = Object.entries(results.tasks).filter(([, t]) => accuracyMetricsOf(t.comparisons).length > 0).map(([n]) => n);
+  const accuracyTasks = Object.entries(results.tasks)
+    .filter(([, t]) => accuracyMetricsOf(t.comparisons).length > 0)
+    .map(([n]) => n);
   const facts = Object.fromEntries(accuracyTasks.map((t) => [t, taskFacts(results, t)]));
-  const kldTask =
-    Object.entries(results.tasks).find(([, t]) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => num((c as Cmp).kld_mean) !== null))?.[0] ?? null;
+  const kldTask = Object.entries(results.tasks).find(([, t]) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => num((c as Cmp).kld_mean) !== null))?.[0] ?? null;
   const variants: Record<string, VariantVerdict> = {};
   const notes = accuracyTasks.filter((t) => facts[t].informative === false).map((t) => `${t} cannot detect a loss: ${facts[t].reasons.join("; ")}`);
   // Generation drift has no paired CI yet: shown in the reports, stated here as not judged.
@@ -220,9 +221,7 @@ export function buildVerdict(results: RunResults): Verdict {
   // Kept unless another model is no larger and no farther, and strictly better in one of the two.
   const points = rows.filter((r) => r.file_bytes !== null && r.kld_mean !== null && !r.kld_approximate);
   for (const r of points) {
-    r.pareto = !points.some(
-      (o) => o !== r && o.file_bytes! <= r.file_bytes! && o.kld_mean! <= r.kld_mean! && (o.file_bytes! < r.file_bytes! || o.kld_mean! < r.kld_mean!),
-    );
+    r.pareto = !points.some((o) => o !== r && o.file_bytes! <= r.file_bytes! && o.kld_mean! <= r.kld_mean! && (o.file_bytes! < r.file_bytes! || o.kld_mean! < r.kld_mean!));
   }
 
   const candidates = rows.filter((r) => r.status === "no_measurable_loss" && r.file_bytes !== null);

@@ -63,7 +63,15 @@ export function changesTable(results: RunResults, verdict: Verdict = buildVerdic
     for (const a of r.accuracy) {
       if (a.change !== "significant" && a.change !== "inconclusive") continue;
       const test = a.test ? TEST_LABEL[a.test as PairedTest] : "–";
-      rows.push([r.model, `${a.task} ${a.metric}`, `${signed(a.delta)} [${signed(a.ci_low)}, ${signed(a.ci_high)}]`, test, a.p_value === null ? "–" : a.p_value.toPrecision(2), `${a.flips_correct_to_wrong} / ${a.flips_wrong_to_correct}`, a.change]);
+      rows.push([
+        r.model,
+        `${a.task} ${a.metric}`,
+        `${signed(a.delta)} [${signed(a.ci_low)}, ${signed(a.ci_high)}]`,
+        test,
+        a.p_value === null ? "–" : a.p_value.toPrecision(2),
+        `${a.flips_correct_to_wrong} / ${a.flips_wrong_to_correct}`,
+        a.change,
+      ]);
     }
   }
   return { title: "Changes worth reading (significant or inconclusive; --details for all)", head: ["variant", "task metric", "Δ [95% CI]", "test", "p", "flips c→w/w→c", "change"], rows };

@@ -84,7 +84,9 @@ export function referenceWarnings(taskName: string, outcome: TaskOutcome, baseli
     const se = measured[`${metric}_stderr`];
     const ci = refs[`${metric}_ci`] ?? (typeof se === "number" ? 1.96 * se : 0);
     if (Math.abs(m - ref) > ci) {
-      out.push(`baseline does not reproduce reference: ${taskName} ${metric} measured ${m.toFixed(4)} vs reference ${ref.toFixed(4)} (±${ci.toFixed(4)}); check prompts, few-shot and model before reading variant deltas`);
+      out.push(
+        `baseline does not reproduce reference: ${taskName} ${metric} measured ${m.toFixed(4)} vs reference ${ref.toFixed(4)} (±${ci.toFixed(4)}); check prompts, few-shot and model before reading variant deltas`,
+      );
     }
   }
   return out;

@@ -48,11 +48,7 @@ before(async () => {
     data_dir: data,
     baseline: { name: "f32", model: models.stories(), n_ctx: 256 },
     variants: { quantize: ["q4_0"] },
-    tasks: [
-      { task: "winogrande_llamacpp" },
-      { task: "wikitext" },
-      { task: "perplexity", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), n_ctx: 128, chunks: 8 },
-    ],
+    tasks: [{ task: "winogrande_llamacpp" }, { task: "wikitext" }, { task: "perplexity", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), n_ctx: 128, chunks: 8 }],
     noise_floor: true,
   }));
 });

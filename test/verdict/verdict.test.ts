@@ -38,8 +38,14 @@ test("verdict: rows sorted by size with quality next to cost", () => {
   assert.deepEqual(results.variants, ["q8_0", "q4_0"]);
   assert.equal(results.noise_floor, "f32~noise");
   const v = buildVerdict(results);
-  assert.deepEqual(v.rows.map((r) => r.model), ["f32", "q8_0", "q4_0"]);
-  assert.deepEqual(v.rows.map((r) => r.quantization), ["F32", "Q8_0", "Q4_0"]);
+  assert.deepEqual(
+    v.rows.map((r) => r.model),
+    ["f32", "q8_0", "q4_0"],
+  );
+  assert.deepEqual(
+    v.rows.map((r) => r.quantization),
+    ["F32", "Q8_0", "Q4_0"],
+  );
   for (let i = 1; i < v.rows.length; i++) assert.ok(v.rows[i - 1].file_bytes! > v.rows[i].file_bytes!);
   assert.deepEqual(v.accuracy_tasks, ["kobest_copa"]);
   assert.equal(v.kld_task, "perplexity");
@@ -50,7 +56,10 @@ test("verdict: rows sorted by size with quality next to cost", () => {
   assert.deepEqual(base.accuracy, []);
   for (const r of [q8, q4]) {
     const c = (results.tasks.kobest_copa.comparisons[r.model] as Cmp).acc;
-    assert.deepEqual(r.accuracy.map((a) => [a.task, a.metric, a.delta, a.ci_low, a.ci_high, a.significant]), [["kobest_copa", "acc", c.delta, c.ci_low, c.ci_high, c.significant]]);
+    assert.deepEqual(
+      r.accuracy.map((a) => [a.task, a.metric, a.delta, a.ci_low, a.ci_high, a.significant]),
+      [["kobest_copa", "acc", c.delta, c.ci_low, c.ci_high, c.significant]],
+    );
     assert.equal(r.flips_correct_to_wrong, c.flips_correct_to_wrong);
     const d = results.tasks.perplexity.comparisons[r.model] as Record<string, unknown>;
     assert.equal(r.kld_mean, d.kld_mean);
@@ -120,7 +129,11 @@ test("verdict: without an accuracy task the variants are judged by distribution 
   const v = buildVerdict(r);
   assert.deepEqual(v.pareto, ["f32", "q8_0", "q4_0"]);
   assert.match(verdictSummary(v)[0], /No accuracy task in this run: only distribution drift can judge the variants/);
-  for (const n of results.variants) assert.ok(v.variants[n].decided_by.every((d) => d.startsWith("perplexity ")), n);
+  for (const n of results.variants)
+    assert.ok(
+      v.variants[n].decided_by.every((d) => d.startsWith("perplexity ")),
+      n,
+    );
   const t = verdictTable(r, v);
   assert.deepEqual(t.head, ["model", "quant", "size", "bits/w", "KLD", "PPL ratio", "pp tok/s min/med/max", "tg tok/s min/med/max", "peak RSS", "verdict"]);
 });
@@ -154,7 +167,10 @@ test("an approximate KLD (a server's top-k log-probs) is marked and never ranked
   assert.ok(!v.pareto.includes("q8_0-http"));
   assert.equal(http.same_weights_as, "q8_0");
   assert.equal(http.file_bytes, q8.file_bytes, "the size comes from the file, not the server");
-  assert.ok(v.variants["q8_0-http"].decided_by.every((d) => !/KLD .* ≤/.test(d)), "an approximate KLD never rules a loss out");
+  assert.ok(
+    v.variants["q8_0-http"].decided_by.every((d) => !/KLD .* ≤/.test(d)),
+    "an approximate KLD never rules a loss out",
+  );
   const t = verdictTable(r, v);
   assert.match(t.rows.find((x) => x[0] === "q8_0-http")![t.head.indexOf("KLD")], /^≈/);
   assert.match(t.rows.find((x) => x[0] === "q8_0-http")!.at(-1)!, /same weights as q8_0/);

@@ -32,7 +32,10 @@ before(async () => {
     ],
     noise_floor: true,
   }));
-  samples = readFileSync(join(out, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  samples = readFileSync(join(out, "samples.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 });
 
 const baseRows = (task: string) => samples.filter((s) => s.task === task && s.model === results.baseline);
@@ -44,8 +47,14 @@ test("verdict in results.json: stories260K's Q4_0 (KLD ≈ 0.2, PPL +6%) is a lo
   const d = results.tasks.perplexity.comparisons.q4_0 as Record<string, number>;
   assert.ok(d.kld_mean > 0.1 && d.ppl_ratio > 1.03, `q4_0 drift: KLD ${d.kld_mean}, PPL ratio ${d.ppl_ratio}`);
   assert.equal(q4.status, "loss");
-  assert.ok(q4.decided_by.some((x) => /^perplexity KLD .* > 0\.0100$/.test(x)), q4.decided_by.join(" | "));
-  assert.ok(q4.decided_by.some((x) => /^perplexity PPL ratio .* > 1\.0100$/.test(x)), q4.decided_by.join(" | "));
+  assert.ok(
+    q4.decided_by.some((x) => /^perplexity KLD .* > 0\.0100$/.test(x)),
+    q4.decided_by.join(" | "),
+  );
+  assert.ok(
+    q4.decided_by.some((x) => /^perplexity PPL ratio .* > 1\.0100$/.test(x)),
+    q4.decided_by.join(" | "),
+  );
   // Independently: the KLD's 95% CI lies wholly above the registered tolerance and the noise floor.
   assert.ok(d.kld_mean - 1.96 * d.kld_err > Math.max(metricInfo("kld_mean")!.tolerance!, d.noise_floor_kld));
   // Every status is one of three, and the verdict never clears Q4_0.
@@ -62,7 +71,10 @@ test("a task on which the baseline predicts one class is informative: false", ()
   assert.ok(share >= 0.95, `the baseline predicts one class for ${share} of SentiNeg`);
   const t = results.verdict!.tasks.kobest_sentineg;
   assert.equal(t.informative, false);
-  assert.ok(t.reasons.some((r) => /predicts choice \d+ for \d+% of items/.test(r)), t.reasons.join(" | "));
+  assert.ok(
+    t.reasons.some((r) => /predicts choice \d+ for \d+% of items/.test(r)),
+    t.reasons.join(" | "),
+  );
 });
 
 test("a task whose baseline is not above chance (exact binomial) is not informative and never clears a variant", () => {
