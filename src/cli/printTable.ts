@@ -17,17 +17,30 @@ export function outputWidth(stream: { columns?: number } = process.stdout): numb
 
 const len = (s: string) => Math.max(...s.split("\n").map((l) => [...l].length));
 
-/** The narrowest a column gets (with its 1+1 padding) before the table is printed as records instead. */
+/** The narrowest a column gets (with its 1+1 padding), unless its longest word needs more (up to 16). */
 const MIN_COLUMN = 8;
+const MAX_WORD = 16;
 
-/** Column widths (with cli-table3's 1+1 padding) whose sum plus borders fits `width`, or null when none can. */
+/**
+ * Column widths (with cli-table3's 1+1 padding) whose sum plus borders fits `width`, or null
+ * when none can without cutting words: the caller then prints one block per row instead.
+ */
 export function fitColumns(t: Table, width: number): number[] | null {
-  const widths = t.head.map((h, i) => Math.max(len(h), ...t.rows.map((r) => len(r[i] ?? ""))) + 2);
+  const cells = (i: number) => [t.head[i], ...t.rows.map((r) => r[i] ?? "")];
+  const widths = t.head.map((_, i) => Math.max(...cells(i).map(len)) + 2);
+  const words = (i: number) =>
+    Math.max(
+      ...cells(i)
+        .flatMap((c) => c.split(/\s+/))
+        .map((w) => [...w].length),
+    );
+  const mins = widths.map((w, i) => Math.min(w, Math.max(MIN_COLUMN, Math.min(MAX_WORD, words(i) + 2))));
   const total = () => widths.reduce((a, b) => a + b, 0) + widths.length + 1;
-  // Shrink the widest column one character at a time: wide cells wrap, narrow ones stay whole.
+  // Shrink the column with the most room above its minimum, one character at a time.
   while (total() > width) {
-    const i = widths.indexOf(Math.max(...widths));
-    if (widths[i] <= MIN_COLUMN) return null;
+    const slack = widths.map((w, i) => w - mins[i]);
+    const i = slack.indexOf(Math.max(...slack));
+    if (slack[i] <= 0) return null;
     widths[i]--;
   }
   return widths;

@@ -114,6 +114,11 @@ export interface Verdict {
 type Cmp = Record<string, unknown>;
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** The timed repetitions of a cost measure (measureCost keeps them under `cost_detail`). */
+export function costRuns(m: Record<string, unknown>, key: "prefill_tps_runs" | "decode_tps_runs"): unknown {
+  return m[key] ?? (m.cost_detail as Record<string, unknown> | undefined)?.[key];
+}
+
 function spread(runs: unknown): Spread | null {
   if (!Array.isArray(runs) || runs.length === 0 || !runs.every((x) => typeof x === "number")) return null;
   const s = [...(runs as number[])].sort((a, b) => a - b);
@@ -204,8 +209,8 @@ export function buildVerdict(results: RunResults): Verdict {
       ppl_ratio_err: kldTask ? (isBase ? 0 : num(drift?.ppl_ratio_err)) : null,
       prefill_tps: num(m.prefill_tps),
       decode_tps: num(m.decode_tps),
-      prefill_spread: spread(m.prefill_tps_runs),
-      decode_spread: spread(m.decode_tps_runs),
+      prefill_spread: spread(costRuns(m, "prefill_tps_runs")),
+      decode_spread: spread(costRuns(m, "decode_tps_runs")),
       peak_rss_bytes: num(m.peak_rss_bytes),
       load_ms: num(m.load_ms),
       losses: evidence.filter((e) => e.says === "loss" && accuracyTasks.some((t) => e.text.startsWith(`${t} `))).map((e) => e.text),

@@ -3,6 +3,7 @@
 // the size/quality frontier and generation-drift values.
 import { metricInfo, primaryAccuracyMetric, TEST_LABEL } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
+import { costRuns } from "../verdict.js";
 import { kldIsApproximate } from "../verdictEvidence.js";
 
 /** One variant's paired comparison with the baseline on one task metric. */
@@ -286,8 +287,8 @@ export function frontierPoints(r: RunResults): FrontierPoint[] {
       file_mb: bytes !== null ? bytes / 1e6 : null,
       prefill_tps: num(d.prefill_tps),
       decode_tps: num(d.decode_tps),
-      decode_tps_min: runsExtreme(d.decode_tps_runs, Math.min),
-      decode_tps_max: runsExtreme(d.decode_tps_runs, Math.max),
+      decode_tps_min: runsExtreme(costRuns(d, "decode_tps_runs"), Math.min),
+      decode_tps_max: runsExtreme(costRuns(d, "decode_tps_runs"), Math.max),
       kld_mean: ppl ? (isBase ? 0 : num((ppl.comparisons[m] as Record<string, unknown> | undefined)?.kld_mean)) : null,
       kld_approximate: ppl ? kldIsApproximate(r, m) : false,
       acc_delta: mc.length ? (isBase ? 0 : accDelta(m)) : null,
