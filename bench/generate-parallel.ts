@@ -19,12 +19,12 @@
 // prefill (the time of the same call with max_tokens 1 subtracted), llama-batched-bench's S_TG.
 // Generation stops at EOS; tokens/s counts the tokens actually generated.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { homedir, cpus } from "node:os";
-import { basename, join } from "node:path";
+import { cpus } from "node:os";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { GgufBackend } from "../src/backends/gguf.js";
-import { llamaBinDir, llamaTool, rate, repoRoot, sharedFile } from "./llamaBin.js";
+import { llamaTool, rate, sharedFile } from "./llamaBin.js";
+import { syntheticModel } from "./syntheticModel.js";
 
 const { values } = parseArgs({
   options: {
@@ -60,26 +60,8 @@ const OPENINGS = [
 ];
 
 /** The synthetic F32 model, written on first use (skipped with a reason when it cannot be). */
-function syntheticModel(): string | undefined {
-  const dir = join(process.env.QUANTEVAL_CACHE ?? join(homedir(), ".cache", "quanteval"), "bench");
-  const out = join(dir, "synthetic-llama-2048x16-f32.gguf");
-  if (existsSync(out)) return out;
-  const bin = llamaBinDir();
-  const ggufPy = bin ? join(bin, "..", "..", "gguf-py") : undefined;
-  if (!ggufPy || !existsSync(ggufPy)) {
-    console.log("synthetic model skipped: llama.cpp's source is not in the cache; run 'bash scripts/build-llamacpp.sh'");
-    return undefined;
-  }
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${out}.tmp`;
-  const args = [join(repoRoot, "bench", "make-synthetic-model.py"), "--gguf-py", ggufPy, "--donor", sharedFile("models", "stories260K.gguf"), "--out", tmp];
-  const r = spawnSync("python3", [...args, "--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
-  if (r.status !== 0) {
-    console.log(`synthetic model skipped: make-synthetic-model.py failed (needs python3 with numpy): ${r.stderr.trim().split("\n").pop()}`);
-    return undefined;
-  }
-  renameSync(tmp, out);
-  return out;
+function synthetic(): string | undefined {
+  return syntheticModel("synthetic-llama-2048x16-f32.gguf", ["--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"]);
 }
 
 interface Rate {
@@ -137,7 +119,7 @@ function measureLlamaCpp(modelPath: string, promptTokens: number): Map<number, R
   return rates;
 }
 
-const models = values.model ?? [sharedFile("models", "stories260K.gguf"), ...(values["no-synthetic"] ? [] : [syntheticModel()].filter((m): m is string => Boolean(m)))];
+const models = values.model ?? [sharedFile("models", "stories260K.gguf"), ...(values["no-synthetic"] ? [] : [synthetic()].filter((m): m is string => Boolean(m)))];
 const x = (v: number, one: number) => `${(v / one).toFixed(2)}×`;
 const summary: string[] = [];
 console.log(`generate-parallel · max_tokens ${maxTokens} · ${threads} threads · best of ${repeats}`);

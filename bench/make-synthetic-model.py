@@ -14,6 +14,11 @@ speed, never quality.
 
     python3 bench/make-synthetic-model.py --gguf-py DIR --donor stories260K.gguf --out model.gguf \
         [--n-embd 1024] [--n-layer 8] [--n-ff 2816] [--n-head 16] [--n-head-kv 4] [--dtype f16|f32] [--seed 0]
+        [--n-vocab N]
+
+--n-vocab pads the donor's vocabulary with unused tokens (never produced by the tokenizer) up to
+N entries, so the logits have a real model's width (Llama 3: 128k, Gemma: 256k) while the text
+tokenizes as with the donor: this measures the distribution math at those widths.
 """
 import argparse
 import sys
@@ -32,6 +37,7 @@ p.add_argument("--n-head-kv", type=int, default=4)
 p.add_argument("--n-ctx", type=int, default=4096)
 p.add_argument("--dtype", choices=["f16", "f32"], default="f16", help="type of the weight matrices")
 p.add_argument("--seed", type=int, default=0)
+p.add_argument("--n-vocab", type=int, default=0, help="pad the vocabulary with unused tokens to this size")
 a = p.parse_args()
 sys.path.insert(0, a.gguf_py)
 import gguf  # noqa: E402
@@ -44,11 +50,17 @@ def field(name):
     return None if f is None else f.contents()
 
 
-tokens = field("tokenizer.ggml.tokens")
+tokens = list(field("tokenizer.ggml.tokens"))
+scores = list(field("tokenizer.ggml.scores"))
+token_types = list(field("tokenizer.ggml.token_type"))
+for i in range(len(tokens), a.n_vocab):
+    tokens.append(f"<unused_{i}>")
+    scores.append(-1e9)
+    token_types.append(int(gguf.TokenType.UNUSED))
 n_vocab = len(tokens)
 rng = np.random.default_rng(a.seed)
 w = gguf.GGUFWriter(a.out, "llama")
-w.add_name(f"synthetic-llama-{a.n_embd}x{a.n_layer}")
+w.add_name(f"synthetic-llama-{a.n_embd}x{a.n_layer}-v{n_vocab}")
 w.add_context_length(a.n_ctx)
 w.add_embedding_length(a.n_embd)
 w.add_block_count(a.n_layer)
@@ -60,8 +72,8 @@ w.add_layer_norm_rms_eps(1e-5)
 w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if a.dtype == "f16" else gguf.LlamaFileType.ALL_F32)
 w.add_tokenizer_model(field("tokenizer.ggml.model"))
 w.add_token_list(tokens)
-w.add_token_scores(field("tokenizer.ggml.scores"))
-w.add_token_types(field("tokenizer.ggml.token_type"))
+w.add_token_scores(scores)
+w.add_token_types(token_types)
 for key, add in (("bos", w.add_bos_token_id), ("eos", w.add_eos_token_id), ("unknown", w.add_unk_token_id)):
     v = field(f"tokenizer.ggml.{key}_token_id")
     if v is not None:

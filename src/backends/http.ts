@@ -166,6 +166,9 @@ export class HttpBackend implements Backend {
       concurrency: this.pool.concurrency,
       top_logprobs: this.capabilities.distributions === "topk" ? this.topK : undefined,
       server_identity: this.profile.identity,
+      // What the transport went through (differs run to run, like timings): retried attempts
+      // and replicas taken out as hung, so a run that limped along says so in results.json.
+      traffic: { requests: this.pool.stats.requests, retries: this.pool.stats.retries, replica_timeouts: this.pool.stats.replicaTimeouts },
     };
   }
 
@@ -207,7 +210,7 @@ export class HttpBackend implements Backend {
   async loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]> {
     const scoring = this.requireScoring("log-likelihood scoring");
     const tok = memoizedTokenizer(this.requestTokenizer());
-    return this.pool.forEachIndex(
+    return this.pool.forEachAnswer(
       requests.length,
       async (i) => {
         const e = await encodeLoglikelihood(tok, requests[i].context, requests[i].continuation, this.nCtx);
@@ -262,7 +265,7 @@ export class HttpBackend implements Backend {
 
   async generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]> {
     const llama = this.profile.flavor === "llama-server";
-    return this.pool.forEachIndex(
+    return this.pool.forEachAnswer(
       requests.length,
       async (i): Promise<GenerateResult> => {
         const r = requests[i];

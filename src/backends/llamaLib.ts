@@ -15,6 +15,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import koffi, { type KoffiFunc } from "koffi";
 import { QuantevalError } from "../util/errors.js";
+import { nativeLibDir } from "./nativeLibrary.js";
 import { LLAMA_DECLARATIONS, type LlamaBindings, type RegisteredCallback } from "./llamaApi.js";
 import { STRUCT_SIZES, ggmlLogCallback } from "./llamaStructs.js";
 
@@ -55,8 +56,8 @@ const hasLibllama = (dir: string): boolean => existsSync(dir) && readdirSync(dir
  * It must be built from the same llama.cpp release: the struct layouts below are that release's.
  */
 export function customLibDir(): string | undefined {
-  const dir = process.env.QUANTEVAL_LLAMA_LIB_DIR;
-  return dir ? dir : undefined;
+  // Also the native build made on first use (nativeLibrary.ts), unless QUANTEVAL_LLAMA_LIB_DIR="".
+  return nativeLibDir();
 }
 
 /** Version facts recorded in every manifest. */

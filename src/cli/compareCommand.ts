@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { comparePaired } from "../compare/pairedComparison.js";
 import { assertSamePrompts } from "../compare/promptIdentity.js";
+import { readResults } from "../view/runReader.js";
 import { printTable } from "./printTable.js";
 
 interface Sample {
@@ -26,7 +27,7 @@ export function registerCompareCommand(program: Command): void {
     .action((runA: string, runB: string, o: { json?: boolean }) => {
       const checked = assertSamePrompts(runA, runB);
       const load = (dir: string) => {
-        const res = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as { baseline: string };
+        const res = readResults(dir);
         const rows = readFileSync(join(dir, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Sample);
         return rows.filter((s) => s.model === res.baseline && typeof s.correct === "boolean");
       };

@@ -1,4 +1,4 @@
-// `quanteval quantize <model> --types q8_0,q4_k_m --out <dir> [--threads N] [--json]`
+// `quanteval quantize <model> --types q8_0,q4_k_m --out <dir> [--imatrix FILE] [--tensor-type name=type ...] [--threads N] [--json]`
 import { formatBytes } from "../util/formatBytes.js";
 import type { Command } from "commander";
 import cliProgress from "cli-progress";
@@ -12,8 +12,20 @@ interface QuantizeCliOptions {
   out: string;
   threads?: string;
   json?: boolean;
+  imatrix?: string;
+  tensorType: string[];
 }
 
+/** `--tensor-type name=type`, repeatable (as llama-quantize), into a recipe object. */
+export function parseTensorTypeFlags(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) throw new QuantevalError(`--tensor-type '${item}': write it as <tensor-name-pattern>=<ggml type>, e.g. ffn_down=q6_k`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
 
 function parseThreads(s: string | undefined): number | undefined {
   if (s === undefined) return undefined;
@@ -28,7 +40,7 @@ function parseThreads(s: string | undefined): number | undefined {
 export function formatQuantizeTable(results: QuantizeResult[]): string {
   const header = ["type", "size", "bits/weight", "tensor types written", "file"];
   const rows = results.map((r) => [
-    r.type + (r.cached ? " (cached)" : ""),
+    (r.name ?? r.type) + (r.cached ? " (cached)" : ""),
     formatBytes(r.file_bytes),
     r.bits_per_weight.toFixed(2),
     Object.entries(r.tensor_types)
@@ -55,9 +67,16 @@ export function registerQuantizeCommand(program: Command): void {
     .requiredOption("--types <csv>", `comma-separated quantization types, e.g. q8_0,q4_k_m (valid: ${validQuantTypeNames().join(", ")})`)
     .requiredOption("--out <dir>", "folder for the quantized files (<model>-<type>.gguf)")
     .option("--threads <n>", "quantization threads (default: all cores)")
+    .option("--imatrix <file>", "importance matrix (GGUF, from 'quanteval imatrix' or llama-imatrix), as llama-quantize --imatrix")
+    .option("--tensor-type <name=type>", "per-tensor type override, repeatable, as llama-quantize --tensor-type (e.g. ffn_down=q6_k)", (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option("--json", "print the results as JSON on stdout")
     .action(async (model: string, options: QuantizeCliOptions) => {
       const types = parseQuantTypes(options.types, "--types");
+      const needs = types.filter((t) => t.needsImatrix);
+      if (needs.length && !options.imatrix) {
+        throw new QuantevalError(`${needs.map((t) => t.name).join(", ")} need an importance matrix; pass --imatrix FILE (make one with 'quanteval imatrix') or drop them from --types`);
+      }
+      const tensorTypes = parseTensorTypeFlags(options.tensorType ?? []);
       const threads = parseThreads(options.threads);
       const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
       const tty = Boolean(process.stderr.isTTY);
@@ -77,6 +96,8 @@ export function registerQuantizeCommand(program: Command): void {
         try {
           r = await quantizeModel(input, t.name, options.out, {
             threads,
+            imatrix: options.imatrix,
+            tensorTypes,
             onProgress: bar
               ? (done, total, tensor) => {
                   bar!.setTotal(Math.max(1, total));
@@ -88,9 +109,7 @@ export function registerQuantizeCommand(program: Command): void {
           bar?.stop();
         }
         if (!tty) {
-          process.stderr.write(
-            r.cached ? `${t.name}: cached ${r.path}\n` : `${t.name}: wrote ${r.path} (${r.n_tensors} tensors in ${r.seconds.toFixed(2)} s)\n`,
-          );
+          process.stderr.write(r.cached ? `${r.name}: cached ${r.path}\n` : `${r.name}: wrote ${r.path} (${r.n_tensors} tensors in ${r.seconds.toFixed(2)} s)\n`);
         }
         if (r.note && options.json) process.stderr.write(`warning: ${r.note}\n`);
         results.push(r);

@@ -2,9 +2,14 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/loadConfig.js";
 import { runEvaluation } from "../run/runEvaluation.js";
+import { QuantevalError } from "../util/errors.js";
 import { parsePositiveInt } from "./parseFlags.js";
+import { nativeBuildStep } from "./nativeBuildStep.js";
 import { createProgress } from "./progressBars.js";
 import { printRun } from "./printRun.js";
+
+/** Signals that stop a run cleanly (resumable): Ctrl-C, docker stop / systemd / CI runners, a closed terminal. */
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 export function registerRunCommand(program: Command): void {
   program
@@ -18,6 +23,7 @@ export function registerRunCommand(program: Command): void {
     .option("--json", "print results.json to stdout instead of tables")
     .option("--details", "print the full tables (every score, comparison and drift figure), not only the verdict")
     .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean; details?: boolean; concurrency?: number }) => {
+      if (o.out.trim() === "") throw new QuantevalError("--out is empty; name an output folder (e.g. --out runs/today)");
       const loaded = loadConfig(configPath);
       if (o.concurrency !== undefined) {
         const c = loaded.config;
@@ -25,14 +31,16 @@ export function registerRunCommand(program: Command): void {
         if (Array.isArray(c.variants)) for (const v of c.variants) v.concurrency = o.concurrency;
       }
       const progress = createProgress();
-      // First Ctrl-C: stop at the next batch boundary with the store closed cleanly; second: exit now.
+      await nativeBuildStep([loaded.config.baseline, ...(Array.isArray(loaded.config.variants) ? loaded.config.variants : [])], progress);
+      // First Ctrl-C (or SIGTERM from docker stop/systemd/CI, or SIGHUP): stop at the next batch
+      // boundary with the store closed cleanly and the lock released; a second signal exits now.
       const abort = new AbortController();
-      const onSigint = () => {
+      const onSigint = (signal: NodeJS.Signals) => {
         if (abort.signal.aborted) process.exit(130);
-        process.stderr.write("\nstopping after the current batch… (Ctrl-C again to quit at once)\n");
+        process.stderr.write(`\n${signal}: stopping after the current batch… (Ctrl-C again to quit at once)\n`);
         abort.abort();
       };
-      process.on("SIGINT", onSigint);
+      for (const s of STOP_SIGNALS) process.on(s, onSigint);
       const results = await runEvaluation(loaded, {
         signal: abort.signal,
         out: o.out,
@@ -43,7 +51,7 @@ export function registerRunCommand(program: Command): void {
         onLog: (m) => process.stderr.write(`${m}\n`),
       }).finally(() => {
         progress.close();
-        process.removeListener("SIGINT", onSigint);
+        for (const s of STOP_SIGNALS) process.removeListener(s, onSigint);
       });
       if (o.json) {
         process.stdout.write(JSON.stringify(results, null, 2) + "\n");

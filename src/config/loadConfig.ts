@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { LineCounter, parseDocument } from "yaml";
+import { yamlToJs } from "../util/yamlToJs.js";
 import type { ZodError } from "zod";
 import { QuantevalError } from "../util/errors.js";
 import { configSchema, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
@@ -64,7 +65,7 @@ export function parseConfig(text: string, file: string): RunConfig {
     const line = e.linePos?.[0]?.line;
     throw new QuantevalError(`${file}${line ? `:${line}` : ""}: malformed YAML: ${e.message.split("\n")[0]}`);
   }
-  const raw = doc.toJS() as unknown;
+  const raw = yamlToJs(doc, file);
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new QuantevalError(`${file}: the config must be a YAML mapping with baseline, variants and tasks`);
   }

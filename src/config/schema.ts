@@ -50,10 +50,27 @@ export const modelSpec = z
   })
   .strict();
 
+/** One calibration of an imatrix sweep: text (file or dataset id), chunks, optional chunk length and name. */
+export const imatrixCalibration = z
+  .object({
+    /** Calibration text: a text file, a row dataset file, or <id>:<config>:<split>. */
+    data: z.string().min(1),
+    chunks: z.number().int().min(1),
+    /** Tokens per chunk (default 512, as llama-imatrix). */
+    n_ctx: z.number().int().min(16).optional(),
+    /** Short name in variant names (`q4_k_m@<name>-<chunks>`); defaults from the data file. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").optional(),
+  })
+  .strict();
+
 export const quantizeSweep = z
   .object({
     /** Quantization types to produce from the baseline with llama.cpp's quantizer. */
     quantize: z.array(z.string().min(1)).min(1),
+    /** Calibrations: each type is made once per entry (`none`: without an imatrix). */
+    imatrix: z.array(z.union([imatrixCalibration, z.literal("none")])).min(1).optional(),
+    /** Per-tensor types for every variant (tensor-name regex → ggml type), as llama-quantize --tensor-type. */
+    tensor_types: z.record(z.string(), z.string().min(1)).optional(),
     /** Where the variants are written; defaults to <out>/variants. */
     out: z.string().optional(),
   })
@@ -98,4 +115,5 @@ export const configSchema = z
 export type ModelSpec = z.infer<typeof modelSpec>;
 export type TaskSpec = z.infer<typeof taskSpec>;
 export type QuantizeSweep = z.infer<typeof quantizeSweep>;
+export type ImatrixCalibration = z.infer<typeof imatrixCalibration>;
 export type RunConfig = z.infer<typeof configSchema>;

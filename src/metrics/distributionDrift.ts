@@ -15,6 +15,8 @@
  * `baseLogProbFloor`, default {@link LLAMA_CPP_KLD_BASE_LOGPROB_FLOOR}).
  */
 
+import { distMath, driftRows, type DistMathKernels, type DriftRows } from "./distMathKernels.js";
+
 /** llama.cpp only sums KLD terms whose baseline log-prob is > −16 (`p_log_base > -16.f`). */
 export const LLAMA_CPP_KLD_BASE_LOGPROB_FLOOR = -16;
 
@@ -108,14 +110,7 @@ export function logSoftmaxInPlace(row: Float32Array, offset: number, nVocab: num
  * Terms with base log-prob ≤ `baseLogProbFloor` are skipped (p = 0 terms always are);
  * pass {@link LLAMA_CPP_KLD_BASE_LOGPROB_FLOOR} to match llama.cpp. Identical rows give 0 exactly.
  */
-export function klDivergence(
-  base: Float32Array,
-  bo: number,
-  variant: Float32Array,
-  vo: number,
-  nVocab: number,
-  baseLogProbFloor: number = -Infinity,
-): number {
+export function klDivergence(base: Float32Array, bo: number, variant: Float32Array, vo: number, nVocab: number, baseLogProbFloor: number = -Infinity): number {
   let sum = 0;
   for (let i = 0; i < nVocab; i++) {
     const lb = base[bo + i];
@@ -194,6 +189,7 @@ export class DistributionDriftAccumulator {
   private nSameTop = 0;
   private kldValues = new Float32Array(1024);
   private pDiffValues = new Float32Array(1024);
+  private rows: DriftRows = driftRows(0);
 
   constructor(nVocab: number, opts: DistributionDriftOptions = {}) {
     if (!Number.isInteger(nVocab) || nVocab <= 0) throw new RangeError(`DistributionDriftAccumulator: bad nVocab ${nVocab}`);
@@ -218,20 +214,7 @@ export class DistributionDriftAccumulator {
     checkRow(variant, variantOffset, nv, "add(variant)");
     if (!Number.isInteger(target) || target < 0 || target >= nv) throw new RangeError(`add: target ${target} out of [0, ${nv})`);
 
-    const lpBase = base[baseOffset + target];
-    const lpVar = variant[variantOffset + target];
-    const nll = -lpVar;
-    const nllBase = -lpBase;
-    this.sumNll += nll;
-    this.sumNll2 += nll * nll;
-    this.sumNllBase += nllBase;
-    this.sumNllBase2 += nllBase * nllBase;
-    this.sumNllNllBase += nll * nllBase;
-
     const kld = klDivergence(base, baseOffset, variant, variantOffset, nv, this.floor);
-    this.sumKld += kld;
-    this.sumKld2 += kld * kld;
-
     // argmax, first index wins ties (llama.cpp: strict '>' scanning from index 0)
     let iBase = 0;
     let iVar = 0;
@@ -249,7 +232,43 @@ export class DistributionDriftAccumulator {
         iVar = i;
       }
     }
-    if (iBase === iVar) this.nSameTop++;
+    this.record(base[baseOffset + target], variant[variantOffset + target], kld, iBase === iVar);
+  }
+
+  /**
+   * Adds `nRows` consecutive positions at once with the row kernels of {@link distMath} (native:
+   * every core, SIMD; else JavaScript), which is what the perplexity task uses. Same results as
+   * calling {@link add} per row, to float64 rounding of the KLD sums.
+   * @param base baseline log-softmax rows (nRows × nVocab from index 0)
+   * @param variant variant log-softmax rows, same shape
+   * @param targets the actual next token of each row
+   */
+  addRows(base: Float32Array, variant: Float32Array, targets: Int32Array, nRows: number, kernels: DistMathKernels = distMath()): void {
+    const nv = this.nVocab;
+    checkRow(base, 0, nRows * nv, "addRows(base)");
+    checkRow(variant, 0, nRows * nv, "addRows(variant)");
+    if (this.rows.kld.length < nRows) this.rows = driftRows(nRows);
+    const out = this.rows;
+    kernels.drift(base, variant, nRows, nv, this.floor, out);
+    for (let r = 0; r < nRows; r++) {
+      const target = targets[r];
+      if (!Number.isInteger(target) || target < 0 || target >= nv) throw new RangeError(`addRows: target ${target} of row ${r} out of [0, ${nv})`);
+      this.record(base[r * nv + target], variant[r * nv + target], out.kld[r], out.argBase[r] === out.argVariant[r]);
+    }
+  }
+
+  /** Adds one position's per-token quantities to the running sums. */
+  private record(lpBase: number, lpVar: number, kld: number, sameTop: boolean): void {
+    const nll = -lpVar;
+    const nllBase = -lpBase;
+    this.sumNll += nll;
+    this.sumNll2 += nll * nll;
+    this.sumNllBase += nllBase;
+    this.sumNllBase2 += nllBase * nllBase;
+    this.sumNllNllBase += nll * nllBase;
+    this.sumKld += kld;
+    this.sumKld2 += kld * kld;
+    if (sameTop) this.nSameTop++;
 
     const pDiff = Math.exp(lpVar) - Math.exp(lpBase);
     const pDiff2 = pDiff * pDiff;

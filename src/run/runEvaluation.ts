@@ -26,6 +26,7 @@ import type { LoadedTask } from "../tasks/taskRegistry.js";
 import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
 import { type ProgressSink, silentProgress, type TaskOutcome, type TaskRunContext } from "./taskContext.js";
 import { sweepVariants } from "./sweepVariants.js";
+import { type QuantHypothesisRow, type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
 
 export interface RunOptions {
   /** Output directory: results.json, samples.jsonl and the SQLite store. */
@@ -56,6 +57,8 @@ export interface RunResults {
   requests: { cached: number; computed: number };
   /** The verdict from all the evidence (src/report/verdict.ts): status per variant, informativeness per task. */
   verdict?: VerdictJson;
+  /** Quantization-choice hypotheses (imatrix vs none, chunks, calibration sets) of a sweep. */
+  quantization_hypotheses?: QuantHypothesisRow[];
 }
 
 export const NOISE_SUFFIX = "~noise";
@@ -87,6 +90,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   try {
     // Models: baseline first, then variants (given, or made by a quantization sweep).
     const specs: ModelSpec[] = [config.baseline];
+    let sweptMeta: VariantQuantMeta[] | undefined;
     const basePath = backendKind(config.baseline) === "http" ? undefined : await resolveModel(config.baseline.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: baseline.model` });
     const paths: Array<string | undefined> = [basePath];
     if (Array.isArray(config.variants)) {
@@ -95,7 +99,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         paths.push(backendKind(v) === "http" ? undefined : await resolveModel(v.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: variants[${i}].model` }));
       }
     } else {
-      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, baseDir: loaded.baseDir });
+      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, baseDir: loaded.baseDir, dataDir: config.data_dir ? resolve(loaded.baseDir, config.data_dir) : undefined });
+      sweptMeta = made.map((m) => m.meta);
       for (const m of made) {
         specs.push(m.spec);
         paths.push(m.path);
@@ -202,9 +207,11 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         tasks: taskManifest,
       }),
       requests: { ...store.counters },
+      ...(sweptMeta ? { quantization_hypotheses: quantHypotheses(tasks, sweptMeta) } : {}),
     };
     const verdict = verdictJson(results);
     if (verdict) results.verdict = verdict;
+    for (const line of formatQuantHypotheses(results.quantization_hypotheses ?? [])) log(line);
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
     writeAtomic(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");

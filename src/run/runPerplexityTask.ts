@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { dataDir } from "../data/dataDirs.js";
 import { readUtf8 } from "../data/readRows.js";
 import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
+import { distMath } from "../metrics/distMathKernels.js";
 import { runPerplexity, type PerplexityRun } from "../tasks/perplexity.js";
 import { QuantevalError } from "../util/errors.js";
 import { cacheKey } from "../store/runStore.js";
@@ -31,7 +32,10 @@ export async function runPerplexityTask(ctx: TaskRunContext): Promise<TaskOutcom
   if (!run) {
     const id = `${ctx.name}`;
     ctx.progress.start(id, `${ctx.name} · ${models.length} models`, 1);
-    run = await runPerplexity(text, ctx.baseline, ctx.variants, { nCtx, chunks, onProgress: (d, t) => ctx.progress.update(id, d, t) }, `task ${ctx.name}`);
+    const t0 = performance.now();
+    // Throughput: tokens evaluated by all models per second of wall time.
+    const tokS = (d: number) => `${Math.round((d * nCtx * models.length) / ((performance.now() - t0) / 1000)).toLocaleString("en-US")} tok/s`;
+    run = await runPerplexity(text, ctx.baseline, ctx.variants, { nCtx, chunks, onProgress: (d, t) => ctx.progress.update(id, d, t, tokS(d)) }, `task ${ctx.name}`);
     ctx.progress.stop(id);
     ctx.store.putCached([[key, run]]);
   }
@@ -42,6 +46,6 @@ export async function runPerplexityTask(ctx: TaskRunContext): Promise<TaskOutcom
     results: run.results as unknown as TaskOutcome["results"],
     comparisons,
     samples: {},
-    manifest: { data_file: path, text_sha256: run.text_sha256, n_ctx: nCtx, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)" },
+    manifest: { data_file: path, text_sha256: run.text_sha256, n_ctx: nCtx, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)", dist_math: distMath().name },
   };
 }

@@ -6,7 +6,8 @@ import type { RunStore } from "../store/runStore.js";
 /** Progress reporting; the CLI renders it with cli-progress, the library default is silent. */
 export interface ProgressSink {
   start(id: string, label: string, total: number): void;
-  update(id: string, done: number, total?: number): void;
+  /** `note` (e.g. a throughput such as "1,234 tok/s") is shown beside the bar. */
+  update(id: string, done: number, total?: number, note?: string): void;
   stop(id: string): void;
 }
 

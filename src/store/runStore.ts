@@ -2,13 +2,18 @@
 // - `cache` holds every backend answer under a key that includes the model fingerprint
 //   (weights sha256 + backend + settings) and the request, so a resumed run never sends a
 //   finished request again and two models can never share an answer.
-// - `samples` holds per-sample results; `meta` the config hash, status and a writer lock.
-// WAL mode and one transaction per batch keep the file consistent if the process is killed.
+// - `samples` holds per-sample results; `meta` the config hash, status and a writer lock
+//   (host, PID and process start time: see writerLock.ts).
+// WAL mode and one transaction per batch (or per answer, for backends that report answers as
+// they arrive) keep the file consistent if the process is killed.
 import { createHash } from "node:crypto";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { withAnswerSink } from "../util/answerSink.js";
 import { QuantevalError } from "../util/errors.js";
+import { explainStoreError, guardStore } from "./storeErrors.js";
+import { currentHolder, parseHolder, sameHolder, staleReason } from "./writerLock.js";
 
 export const STORE_FILE = "quanteval.sqlite";
 
@@ -16,20 +21,24 @@ export function cacheKey(fingerprint: string, kind: string, request: unknown): s
   return createHash("sha256").update(fingerprint).update("\u0000").update(kind).update("\u0000").update(JSON.stringify(request)).digest("hex");
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** Files a finished run writes beside the store; found without a store they are someone else's. */
+const RESULT_FILES = ["results.json", "samples.jsonl"];
 
 export interface OpenStoreOptions {
   /** Hash of the config; a directory holding another config's run is refused. */
   configHash: string;
   /** Continue an interrupted or finished run with the same config. */
   resume?: boolean;
+  /** Receives notices such as a stale lock taken over (default: stderr). */
+  onNotice?: (message: string) => void;
+}
+
+/** Files of the stores this process opened, so an error caught outside the store can name its file. */
+const openFiles = new Set<string>();
+
+/** The one store file this process opened (what a SQLite error caught elsewhere refers to), if exactly one. */
+export function openStoreFile(): string | undefined {
+  return openFiles.size === 1 ? [...openFiles][0] : undefined;
 }
 
 export class RunStore {
@@ -51,14 +60,23 @@ export class RunStore {
 
   /** Opens (or creates) the store in `dir`, takes the writer lock, and checks the config. */
   static open(dir: string, opts: OpenStoreOptions): RunStore {
+    if (dir.trim() === "") throw new QuantevalError(`--out is empty; name an output folder (e.g. --out runs/today)`);
+    const file = join(dir, STORE_FILE);
+    const fresh = !existsSync(file);
+    if (fresh) {
+      const foreign = RESULT_FILES.filter((f) => existsSync(join(dir, f)));
+      if (foreign.length > 0) {
+        throw new QuantevalError(
+          `--out ${dir}: holds ${foreign.join(" and ")} but no ${STORE_FILE} (not a quanteval run this command can continue); refusing to overwrite them; choose an empty --out`,
+        );
+      }
+    }
     try {
       mkdirSync(dir, { recursive: true });
       accessSync(dir, constants.W_OK);
     } catch {
       throw new QuantevalError(`--out ${dir}: directory is not writable; choose another --out`);
     }
-    const file = join(dir, STORE_FILE);
-    const fresh = !existsSync(file);
     let db: Database.Database;
     try {
       db = new Database(file, { timeout: 5000 });
@@ -70,32 +88,67 @@ export class RunStore {
         CREATE TABLE IF NOT EXISTS samples (task TEXT NOT NULL, model TEXT NOT NULL, doc_id INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, doc_id));
       `);
     } catch (e) {
-      throw new QuantevalError(`${file}: cannot open the run store (${(e as Error).message}); choose another --out`);
+      throw explainStoreError(e, file) ?? new QuantevalError(`${file}: cannot open the run store (${(e as Error).message}); choose another --out`);
     }
     const store = new RunStore(dir, db);
-    store.lock(opts, fresh);
+    try {
+      guardStore(file, () => store.lock(opts, fresh));
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    openFiles.add(file);
     return store;
   }
 
+  /** The store file. */
+  get file(): string {
+    return join(this.dir, STORE_FILE);
+  }
+
+  /**
+   * True while nothing was computed into the store: no cache entry, no sample. A run that
+   * failed its pre-check leaves such a store, and it must not refuse the corrected config.
+   */
+  private pristine(): boolean {
+    return this.db.prepare("SELECT 1 FROM cache LIMIT 1").get() === undefined && this.db.prepare("SELECT 1 FROM samples LIMIT 1").get() === undefined;
+  }
+
   private lock(opts: OpenStoreOptions, fresh: boolean): void {
+    const me = currentHolder();
+    const notice = opts.onNotice ?? ((m: string) => process.stderr.write(`note: ${m}\n`));
+    const notices: string[] = [];
     const take = this.db.transaction(() => {
-      const holder = this.getMeta("lock_pid");
-      if (holder && Number(holder) !== process.pid && pidAlive(Number(holder))) {
-        throw new QuantevalError(`--out ${this.dir}: another quanteval run (pid ${holder}) is writing to this directory; wait for it or choose another --out`);
+      const stored = this.getMeta("lock");
+      const legacy = this.getMeta("lock_pid");
+      const raw = stored ?? legacy;
+      if (raw) {
+        const holder = parseHolder(raw);
+        if (!sameHolder(holder, me) && !(stored === undefined && holder.pid === me.pid)) {
+          const stale = staleReason(holder);
+          if (stale === null) {
+            const where = holder.host === me.host ? `pid ${holder.pid}` : `pid ${holder.pid} on host ${holder.host}`;
+            throw new QuantevalError(`--out ${this.dir}: another quanteval run (${where}) is writing to this directory; wait for it or choose another --out`);
+          }
+          notices.push(`--out ${this.dir}: taking over a stale lock (${stale}); the interrupted run's finished work is kept`);
+        }
       }
       const existing = this.getMeta("config_hash");
-      if (!fresh && existing && existing !== opts.configHash) {
+      const blank = fresh || this.pristine();
+      if (!blank && existing && existing !== opts.configHash) {
         throw new QuantevalError(`--out ${this.dir}: directory already holds a different run (another config); choose another --out`);
       }
-      if (!fresh && existing && !opts.resume) {
+      if (!blank && existing && !opts.resume) {
         throw new QuantevalError(`--out ${this.dir}: directory already holds this run; pass --resume to continue it or choose another --out`);
       }
       this.setMeta("config_hash", opts.configHash);
-      this.setMeta("lock_pid", String(process.pid));
+      this.db.prepare("DELETE FROM meta WHERE key = 'lock_pid'").run();
+      this.setMeta("lock", JSON.stringify(me));
       if (!existing) this.setMeta("created", new Date().toISOString());
       this.setMeta("status", "running");
     });
     take.immediate();
+    for (const n of notices) notice(n);
   }
 
   getMeta(key: string): string | undefined {
@@ -103,7 +156,7 @@ export class RunStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").run(key, value);
+    guardStore(this.file, () => this.db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)").run(key, value));
   }
 
   getCached<T>(key: string): T | undefined {
@@ -116,7 +169,7 @@ export class RunStore {
     const tx = this.db.transaction((es: Array<[string, unknown]>) => {
       for (const [k, v] of es) this.putStmt.run(k, JSON.stringify(v));
     });
-    tx(entries);
+    guardStore(this.file, () => tx(entries));
   }
 
   putSamples(task: string, model: string, samples: Array<{ doc_id: number } & Record<string, unknown>>): void {
@@ -125,17 +178,21 @@ export class RunStore {
       this.db.prepare("DELETE FROM samples WHERE task = ? AND model = ?").run(task, model);
       for (const s of samples) stmt.run(task, model, s.doc_id, JSON.stringify(s));
     });
-    tx();
+    guardStore(this.file, () => tx());
   }
 
   /** Pages through one task's samples of a model, for the viewer. */
   samples(task: string, model: string, offset = 0, limit = 1_000_000): Array<Record<string, unknown>> {
-    return (this.db.prepare("SELECT data FROM samples WHERE task = ? AND model = ? ORDER BY doc_id LIMIT ? OFFSET ?").all(task, model, limit, offset) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Record<string, unknown>);
+    return (this.db.prepare("SELECT data FROM samples WHERE task = ? AND model = ? ORDER BY doc_id LIMIT ? OFFSET ?").all(task, model, limit, offset) as Array<{ data: string }>).map(
+      (r) => JSON.parse(r.data) as Record<string, unknown>,
+    );
   }
 
   /**
-   * Runs `compute` for the requests missing from the cache, in batches of `batchSize`,
-   * committing each batch before the next, and returns every answer in request order.
+   * Runs `compute` for the requests missing from the cache, in batches of `batchSize`, and
+   * returns every answer in request order. A backend that reports answers as they arrive
+   * (util/answerSink) has each one committed at once, so a batch that fails part-way keeps
+   * its answered requests; otherwise each batch is committed whole before the next.
    */
   async cached<Req, Res>(
     fingerprint: string,
@@ -154,10 +211,20 @@ export class RunStore {
     for (let s = 0; s < missing.length; s += size) {
       if (this.signal?.aborted) throw new QuantevalError(`interrupted: ${this.dir} keeps every finished batch; continue with the same command and --resume`, 130);
       const idx = missing.slice(s, s + size);
-      const res = await compute(idx.map((i) => requests[i]));
-      this.putCached(idx.map((i, k) => [keys[i], res[k]]));
+      const committed = new Uint8Array(idx.length);
+      const sink = {
+        total: idx.length,
+        put: (k: number, value: unknown) => {
+          if (committed[k] || !(k >= 0 && k < idx.length)) return;
+          guardStore(this.file, () => this.putStmt.run(keys[idx[k]], JSON.stringify(value)));
+          committed[k] = 1;
+          this.counters.computed++;
+        },
+      };
+      const res = await withAnswerSink(sink, () => compute(idx.map((i) => requests[i])));
+      this.putCached(idx.flatMap((i, k): Array<[string, unknown]> => (committed[k] ? [] : [[keys[i], res[k]]])));
       idx.forEach((i, k) => (out[i] = res[k]));
-      this.counters.computed += idx.length;
+      this.counters.computed += idx.length - committed.reduce((a, b) => a + b, 0);
       done += idx.length;
       opts.onProgress?.(done, requests.length);
     }
@@ -168,10 +235,15 @@ export class RunStore {
   close(status: "done" | "interrupted" | "failed"): void {
     try {
       this.setMeta("status", status);
-      this.db.prepare("DELETE FROM meta WHERE key = 'lock_pid' AND value = ?").run(String(process.pid));
+      this.db.prepare("DELETE FROM meta WHERE key = 'lock' AND value = ?").run(JSON.stringify(currentHolder()));
+    } catch {
+      // a full disk or a store closed twice (signal during close): the lock is provably stale
+      // once this process is gone, so the next run takes it over
+    }
+    try {
       this.db.close();
     } catch {
-      // closing twice (signal during close) is harmless
+      // already closed
     }
   }
 }

@@ -4,7 +4,7 @@
 // exp(−mean log-likelihood) over documents.
 import { createHash } from "node:crypto";
 import type { LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
-import type { Row } from "../data/readRows.js";
+import { rowWhere, type Row } from "../data/readRows.js";
 import { QuantevalError } from "../util/errors.js";
 import { loadSplit, type PrepareOptions } from "./multipleChoice.js";
 import type { LoglikelihoodTask } from "./taskDefinition.js";
@@ -31,8 +31,8 @@ export async function prepareLoglikelihood(def: LoglikelihoodTask, opts: Prepare
   const limit = Math.min(opts.limit ?? test.rows.length, test.rows.length);
   const docs: LoglikelihoodDoc[] = [];
   for (let i = 0; i < limit; i++) {
-    const request = renderLoglikelihoodDoc(def, test.rows[i], `${test.path}:${i + 1}`);
-    if (request.continuation === "") throw new QuantevalError(`${test.path}:${i + 1}: the continuation (doc_to_target) is empty; nothing to score`);
+    const request = renderLoglikelihoodDoc(def, test.rows[i], rowWhere(test.path, test.rows, i));
+    if (request.continuation === "") throw new QuantevalError(`${rowWhere(test.path, test.rows, i)}: the continuation (doc_to_target) is empty; nothing to score`);
     docs.push({ doc_id: i, request, prompt_hash: createHash("sha256").update(JSON.stringify(request)).digest("hex").slice(0, 16) });
   }
   return docs;

@@ -7,7 +7,7 @@
 // choice follows the conditional ones, as lm-eval appends them.
 import { createHash } from "node:crypto";
 import type { LoglikelihoodRequest } from "../backends/backend.js";
-import { readRows, type Row } from "../data/readRows.js";
+import { readRows, rowWhere, type Row } from "../data/readRows.js";
 import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
 import { macroF1 } from "../metrics/f1.js";
 import { QuantevalError } from "../util/errors.js";
@@ -142,7 +142,7 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
   const sameSplit = pool === test;
   const docs: PreparedDoc[] = [];
   for (let i = 0; i < limit; i++) {
-    const where = `${test.path}:${i + 1}`;
+    const where = rowWhere(test.path, test.rows, i);
     const rendered = renderDoc(def, test.rows[i], where);
     const { text, choices, gold } = rendered;
     let fewshotIds: number[] = [];
@@ -150,7 +150,7 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
     if (nShot > 0 && pool) {
       fewshotIds = drawFewshot(pool.rows.length, nShot, opts.seed, i, sameSplit ? i : undefined);
       prefix = fewshotIds
-        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], `${pool!.path}:${j + 1}`)))
+        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], rowWhere(pool!.path, pool!.rows, j))))
         .join(def.fewshot_delimiter);
       prefix += def.fewshot_delimiter;
     }

@@ -8,7 +8,7 @@
 //   chunk i = tokens[i·n_ctx, (i+1)·n_ctx) with its first token replaced by BOS
 //   scored: logits at positions n_ctx/2 … n_ctx−2, each predicting the next token.
 import { createHash } from "node:crypto";
-import type { Backend } from "../backends/backend.js";
+import type { Backend, WindowDistributions } from "../backends/backend.js";
 import { DistributionDriftAccumulator, type DistributionDrift } from "../metrics/distributionDrift.js";
 import { QuantevalError } from "../util/errors.js";
 
@@ -95,6 +95,43 @@ function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: 
   return { bytes: Buffer.byteLength(text, "utf8"), words: text.split(/\s+/).filter(Boolean).length };
 }
 
+/** Log-probs kept per model per batch of chunks, MB (QUANTEVAL_DIST_BUFFER_MB overrides). */
+export const DEFAULT_DIST_BUFFER_MB = 512;
+
+/**
+ * Chunks evaluated per distributions() call: as llama-perplexity, n_batch / n_ctx (n_batch 2048),
+ * fewer when their log-probs would exceed the buffer; one line saying what to lower when even
+ * one chunk does not fit.
+ */
+export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number, where: string): number {
+  const budgetMb = Number(process.env.QUANTEVAL_DIST_BUFFER_MB ?? DEFAULT_DIST_BUFFER_MB);
+  if (!(budgetMb > 0)) throw new QuantevalError(`QUANTEVAL_DIST_BUFFER_MB=${process.env.QUANTEVAL_DIST_BUFFER_MB}: give a positive number of MB`);
+  const chunkMb = (rowsPerChunk * nVocab * 4) / 2 ** 20;
+  const fit = Math.floor(budgetMb / chunkMb);
+  if (fit < 1) {
+    // n_ctx/2 − 1 scored rows per chunk must fit the buffer
+    const nCtxFit = 2 * (Math.floor((budgetMb * 2 ** 20) / (4 * nVocab)) + 1);
+    throw new QuantevalError(
+      `${where}: one chunk of ${rowsPerChunk} scored positions × ${nVocab} vocabulary entries needs ${chunkMb.toFixed(0)} MB of log-probs per model, over the ${budgetMb} MB buffer (tried 1 chunk per batch); lower n_ctx to at most ${nCtxFit} or raise QUANTEVAL_DIST_BUFFER_MB`,
+    );
+  }
+  return Math.max(1, Math.min(Math.floor(2048 / nCtx), fit));
+}
+
+/**
+ * A broken model's NaN/±∞ logits reach the scored rows as non-finite target log-probs (the
+ * log-softmax kernel turns a row with NaN or +∞ into NaN): name the first one, never average it.
+ */
+function checkFinite(model: string, d: WindowDistributions, chunk: number, first: number, where: string): void {
+  for (let r = 0; r < d.nRows; r++) {
+    const lp = d.logprobs[r * d.nVocab + d.targets[r]];
+    if (!Number.isFinite(lp)) {
+      const what = Number.isNaN(lp) ? "NaN or +∞ logits" : "log-probability −∞ for the actual next token";
+      throw new QuantevalError(`${where}: model '${model}' gave ${what} at chunk ${chunk}, position ${first + r} (predicting token ${first + r + 1}); the model file or its build is broken`);
+    }
+  }
+}
+
 /**
  * Evaluates perplexity for every model and drift for every variant. Models with the
  * baseline's vocabulary score the baseline's exact token windows.
@@ -132,16 +169,15 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
   const accs = new Map<string, DistributionDriftAccumulator>();
   for (const e of entries) if (e.sameVocab) accs.set(e.name, new DistributionDriftAccumulator(baseDesc.n_vocab ?? 0));
 
-  // Memory stays bounded by a few chunks of distributions at a time.
   const rowsPerChunk = nCtx - 1 - first;
-  // As llama-perplexity: n_seq = n_batch / n_ctx chunks per batch (n_batch 2048).
-  const perCall = Math.max(1, Math.min(Math.floor(2048 / nCtx), Math.floor(64_000_000 / Math.max(1, rowsPerChunk * (baseDesc.n_vocab ?? 1)))));
+  const perCall = chunksPerCall(rowsPerChunk, baseDesc.n_vocab ?? 1, nCtx, where);
   for (let c = 0; c < nChunk; c += perCall) {
     const batch = windows.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
     const baseD = await baseline.distributions(batch);
     const bs = sums.get(baseline.name)!;
     const spans = batch.map((w) => spanStats(baseline, w.tokens.slice(first + 1)));
     baseD.forEach((d, k) => {
+      checkFinite(baseline.name, d, c + k, first, where);
       for (let r = 0; r < d.nRows; r++) bs.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
       bs.bytes += spans[k].bytes;
       bs.words += spans[k].words;
@@ -152,11 +188,9 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
         const vd = await e.backend.distributions(batch);
         const acc = accs.get(e.name)!;
         vd.forEach((d, k) => {
-          const b = baseD[k];
-          for (let r = 0; r < d.nRows; r++) {
-            s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
-            acc.add(b.logprobs, r * b.nVocab, d.logprobs, r * d.nVocab, d.targets[r]);
-          }
+          checkFinite(e.name, d, c + k, first, where);
+          for (let r = 0; r < d.nRows; r++) s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
+          acc.addRows(baseD[k].logprobs, d.logprobs, d.targets, d.nRows);
           s.bytes += spans[k].bytes;
           s.words += spans[k].words;
         });
@@ -166,6 +200,7 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
         if (ob.length === 0) continue;
         const vd = await e.backend.distributions(ob);
         vd.forEach((d, k) => {
+          checkFinite(e.name, d, c + k, first, where);
           for (let r = 0; r < d.nRows; r++) s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
           const st = spanStats(e.backend, ob[k].tokens.slice(first + 1));
           s.bytes += st.bytes;

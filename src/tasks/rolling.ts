@@ -3,7 +3,7 @@
 // and UTF-8 bytes over all documents (lm-eval's weighted_perplexity and bits_per_byte).
 import { createHash } from "node:crypto";
 import type { RollingResult } from "../backends/backend.js";
-import type { Row } from "../data/readRows.js";
+import { rowWhere, type Row } from "../data/readRows.js";
 import { QuantevalError } from "../util/errors.js";
 import { loadSplit, type PrepareOptions } from "./multipleChoice.js";
 import type { RollingTask } from "./taskDefinition.js";
@@ -40,7 +40,7 @@ export async function prepareRolling(def: RollingTask, opts: PrepareOptions): Pr
   const limit = Math.min(opts.limit ?? test.rows.length, test.rows.length);
   const docs: RollingDoc[] = [];
   for (let i = 0; i < limit; i++) {
-    const r = renderRollingDoc(def, test.rows[i], `${test.path}:${i + 1}`);
+    const r = renderRollingDoc(def, test.rows[i], rowWhere(test.path, test.rows, i));
     docs.push({ doc_id: i, ...r, prompt_hash: createHash("sha256").update(r.text).digest("hex").slice(0, 16) });
   }
   if (docs.every((d) => d.text === "")) throw new QuantevalError(`${test.path}: every document's text is empty; task ${def.task} has nothing to score`);

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
+import { yamlToJs } from "../util/yamlToJs.js";
 import { describeZodError } from "../config/loadConfig.js";
 import { QuantevalError } from "../util/errors.js";
 import { taskDefinition, type TaskDefinition } from "./taskDefinition.js";
@@ -33,7 +34,7 @@ export function parseTaskYaml(text: string, file: string): TaskDefinition {
     const line = doc.errors[0].linePos?.[0]?.line;
     throw new QuantevalError(`${file}${line ? `:${line}` : ""}: malformed task YAML: ${doc.errors[0].message.split("\n")[0]}`);
   }
-  const parsed = taskDefinition.safeParse(doc.toJS());
+  const parsed = taskDefinition.safeParse(yamlToJs(doc, file));
   if (!parsed.success) throw new QuantevalError(describeZodError(file, parsed.error));
   return parsed.data;
 }

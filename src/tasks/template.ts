@@ -2,6 +2,7 @@
 // Hand-written on purpose: lm-eval's Jinja templates in the tasks we ship only substitute
 // fields; everything lm-eval does in Python helpers is expressed as explicit `derive` ops, so
 // prompt whitespace stays visible in the YAML instead of hiding in code.
+import { pyCapitalize, pyStrip } from "../lmeval/pythonText.js";
 import { QuantevalError } from "../util/errors.js";
 
 export type Doc = Record<string, unknown>;
@@ -36,12 +37,17 @@ export interface DeriveRule {
   ops?: DeriveOp[];
 }
 
-/** Reads a field, following dots into nested objects (`choices.text`). */
+const own = (o: object, key: string) => Object.hasOwn(o, key);
+
+/**
+ * Reads a field, following dots into nested objects (`choices.text`). Only the row's own
+ * fields count: `constructor`, `toString` or `__proto__` are JavaScript's, not the dataset's.
+ */
 export function fieldValue(doc: Doc, name: string, where: string): unknown {
-  if (name in doc) return doc[name];
+  if (own(doc, name)) return doc[name];
   let v: unknown = doc;
   for (const part of name.split(".")) {
-    if (v === null || typeof v !== "object" || !(part in (v as Doc))) {
+    if (v === null || typeof v !== "object" || !own(v, part)) {
       throw new QuantevalError(`${where}: field '${name}' missing from the row; check the dataset or the task's templates`);
     }
     v = (v as Doc)[part];
@@ -65,22 +71,20 @@ function pySlice(s: string, a: number, b?: number): string {
   return cps.slice(norm(a), b === undefined ? n : norm(b)).join("");
 }
 
-/** Applies ops in order (Python str semantics: strip() trims whitespace, capitalize() upper-cases the first char and lowers the rest). */
+/** Applies ops in order, with Python's str semantics (strip() over Python's whitespace set, capitalize() title-cases the first character and lowers the rest). */
 export function applyOps(value: string, ops: DeriveOp[] | undefined, where: string, doc: Doc = {}): string {
   let s = value;
   for (const op of ops ?? []) {
-    if (op === "strip") s = s.trim();
+    if (op === "strip") s = pyStrip(s);
     else if (op === "lower") s = s.toLowerCase();
-    else if (op === "capitalize") {
-      const [first = "", ...rest] = Array.from(s);
-      s = first.toUpperCase() + rest.join("").toLowerCase();
-    } else if (op === "lower_first") {
+    else if (op === "capitalize") s = pyCapitalize(s);
+    else if (op === "lower_first") {
       const [first = "", ...rest] = Array.from(s);
       s = first.toLowerCase() + rest.join("");
     } else if ("replace" in op) s = s.split(op.replace[0]).join(op.replace[1]);
     else if ("regex" in op) s = s.replace(new RegExp(op.regex[0], "g"), op.regex[1]);
     else if ("map" in op) {
-      if (!(s in op.map)) throw new QuantevalError(`${where}: value '${s}' has no entry in the task's map (known: ${Object.keys(op.map).join(", ")})`);
+      if (!own(op.map, s)) throw new QuantevalError(`${where}: value '${s}' has no entry in the task's map (known: ${Object.keys(op.map).join(", ")})`);
       s = op.map[s];
     } else if ("before" in op || "after" in op) {
       const sep = "before" in op ? op.before : op.after;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { RunResults } from "../run/runEvaluation.js";
 import { STORE_FILE } from "../store/runStore.js";
+import { explainStoreError } from "../store/storeErrors.js";
 import { QuantevalError } from "../util/errors.js";
 
 export const RESULTS_FILE = "results.json";
@@ -126,7 +127,13 @@ export class RunReader {
     } catch (e) {
       throw new QuantevalError(`${file}: cannot open the run store read-only (${(e as Error).message}); check the file's permissions`);
     }
-    return new RunReader(dir, results, db, statSync(join(dir, RESULTS_FILE)).mtimeMs);
+    try {
+      // Preparing the page queries reads the schema: a corrupt file fails here, as one line.
+      return new RunReader(dir, results, db, statSync(join(dir, RESULTS_FILE)).mtimeMs);
+    } catch (e) {
+      db.close();
+      throw explainStoreError(e, file) ?? new QuantevalError(`${file}: not a readable run store (${(e as Error).message}); re-run the evaluation or pass another folder`);
+    }
   }
 
   /** Every task × variant (noise floor included) with its number of samples in the store. */

@@ -1,10 +1,12 @@
 // The local viewer: a node:http server (no framework: three JSON routes and one static page)
 // over the runs under a folder. It binds 127.0.0.1 unless told otherwise, answers only GET,
-// refuses Host headers that are not its own (DNS rebinding), and opens run stores read-only.
+// refuses Host headers that are not its own (DNS rebinding; also when bound to 0.0.0.0), and
+// opens run stores read-only.
 import { createHash } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { hostname, networkInterfaces } from "node:os";
 import { basename, resolve } from "node:path";
 import { QuantevalError } from "../util/errors.js";
 import { findRuns, type RunEntry } from "./findRuns.js";
@@ -18,6 +20,8 @@ export interface ViewerOptions {
   port?: number;
   /** Interface to bind; 127.0.0.1 unless told otherwise. */
   host?: string;
+  /** Further Host header names to accept (e.g. a DNS name other machines use for this one). */
+  allowHosts?: string[];
 }
 
 export interface Viewer {
@@ -34,13 +38,43 @@ class HttpError extends Error {
   }
 }
 
-const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+const LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1"];
+
+/**
+ * Host header names the viewer answers to: loopback names, the bound host, and when bound to
+ * every interface (0.0.0.0, ::) this machine's hostname and interface addresses. Anything
+ * else is refused even then, so a web page cannot reach the viewer through DNS rebinding
+ * (its requests carry the attacker's host name).
+ */
+export function allowedHosts(bound: string, extra: string[] = []): Set<string> {
+  const names = [...LOCAL_HOSTS, bound, ...extra];
+  if (bound === "0.0.0.0" || bound === "::") {
+    names.push(hostname());
+    for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) names.push(a.address);
+  }
+  return new Set(
+    names.map((n) =>
+      n
+        .toLowerCase()
+        .replace(/^\[(.*)\]$/, "$1")
+        .replace(/%.*$/, ""),
+    ),
+  );
+}
+
+/** The host name of a Host header, lowercased, without port or IPv6 brackets. */
+function hostOf(header: string): string {
+  const h = header.trim().toLowerCase();
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(h);
+  return v6 ? v6[1] : h.replace(/:\d+$/, "");
+}
 
 /** Starts the viewer and resolves once it listens. */
 export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
   const root = resolve(opts.root);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new QuantevalError(`${opts.root}: no such folder; pass a run folder (quanteval run --out DIR) or a folder holding runs`);
   const host = opts.host ?? "127.0.0.1";
+  const allowed = allowedHosts(host, opts.allowHosts);
   const html = viewerHtml();
   const csp = `default-src 'none'; script-src 'sha256-${createHash("sha256").update(VIEWER_SCRIPT, "utf8").digest("base64")}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
   const readers = new Map<string, RunReader>();
@@ -73,7 +107,16 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
         let summary: Record<string, unknown>;
         try {
           const r = readResults(run.dir);
-          summary = { id: run.id, name: runName(run), created: r.created ?? null, baseline: r.baseline, variants: r.variants, noise_floor: r.noise_floor, tasks: Object.keys(r.tasks), warnings: r.warnings.length };
+          summary = {
+            id: run.id,
+            name: runName(run),
+            created: r.created ?? null,
+            baseline: r.baseline,
+            variants: r.variants,
+            noise_floor: r.noise_floor,
+            tasks: Object.keys(r.tasks),
+            warnings: r.warnings.length,
+          };
         } catch (e) {
           summary = { id: run.id, name: runName(run), created: null, baseline: "?", variants: [], noise_floor: null, tasks: [], warnings: 0, error: (e as Error).message };
         }
@@ -84,7 +127,16 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
     "/api/run": (u) => {
       const run = runById(u.searchParams.get("run"));
       const r = reader(run);
-      return { id: run.id, name: runName(run), baseline: r.results.baseline, variants: r.results.variants, noise_floor: r.results.noise_floor, created: r.results.created, warnings: r.results.warnings, comparisons: r.comparisons() };
+      return {
+        id: run.id,
+        name: runName(run),
+        baseline: r.results.baseline,
+        variants: r.results.variants,
+        noise_floor: r.results.noise_floor,
+        created: r.results.created,
+        warnings: r.results.warnings,
+        comparisons: r.comparisons(),
+      };
     },
     "/api/samples": (u) => {
       const r = reader(runById(u.searchParams.get("run")));
@@ -121,8 +173,8 @@ export async function startViewer(opts: ViewerOptions): Promise<Viewer> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     try {
       if (req.method !== "GET" && req.method !== "HEAD") throw new HttpError(405, "only GET");
-      const hostHeader = (req.headers.host ?? "").replace(/:\d+$/, "");
-      if (!LOCAL_HOSTS.has(hostHeader) && hostHeader !== host && host !== "0.0.0.0" && host !== "::") throw new HttpError(403, `host '${hostHeader}' not allowed`);
+      const hostHeader = hostOf(req.headers.host ?? "");
+      if (!allowed.has(hostHeader)) throw new HttpError(403, `host '${hostHeader}' not allowed (quanteval view --allow-host ${hostHeader || "NAME"} accepts it)`);
       const u = new URL(req.url ?? "/", "http://viewer");
       if (u.pathname === "/" || u.pathname === "/index.html") return send(res, 200, "text/html; charset=utf-8", html);
       if (u.pathname === "/favicon.ico") return send(res, 204, "image/x-icon", "");

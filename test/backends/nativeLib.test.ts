@@ -13,7 +13,7 @@ import { models, repoRoot, sharedPath } from "../helpers/shared.js";
 
 const lib = process.env.QUANTEVAL_TEST_NATIVE_LIB;
 const perplexity = llamaTool("llama-perplexity");
-const skip = !lib || !existsSync(lib) ? "QUANTEVAL_TEST_NATIVE_LIB is not set to a built folder (scripts/test.sh builds it with scripts/build-llamacpp.sh --native-lib)" : perplexity.reason ?? false;
+const skip = !lib || !existsSync(lib) ? "QUANTEVAL_TEST_NATIVE_LIB is not set to a built folder (scripts/test.sh builds it with scripts/build-llamacpp.sh --native-lib)" : (perplexity.reason ?? false);
 if (skip) console.log(`# skipping: ${skip}`);
 
 interface ChildOut {
@@ -25,14 +25,22 @@ interface ChildOut {
 }
 
 function child(model: string, env: Record<string, string>): ChildOut {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "test", "helpers", "nativeLibChild.ts"), model, "12"], { env: { ...process.env, ...env }, encoding: "utf8", cwd: repoRoot, timeout: 300_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "test", "helpers", "nativeLibChild.ts"), model, "12"], {
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    cwd: repoRoot,
+    timeout: 300_000,
+  });
   assert.equal(r.status, 0, r.stderr.slice(-1500));
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildOut;
 }
 
 test("a native llama.cpp build: repacked Q4_0 PPL equals llama-perplexity's, its own fingerprint, parallel = one-at-a-time generation", { skip }, () => {
   const model = models.storiesVariant("q4_0");
-  const ref = spawnSync(perplexity.path!, ["-t", "2", "-c", "512", "--chunks", "12", "-f", sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), "-m", model], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const ref = spawnSync(perplexity.path!, ["-t", "2", "-c", "512", "--chunks", "12", "-f", sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), "-m", model], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
   const m = (ref.stdout + ref.stderr).match(/Final estimate: PPL = ([\d.]+)/);
   assert.ok(m, `llama-perplexity printed no estimate: ${ref.stderr.slice(-500)}`);
   const refPpl = Number(m[1]);
@@ -48,4 +56,25 @@ test("a native llama.cpp build: repacked Q4_0 PPL equals llama-perplexity's, its
   assert.notEqual(native.fingerprint, prebuilt.fingerprint, "cached scores of one build are never replayed for the other");
   const same = native.parallel.filter((t, i) => t === native.alone[i]).length;
   assert.ok(same >= 11, `${same} of 12 parallel generations equal one-at-a-time ones`);
+});
+
+/** The llama.cpp library a fresh quanteval process selects under `env` (what its manifest records). */
+function selectedLib(env: Record<string, string | undefined>): string {
+  const code = `import { llamaBuildInfo } from "./src/backends/llamaLib.ts"; console.log(llamaBuildInfo().llama_lib);`;
+  const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { env: { ...process.env, ...env }, encoding: "utf8", cwd: repoRoot });
+  assert.equal(r.status, 0, r.stderr.slice(-1500));
+  return r.stdout.trim().split("\n").pop()!;
+}
+
+test("by default quanteval runs the native build in the cache; QUANTEVAL_NATIVE_BUILD=0 and QUANTEVAL_LLAMA_LIB_DIR='' select the prebuilt one", { skip }, async () => {
+  const { nativeBuildDir } = await import("../../src/backends/nativeLibrary.js");
+  // scripts/test.sh builds into the default cache: the same folder the default selection uses.
+  const cached = nativeBuildDir();
+  if (!existsSync(join(cached, "libllama.so"))) return void console.log(`# no native build in the cache at ${cached}`);
+  const unset = { QUANTEVAL_LLAMA_LIB_DIR: undefined };
+  // spawnSync drops undefined values: the variable is absent in the child.
+  assert.equal(selectedLib(unset), cached);
+  assert.equal(selectedLib({ ...unset, QUANTEVAL_NATIVE_BUILD: "0" }), "prebuilt");
+  assert.equal(selectedLib({ QUANTEVAL_LLAMA_LIB_DIR: "" }), "prebuilt");
+  assert.equal(selectedLib({ QUANTEVAL_LLAMA_LIB_DIR: lib! }), lib);
 });

@@ -52,7 +52,9 @@ test("quantizes stories260K to q8_0 and q4_0; outputs load and score", async () 
     const t0 = performance.now();
     const r = await quantizeModel(input, type, dir, { threads: THREADS, onProgress: (d, t) => progress.push([d, t]) });
     const ms = performance.now() - t0;
-    console.log(`# ${type}: ${ms.toFixed(0)} ms (llama_model_quantize ${(r.seconds * 1000).toFixed(1)} ms), ${r.file_bytes} bytes, ${r.bits_per_weight.toFixed(2)} bpw, types ${JSON.stringify(r.tensor_types)}`);
+    console.log(
+      `# ${type}: ${ms.toFixed(0)} ms (llama_model_quantize ${(r.seconds * 1000).toFixed(1)} ms), ${r.file_bytes} bytes, ${r.bits_per_weight.toFixed(2)} bpw, types ${JSON.stringify(r.tensor_types)}`,
+    );
     if (r.note) console.log(`# ${r.note}`);
     results[type] = r;
     assert.equal(r.cached, false);
@@ -72,7 +74,10 @@ test("quantizes stories260K to q8_0 and q4_0; outputs load and score", async () 
     assert.ok(progress.length >= 48, `progress events: ${progress.length}`);
     assert.deepEqual(progress.at(-1), [48, 48]);
     // no temp file left, sidecar present
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes(".partial")), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes(".partial")),
+      [],
+    );
     assert.ok(existsSync(sidecarPath(r.path)));
 
     const backend = await GgufBackend.open({ name: type, path: r.path, threads: THREADS, gpu: "cpu", gpuLayers: 0 });
@@ -135,10 +140,7 @@ test("errors are user errors and leave no file behind", async () => {
   await assert.rejects(quantizeModel(join(dir, "missing.gguf"), "q4_0", dir), (e: unknown) => e instanceof QuantevalError && /model file not found/.test(e.message));
   const out = mkdtempSync(join(dir, "requant-"));
   // llama.cpp refuses to requantize an already-quantized model.
-  await assert.rejects(
-    quantizeModel(models.storiesVariant("q4_0"), "q8_0", out),
-    (e: unknown) => e instanceof QuantevalError && /already quantized/.test(e.message),
-  );
+  await assert.rejects(quantizeModel(models.storiesVariant("q4_0"), "q8_0", out), (e: unknown) => e instanceof QuantevalError && /already quantized/.test(e.message));
   assert.deepEqual(readdirSync(out), []);
 });
 
@@ -157,11 +159,14 @@ test("CLI: quantize --json prints the results", async () => {
     process.stderr.write = writeErr;
   }
   const out = JSON.parse(chunks.join("")) as QuantizeResult[];
-  assert.deepEqual(out.map((r) => [r.type, r.cached]), [["q8_0", true], ["q4_0", true]]);
-  await assert.rejects(
-    program.parseAsync(["quantize", models.stories(), "--types", "q4_0,bogus", "--out", dir], { from: "user" }),
-    /unknown quantization type 'bogus' in --types; valid: /,
+  assert.deepEqual(
+    out.map((r) => [r.type, r.cached]),
+    [
+      ["q8_0", true],
+      ["q4_0", true],
+    ],
   );
+  await assert.rejects(program.parseAsync(["quantize", models.stories(), "--types", "q4_0,bogus", "--out", dir], { from: "user" }), /unknown quantization type 'bogus' in --types; valid: /);
 });
 
 test("same bytes as llama.cpp's llama-quantize (q4_0)", async (t) => {

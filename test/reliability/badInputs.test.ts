@@ -8,17 +8,9 @@ import Database from "better-sqlite3";
 import { cli } from "../helpers/cli.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { expectOneLineError } from "./expectOneLine.js";
 
 const wiki = () => sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw");
-
-function expectOneLineError(r: { status: number | null; stderr: string }, ...mustContain: Array<string | RegExp>): void {
-  assert.notEqual(r.status, 0, `expected a non-zero exit, stderr: ${r.stderr}`);
-  // Status lines ("loaded …") may precede it; the error itself is one line starting "quanteval:".
-  const lines = r.stderr.split("\n").filter((l) => l.startsWith("quanteval:") || /error/i.test(l));
-  assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
-  assert.ok(!/^\s+at /m.test(r.stderr), "no stack trace");
-  for (const m of mustContain) assert.ok(typeof m === "string" ? lines[0].includes(m) : m.test(lines[0]), `error line should mention ${m}: ${lines[0]}`);
-}
 
 function runWith(config: Record<string, unknown> | string, extra: string[] = []) {
   const dir = tempDir();
@@ -36,7 +28,10 @@ function customTask(rows: string, taskExtra = ""): { taskPath: string; dataPath:
   const dataPath = join(dir, "data.jsonl");
   writeFileSync(dataPath, rows);
   const taskPath = join(dir, "mytask.yaml");
-  writeFileSync(taskPath, `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n${taskExtra}`);
+  writeFileSync(
+    taskPath,
+    `task: mytask\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n${taskExtra}`,
+  );
   return { taskPath, dataPath };
 }
 
@@ -117,7 +112,10 @@ test("an empty split", () => {
 
 test("a non-UTF-8 data file", () => {
   const { taskPath, dataPath } = customTask('{"question": "caf\u00e9", "a": "x", "b": "y", "label": 0}\n');
-  writeFileSync(dataPath, Buffer.concat([Buffer.from('{"question": "ok", "a": "x", "b": "y", "label": 0}\n{"question": "caf'), Buffer.from([0xe9]), Buffer.from('", "a": "x", "b": "y", "label": 0}\n')]));
+  writeFileSync(
+    dataPath,
+    Buffer.concat([Buffer.from('{"question": "ok", "a": "x", "b": "y", "label": 0}\n{"question": "caf'), Buffer.from([0xe9]), Buffer.from('", "a": "x", "b": "y", "label": 0}\n')]),
+  );
   const { r } = runWith({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath }] });
   expectOneLineError(r, `${dataPath}:2`, "not valid UTF-8");
 });

@@ -91,20 +91,26 @@ test("SIGKILL at several points, then --resume: identical results, no request se
   }
 });
 
-test("SIGINT stops cleanly and leaves a resumable run", async () => {
-  const dir = tempDir();
-  const configPath = writeConfig(config(), dir);
-  const out = join(dir, "out");
-  const r = await runAndSignal(configPath, out, 48, "SIGINT");
-  assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /--resume/);
-  const db = new Database(join(out, "quanteval.sqlite"), { readonly: true });
-  assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'status'").get() as { value: string }).value, "interrupted");
-  assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'lock_pid'").get(), undefined, "lock released");
-  db.close();
-  const resumed = cli(["run", configPath, "--out", out, "--resume"]);
-  assert.equal(resumed.status, 0, resumed.stderr);
-});
+// SIGTERM is what docker stop, systemd and CI runners send; SIGHUP comes with a closed terminal.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  test(`${signal} stops cleanly within a batch and leaves a resumable run`, async () => {
+    const dir = tempDir();
+    const configPath = writeConfig(config(), dir);
+    const out = join(dir, "out");
+    const r = await runAndSignal(configPath, out, 48, signal);
+    assert.equal(r.signal, null, `killed by ${r.signal} instead of stopping cleanly`);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /--resume/);
+    const db = new Database(join(out, "quanteval.sqlite"), { readonly: true });
+    assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'status'").get() as { value: string }).value, "interrupted");
+    assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'lock'").get(), undefined, "lock released");
+    assert.equal(db.prepare("SELECT value FROM meta WHERE key = 'lock_pid'").get(), undefined, "no old-style lock");
+    db.close();
+    const resumed = cli(["run", configPath, "--out", out, "--resume"]);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.ok(!/stale lock/.test(resumed.stderr), "the lock was released, not left stale");
+  });
+}
 
 test("determinism: the same config twice gives identical results.json apart from timings", () => {
   const dir = tempDir();

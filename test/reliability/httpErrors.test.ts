@@ -15,9 +15,30 @@ function oneLine(stderr: string): string {
 }
 
 for (const [what, handler, expect] of [
-  ["answers 404 to everything", (_p: string, res: import("node:http").ServerResponse) => { res.statusCode = 404; res.end("not found"); }, /404|not found|does not/i],
-  ["answers 500 to everything", (_p: string, res: import("node:http").ServerResponse) => { res.statusCode = 500; res.end("boom"); }, /500/],
-  ["answers invalid JSON", (_p: string, res: import("node:http").ServerResponse) => { res.setHeader("content-type", "application/json"); res.end("{not json"); }, /JSON|invalid|unexpected/i],
+  [
+    "answers 404 to everything",
+    (_p: string, res: import("node:http").ServerResponse) => {
+      res.statusCode = 404;
+      res.end("not found");
+    },
+    /404|not found|does not/i,
+  ],
+  [
+    "answers 500 to everything",
+    (_p: string, res: import("node:http").ServerResponse) => {
+      res.statusCode = 500;
+      res.end("boom");
+    },
+    /500/,
+  ],
+  [
+    "answers invalid JSON",
+    (_p: string, res: import("node:http").ServerResponse) => {
+      res.setHeader("content-type", "application/json");
+      res.end("{not json");
+    },
+    /JSON|invalid|unexpected/i,
+  ],
 ] as const) {
   test(`an HTTP server that ${what}`, async () => {
     // The CLI call blocks this event loop, so the stand-in server runs in its own process.
@@ -38,7 +59,9 @@ test("an HTTP server that never answers times out with one clear line", async ()
 /** Runs the stand-in server in a separate node process so the blocking CLI call can reach it. */
 async function runInChildServer(handlerSource: string): Promise<{ status: number | null; stderr: string }> {
   const { spawn } = await import("node:child_process");
-  const child = spawn(process.execPath, ["-e", `const h=${handlerSource};const s=require("node:http").createServer((q,r)=>h(q.url,r));s.listen(0,"127.0.0.1",()=>console.log(s.address().port));`], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", `const h=${handlerSource};const s=require("node:http").createServer((q,r)=>h(q.url,r));s.listen(0,"127.0.0.1",()=>console.log(s.address().port));`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await new Promise<number>((resolve) => child.stdout.once("data", (d) => resolve(Number(String(d).trim()))));
   try {
     const dir = tempDir();

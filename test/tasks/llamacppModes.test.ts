@@ -5,7 +5,6 @@
 // only when it is absent. The selection (std::mt19937 + libstdc++'s distribution) is checked
 // through the per-task running accuracy llama.cpp prints, which depends on the order.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -18,7 +17,7 @@ import { mt19937, uniformIntLibstdcxx } from "../../src/tasks/llamacpp/mt19937.j
 import { parseWinograndeCsv, scoreWinogrande, selectWinograndeTasks } from "../../src/tasks/llamacpp/winogrande.js";
 import type { LlamacppTask } from "../../src/tasks/taskDefinition.js";
 import { builtinTaskDir } from "../../src/tasks/taskRegistry.js";
-import { llamaTool } from "../helpers/llamaBin.js";
+import { llamaTool, runLlamaTool } from "../helpers/llamaBin.js";
 import { models } from "../helpers/shared.js";
 import { tempDir } from "../helpers/runConfig.js";
 
@@ -89,21 +88,16 @@ after(async () => backend?.dispose());
 
 /**
  * The per-task lines llama-perplexity prints on stdout ("i<TAB>value…"). Its logger writes
- * from a background thread and, on a loaded machine, has been seen to lose the last lines at
- * exit; the tool is re-run (at most 3 times) until all `expected` lines are there.
+ * from a background thread that used to lose the last lines at exit on a loaded machine;
+ * runLlamaTool drains it before exit, so every line is there.
  */
 function referenceTaskLines(args: string[], expected: number): string[][] {
-  let lines: string[][] = [];
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const r = spawnSync(tool, ["-t", "2", "-m", models.stories(), ...args], { encoding: "utf8", maxBuffer: 16 << 20 });
-    assert.equal(r.status, 0, `llama-perplexity failed: ${r.stderr.slice(-500)}`);
-    lines = r.stdout
-      .split("\n")
-      .filter((l) => /^\d+\t/.test(l))
-      .map((l) => l.trim().split(/\s+/));
-    if (lines.length === expected) break;
-    console.log(`# llama-perplexity printed ${lines.length} of ${expected} task lines (attempt ${attempt}); re-running`);
-  }
+  const r = runLlamaTool(tool, ["-t", "2", "-m", models.stories(), ...args], { maxBuffer: 16 << 20 });
+  assert.equal(r.status, 0, `llama-perplexity failed: ${r.stderr.slice(-500)}`);
+  const lines = r.stdout
+    .split("\n")
+    .filter((l) => /^\d+\t/.test(l))
+    .map((l) => l.trim().split(/\s+/));
   assert.equal(lines.length, expected, "task lines printed by llama-perplexity");
   return lines;
 }

@@ -2,13 +2,13 @@
 // same model, text, n_ctx and chunks. Needs the reference build (scripts/build-llamacpp.sh,
 // which `npm test` runs); skips with a printed reason only when it is absent.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { GgufBackend } from "../../src/backends/gguf.js";
 import { runPerplexity } from "../../src/tasks/perplexity.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { runLlamaTool } from "../helpers/llamaBin.js";
 import { tempDir } from "../helpers/runConfig.js";
 
 const bin = process.env.QUANTEVAL_LLAMA_BIN ?? join(process.env.HOME ?? "", ".cache/quanteval/llama.cpp-v0.5.0/build/bin");
@@ -20,18 +20,13 @@ const N_CTX = 512;
 const CHUNKS = 12;
 
 function llamaPerplexity(args: string[], mustHave: RegExp): string {
-  // llama-perplexity prints its results through its asynchronous logger, on stderr; under heavy
-  // load its last lines are sometimes lost at exit, so a run without them is repeated.
-  for (let attempt = 1; ; attempt++) {
-    const out = llamaPerplexityOnce(args);
-    if (mustHave.test(out) || attempt === 3) return out;
-  }
-}
-
-function llamaPerplexityOnce(args: string[]): string {
-  const r = spawnSync(perplexityTool, ["-t", "2", "-c", String(N_CTX), "--chunks", String(CHUNKS), "-f", sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  // llama-perplexity prints its results through llama.cpp's asynchronous logger, whose last
+  // lines used to be lost at exit on a loaded machine; runLlamaTool drains it before exit.
+  const r = runLlamaTool(perplexityTool, ["-t", "2", "-c", String(N_CTX), "--chunks", String(CHUNKS), "-f", sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), ...args]);
   assert.equal(r.status, 0, `llama-perplexity failed: ${r.stderr.slice(-500)}`);
-  return r.stdout + r.stderr;
+  const out = r.stdout + r.stderr;
+  assert.match(out, mustHave, "llama-perplexity's final figures");
+  return out;
 }
 
 function num(log: string, re: RegExp): number {

@@ -1,6 +1,7 @@
 // Full next-token log-softmax rows of token windows (perplexity, KLD, llama.cpp-mode tasks).
 import type { TokenWindow, WindowDistributions } from "../backend.js";
-import { type PlanEntry, rowStats } from "../ggufBatcher.js";
+import { distMath } from "../../metrics/distMathKernels.js";
+import type { PlanEntry } from "../ggufBatcher.js";
 import { QuantevalError } from "../../util/errors.js";
 import type { PlanGroup, ScoringContext } from "./scoringContext.js";
 
@@ -31,11 +32,11 @@ export async function windowDistributions(sc: ScoringContext, name: string, nCtx
   await sc.runGroups(groups, (entry, logits) => {
     const loc = rowOf.get(entry);
     if (!loc) return;
-    const d = out[loc.w];
-    const off = loc.r * nVocab;
-    const { lse } = rowStats(logits);
-    for (let i = 0; i < nVocab; i++) d.logprobs[off + i] = logits[i] - lse;
+    out[loc.w].logprobs.set(logits, loc.r * nVocab);
     rowOf.delete(entry);
   });
+  // Log-softmax on every core (native/distmath.cpp); rows of NaN/+∞ logits come back as NaN rows.
+  const kernels = distMath();
+  for (const d of out) kernels.logSoftmax(d.logprobs, d.nRows, d.nVocab);
   return out;
 }

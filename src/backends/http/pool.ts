@@ -1,13 +1,17 @@
 // JSON requests to one model served by one or more replicas: a global concurrency limit,
 // least-busy replica choice, and retries with exponential backoff and full jitter on 429,
-// 5xx, timeouts and dropped connections.
+// 5xx, timeouts and dropped connections. Replicas are health-tracked: one that hangs far past
+// the usual answer time is taken out for a while (with a logged line) instead of holding
+// requests for the whole timeout. A deterministic refusal (401/403) is sent once, not retried.
 //
 // Hand-written rather than built on a retry/queue package: none is a direct dependency, and
 // the retry loop must also move a failed request to another replica and release its
 // concurrency slot while it backs off, which generic retry helpers do not do.
 import { QuantevalError } from "../../util/errors.js";
+import { reportAnswer } from "../../util/answerSink.js";
 import { createRng } from "../../util/rng.js";
-import { Redactor, redactUrl } from "./redact.js";
+import { HangWatch, type Replica } from "./hangWatch.js";
+import { joinUrl, Redactor, redactUrl, urlSecrets } from "./redact.js";
 
 /** An HTTP failure that retries could not fix; its message is already redacted. */
 export class HttpError extends QuantevalError {
@@ -40,6 +44,18 @@ export interface HttpPoolOptions {
   retryMaxMs?: number;
   /** Label for error messages, e.g. the model name. */
   label?: string;
+  /**
+   * With several replicas, an attempt still unanswered after this many times the median
+   * answer time (and at least `hangFloorMs`) counts as hung: its replica is taken out for a
+   * while and the request moves on (default 20).
+   */
+  hangFactor?: number;
+  /** Shortest hang deadline in ms (default 10000). */
+  hangFloorMs?: number;
+  /** How long a hung replica stays out, in ms (default 30000; doubles while it keeps hanging). */
+  replicaCooldownMs?: number;
+  /** Receives one line when a replica is taken out (default: stderr). */
+  onWarning?: (message: string) => void;
 }
 
 export interface CallOptions {
@@ -60,11 +76,8 @@ export interface PoolStats {
   retries: number;
   /** Per replica: attempts sent. */
   perReplica: number[];
-}
-
-interface Replica {
-  url: string;
-  inFlight: number;
+  /** Per replica: times it was taken out as hung. */
+  replicaTimeouts: number[];
 }
 
 const RETRY_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -87,17 +100,31 @@ export class HttpPool {
   private rr = 0;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly health: HangWatch;
+  /** Paths that answered 2xx once; until then one request at a time, so a refusal is sent once. */
+  private readonly proven = new Set<string>();
+  private readonly probing = new Map<string, Promise<void>>();
+  /** A deterministic refusal (401/403): every later request fails with it without being sent. */
+  private refused: HttpError | undefined;
 
   constructor(private opts: HttpPoolOptions) {
     if (opts.baseUrls.length === 0) throw new QuantevalError("http backend: no base_url given");
     this.opts = { ...opts };
-    this.replicas = opts.baseUrls.map((url) => ({ url: url.replace(/\/+$/, ""), inFlight: 0 }));
-    this.redactor = new Redactor([opts.apiKey]);
+    this.replicas = opts.baseUrls.map((url) => ({ url: url.replace(/\/+$/, ""), inFlight: 0, downUntil: 0, hangs: 0 }));
+    this.redactor = new Redactor([opts.apiKey, ...opts.baseUrls.flatMap(urlSecrets)]);
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.retryBaseMs = opts.retryBaseMs ?? 200;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.label = opts.label ?? "http backend";
-    this.stats = { requests: 0, retries: 0, perReplica: this.replicas.map(() => 0) };
+    this.stats = { requests: 0, retries: 0, perReplica: this.replicas.map(() => 0), replicaTimeouts: this.replicas.map(() => 0) };
+    this.health = new HangWatch(this.replicas, this.stats.replicaTimeouts, {
+      hangFactor: opts.hangFactor ?? 20,
+      hangFloorMs: opts.hangFloorMs ?? 10_000,
+      cooldownMs: opts.replicaCooldownMs ?? 30_000,
+      warn: opts.onWarning ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)),
+      label: this.label,
+      redact: redactUrl,
+    });
   }
 
   get replicaCount(): number {
@@ -141,17 +168,38 @@ export class HttpPool {
     else this.active--;
   }
 
-  /** Least busy replica, round-robin among equals; avoids `avoid` when another exists. */
+  /** Least busy healthy replica, round-robin among equals; avoids `avoid` when another exists. */
   private pick(avoid: number | undefined): number {
-    let best = -1;
+    const now = Date.now();
     const n = this.replicas.length;
+    const healthy = this.replicas.some((r, i) => i !== avoid && r.downUntil <= now);
+    let best = -1;
     for (let k = 0; k < n; k++) {
       const i = (this.rr + k) % n;
       if (i === avoid && n > 1) continue;
+      if (healthy && this.replicas[i].downUntil > now) continue;
       if (best < 0 || this.replicas[i].inFlight < this.replicas[best].inFlight) best = i;
     }
     this.rr = (this.rr + 1) % n;
-    return best;
+    return best < 0 ? (avoid ?? 0) : best;
+  }
+
+  /** Until `path` has answered once, waits for the one request to it in flight; returns a release for the prober. */
+  private async gate(path: string): Promise<(() => void) | undefined> {
+    const key = path.split("?")[0];
+    for (;;) {
+      if (this.refused) throw this.refused;
+      if (this.proven.has(key)) return undefined;
+      const pending = this.probing.get(key);
+      if (!pending) break;
+      await pending;
+    }
+    let done!: () => void;
+    this.probing.set(key, new Promise<void>((r) => (done = r)));
+    return () => {
+      this.probing.delete(key);
+      done();
+    };
   }
 
   private backoff(attempt: number, retryAfter: string | null): number {
@@ -166,6 +214,17 @@ export class HttpPool {
    * with the parsed body of the first successful attempt.
    */
   async request<T>(path: string, body?: unknown, call: CallOptions = {}): Promise<T> {
+    const ungate = await this.gate(path);
+    try {
+      const v = await this.send<T>(path, body, call);
+      this.proven.add(path.split("?")[0]);
+      return v;
+    } finally {
+      ungate?.();
+    }
+  }
+
+  private async send<T>(path: string, body: unknown, call: CallOptions): Promise<T> {
     const method = call.method ?? (body === undefined ? "GET" : "POST");
     const attempts = call.maxAttempts ?? this.maxAttempts;
     let avoid: number | undefined;
@@ -174,13 +233,14 @@ export class HttpPool {
       await this.acquire();
       const ri = call.replica ?? this.pick(avoid);
       const replica = this.replicas[ri];
-      const url = replica.url + path;
+      const url = joinUrl(replica.url, path);
       replica.inFlight++;
       this.stats.perReplica[ri]++;
       let status = 0;
       let text = "";
       let retryAfter: string | null = null;
       let failure: string | undefined;
+      const attempt_ = this.health.watch(ri);
       try {
         const headers: Record<string, string> = { accept: "application/json" };
         if (body !== undefined) headers["content-type"] = "application/json";
@@ -189,19 +249,21 @@ export class HttpPool {
           method,
           headers,
           body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), attempt_.abort.signal]),
         });
         status = res.status;
         retryAfter = res.headers.get("retry-after");
         text = await res.text();
       } catch (e) {
         const err = e as Error & { cause?: { code?: string; message?: string } };
-        failure =
-          err.name === "TimeoutError" || err.name === "AbortError"
+        failure = attempt_.abort.signal.aborted
+          ? `replica hung (no answer within ${Date.now() - attempt_.started} ms while the others answer)`
+          : err.name === "TimeoutError" || err.name === "AbortError"
             ? `no answer within ${this.opts.timeoutMs} ms`
             : `${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message ?? ""})` : ""}`;
         status = 0;
       } finally {
+        this.health.unwatch(attempt_);
         replica.inFlight--;
         this.release();
       }
@@ -210,6 +272,7 @@ export class HttpPool {
         try {
           const parsed = JSON.parse(text) as T;
           this.stats.requests++;
+          this.health.answered(attempt_);
           return parsed;
         } catch {
           // A body cut short by a dropped connection: retry like a network error.
@@ -222,7 +285,8 @@ export class HttpPool {
       const retryable = failure !== undefined || (RETRY_STATUS.has(status) && !(call.fatal?.(status, text) ?? false));
       if (!retryable) {
         if (status === 401 || status === 403) {
-          throw new HttpError(`${this.label}: ${where} refused the request (HTTP ${status}); set api_key_env to the environment variable holding a valid API key`, status, snippet);
+          this.refused = new HttpError(`${this.label}: ${where} refused the request (HTTP ${status}); set api_key_env to the environment variable holding a valid API key`, status, snippet);
+          throw this.refused;
         }
         throw last;
       }
@@ -233,6 +297,22 @@ export class HttpPool {
       }
     }
     throw new HttpError(`${last!.message} (gave up after ${attempts} attempts)`, last!.status, last!.body);
+  }
+
+  /**
+   * forEachIndex for a backend call's answers, one per request of the batch: each is also
+   * reported to the run store as it arrives (util/answerSink), so a later failure keeps it.
+   */
+  forEachAnswer<T>(n: number, fn: (i: number) => Promise<T>, onProgress?: (done: number, total: number) => void): Promise<T[]> {
+    return this.forEachIndex(
+      n,
+      async (i) => {
+        const v = await fn(i);
+        reportAnswer(n, i, v);
+        return v;
+      },
+      onProgress,
+    );
   }
 
   /**

@@ -4,7 +4,28 @@
 // vLLM:         POST /tokenize {model, prompt, add_special_tokens} → {tokens};
 //               POST /detokenize {model, tokens} → {prompt}.
 import { createHash } from "node:crypto";
+import { QuantevalError } from "../../util/errors.js";
 import type { HttpPool } from "./pool.js";
+
+/** `tokens` of a /tokenize answer, checked: a server answering another shape gets one clear line. */
+function tokensOf(pool: HttpPool, d: unknown): number[] {
+  const t = (d as { tokens?: unknown } | null)?.tokens;
+  if (!Array.isArray(t) || !t.every((x) => Number.isInteger(x) && x >= 0)) {
+    const got = pool.redact(JSON.stringify(d) ?? String(d)).slice(0, 120);
+    throw new QuantevalError(`${pool.redactedUrls()[0]}/tokenize answered ${got}, not {"tokens": [integer ids]}; point base_url at a llama-server or vLLM server`);
+  }
+  return t as number[];
+}
+
+/** A string field of a /detokenize answer, checked. */
+function textOf(pool: HttpPool, d: unknown, field: "content" | "prompt"): string {
+  const v = (d as Record<string, unknown> | null)?.[field];
+  if (typeof v !== "string")
+    throw new QuantevalError(
+      `${pool.redactedUrls()[0]}/detokenize answered ${pool.redact(JSON.stringify(d) ?? String(d)).slice(0, 120)}, not {"${field}": text}; point base_url at a llama-server or vLLM server`,
+    );
+  return v;
+}
 
 /** Tokenization through a server endpoint. Special-token text is never parsed as special. */
 export interface RemoteTokenizer {
@@ -20,12 +41,10 @@ export function llamaTokenizer(pool: HttpPool): RemoteTokenizer {
     kind: "llama",
     async tokenize(text, addSpecial) {
       // parse_special defaults to true on llama-server; the in-process backend never parses it.
-      const d = await pool.request<{ tokens: number[] }>("/tokenize", { content: text, add_special: addSpecial, parse_special: false });
-      return d.tokens;
+      return tokensOf(pool, await pool.request<unknown>("/tokenize", { content: text, add_special: addSpecial, parse_special: false }));
     },
     async detokenize(tokens) {
-      const d = await pool.request<{ content: string }>("/detokenize", { tokens });
-      return d.content;
+      return textOf(pool, await pool.request<unknown>("/detokenize", { tokens }), "content");
     },
   };
 }
@@ -35,12 +54,10 @@ export function vllmTokenizer(pool: HttpPool, model: string): RemoteTokenizer {
   return {
     kind: "vllm",
     async tokenize(text, addSpecial) {
-      const d = await pool.request<{ tokens: number[] }>("/tokenize", { model, prompt: text, add_special_tokens: addSpecial });
-      return d.tokens;
+      return tokensOf(pool, await pool.request<unknown>("/tokenize", { model, prompt: text, add_special_tokens: addSpecial }));
     },
     async detokenize(tokens) {
-      const d = await pool.request<{ prompt: string }>("/detokenize", { model, tokens });
-      return d.prompt;
+      return textOf(pool, await pool.request<unknown>("/detokenize", { model, tokens }), "prompt");
     },
   };
 }
@@ -48,8 +65,8 @@ export function vllmTokenizer(pool: HttpPool, model: string): RemoteTokenizer {
 /** Id of a special token given by its text (llama-server /props bos_token, eos_token). */
 export async function llamaSpecialTokenId(pool: HttpPool, text: string | undefined): Promise<number | undefined> {
   if (!text) return undefined;
-  const d = await pool.request<{ tokens: number[] }>("/tokenize", { content: text, add_special: false, parse_special: true });
-  return d.tokens.length === 1 ? d.tokens[0] : undefined;
+  const tokens = tokensOf(pool, await pool.request<unknown>("/tokenize", { content: text, add_special: false, parse_special: true }));
+  return tokens.length === 1 ? tokens[0] : undefined;
 }
 
 /**
@@ -65,6 +82,9 @@ export async function llamaVocabPieces(pool: HttpPool, nVocab: number): Promise<
     const ids = Array.from({ length: Math.min(chunk, nVocab - start) }, (_, k) => start + k);
     jobs.push(
       pool.request<{ tokens: Array<{ id: number; piece: string | number[] }> }>("/tokenize", { content: ids, add_special: false, with_pieces: true }).then((d) => {
+        if (!Array.isArray(d?.tokens) || !d.tokens.every((t) => t && Number.isInteger(t.id) && (typeof t.piece === "string" || Array.isArray(t.piece)))) {
+          throw new QuantevalError(`${pool.redactedUrls()[0]}/tokenize with_pieces answered another shape than {"tokens": [{id, piece}]}; point base_url at a llama-server`);
+        }
         for (const t of d.tokens) pieces[t.id] = typeof t.piece === "string" ? Buffer.from(t.piece, "utf8") : Uint8Array.from(t.piece);
       }),
     );
