@@ -68,4 +68,5 @@ export { HttpBackend, type HttpBackendOptions } from "./backends/http.js";
 export { OnnxBackend } from "./backends/onnx.js";
 export { measureCost } from "./cost/measureCost.js";
 export type { CostMetrics, CostOptions } from "./cost/costMetrics.js";
-export { buildVerdict, verdictTable, verdictSummary, type Verdict, type VerdictRow } from "./report/verdict.js";
+export { buildVerdict, verdictJson, verdictTable, verdictSummary, type Verdict, type VerdictJson, type VerdictRow, type VariantStatus } from "./report/verdict.js";
+export { allMetrics, metricInfo, type MetricInfo, type MetricKind, type PairedTest } from "./metrics/metricInfo.js";

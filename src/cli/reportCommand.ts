@@ -6,14 +6,13 @@ import { buildCsvReport } from "../report/csv.js";
 import { buildHtmlReport, type ReportExample } from "../report/html/buildHtmlReport.js";
 import { comparisonRecords } from "../report/html/reportData.js";
 import { collectExamples } from "../report/html/reportExamples.js";
-import { summaryTable } from "../report/html/reportTables.js";
 import { buildMarkdownReport } from "../report/markdown.js";
-import { driftTable, scoresTable } from "../report/tables.js";
+import { verdictJson } from "../report/verdict.js";
 import { writeAtomic } from "../run/runEvaluation.js";
 import { QuantevalError } from "../util/errors.js";
 import { findRuns } from "../view/findRuns.js";
 import { isRunDir, readResults, RESULTS_FILE, RunReader } from "../view/runReader.js";
-import { printTable } from "./printTable.js";
+import { printRun } from "./printRun.js";
 
 interface ReportCliOptions {
   html?: string;
@@ -21,6 +20,7 @@ interface ReportCliOptions {
   csv?: string;
   examples?: number;
   json?: boolean;
+  details?: boolean;
 }
 
 /** The run folder of a RUN_DIR argument (a folder, or its results.json). */
@@ -56,6 +56,7 @@ export function registerReportCommand(program: Command): void {
     .option("--md <file>", "write a Markdown report")
     .option("--csv <file>", "write the comparisons as CSV")
     .option("--examples <n>", "flipped samples per comparison listed in the HTML report (0 for none)", parseExamples, 5)
+    .option("--details", "on the terminal, print the full tables (every score, comparison and drift figure), not only the verdict")
     .option("--json", "print a machine-readable summary (files written and every comparison) instead of tables")
     .action((runDir: string, o: ReportCliOptions) => {
       const dir = runFolder(runDir);
@@ -90,16 +91,12 @@ export function registerReportCommand(program: Command): void {
         written.csv = { path: outputs.csv, bytes: Buffer.byteLength(csv) };
       }
       if (o.json) {
-        process.stdout.write(JSON.stringify({ run: dir, written, warnings: results.warnings, notes, comparisons: comparisonRecords(results) }, null, 2) + "\n");
+        process.stdout.write(JSON.stringify({ run: dir, written, warnings: results.warnings, notes, verdict: verdictJson(results), comparisons: comparisonRecords(results) }, null, 2) + "\n");
         return;
       }
       for (const n of notes) process.stderr.write(`note: ${n}\n`);
-      if (Object.keys(written).length === 0) {
-        printTable(scoresTable(results));
-        printTable(summaryTable(comparisonRecords(results)));
-        printTable(driftTable(results));
-      }
-      for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
+      if (Object.keys(written).length === 0) printRun(results, { details: o.details });
+      else for (const w of new Set(results.warnings)) process.stderr.write(`warning: ${w}\n`);
       for (const [kind, f] of Object.entries(written)) process.stdout.write(`wrote ${kind}: ${f.path} (${(f.bytes / 1024).toFixed(0)} KiB)\n`);
     });
 }

@@ -1,14 +1,12 @@
 // `quanteval run CONFIG --out DIR [--limit N] [--resume] [--json]`
 import type { Command } from "commander";
 import { loadConfig } from "../config/loadConfig.js";
-import { comparisonTable, driftTable, scoresTable } from "../report/tables.js";
-import { buildVerdict, verdictSummary, verdictTable } from "../report/verdict.js";
 import { runEvaluation } from "../run/runEvaluation.js";
 import { QuantevalError } from "../util/errors.js";
 import { parsePositiveInt } from "./parseFlags.js";
 import { nativeBuildStep } from "./nativeBuildStep.js";
 import { createProgress } from "./progressBars.js";
-import { printTable } from "./printTable.js";
+import { printRun } from "./printRun.js";
 
 /** Signals that stop a run cleanly (resumable): Ctrl-C, docker stop / systemd / CI runners, a closed terminal. */
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -23,7 +21,8 @@ export function registerRunCommand(program: Command): void {
     .option("--resume", "continue an interrupted run in --out without redoing finished requests")
     .option("-j, --concurrency <n>", "requests in flight per HTTP model (1–1024)", (v) => parsePositiveInt(v, "--concurrency", 1024))
     .option("--json", "print results.json to stdout instead of tables")
-    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean; concurrency?: number }) => {
+    .option("--details", "print the full tables (every score, comparison and drift figure), not only the verdict")
+    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean; details?: boolean; concurrency?: number }) => {
       if (o.out.trim() === "") throw new QuantevalError("--out is empty; name an output folder (e.g. --out runs/today)");
       const loaded = loadConfig(configPath);
       if (o.concurrency !== undefined) {
@@ -48,7 +47,7 @@ export function registerRunCommand(program: Command): void {
         limit: o.limit,
         resume: o.resume,
         progress,
-        onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
+        // Warnings are printed once, after the tables (printRun), not also as they arise.
         onLog: (m) => process.stderr.write(`${m}\n`),
       }).finally(() => {
         progress.close();
@@ -58,15 +57,7 @@ export function registerRunCommand(program: Command): void {
         process.stdout.write(JSON.stringify(results, null, 2) + "\n");
         return;
       }
-      printTable(scoresTable(results));
-      printTable(comparisonTable(results));
-      printTable(driftTable(results));
-      if (results.variants.length > 0) {
-        const verdict = buildVerdict(results);
-        printTable(verdictTable(results, verdict));
-        for (const line of verdictSummary(verdict)) process.stdout.write(`${line}\n`);
-      }
-      for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
+      printRun(results, { details: o.details });
       process.stdout.write(`results: ${o.out}/results.json · samples: ${o.out}/samples.jsonl · requests: ${results.requests.computed} computed, ${results.requests.cached} from cache\n`);
     });
 }

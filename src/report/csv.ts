@@ -21,6 +21,8 @@ const COLUMNS = [
   "n",
   "noise_floor",
   "significant",
+  "test",
+  "approximate",
   "note",
 ] as const;
 const COST = ["quantization", "bits_per_weight", "file_bytes", "params", "prefill_tps", "decode_tps", "peak_rss_bytes"] as const;

@@ -1,4 +1,5 @@
 // Tables built from results.json: one row model, rendered to the terminal or Markdown.
+import { accuracyMetricsOf, metricInfo, type PairedTest, TEST_LABEL } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 
 export interface Table {
@@ -14,7 +15,9 @@ const pct = (v: unknown): string => (typeof v === "number" ? `${(v * 100).toFixe
 export function scoresTable(r: RunResults): Table {
   const cols: Array<[string, string]> = [];
   for (const [task, t] of Object.entries(r.tasks)) {
-    const metrics = t.type === "perplexity" ? ["ppl"] : Object.keys(Object.values(t.results)[0] ?? {}).filter((m) => ["acc", "acc_norm", "f1", "exact_match", "rougeL", "ppl", "word_perplexity", "byte_perplexity", "bits_per_byte", "acc_norm_chars", "acc_norm_bytes", "acc_norm_tokens", "acc_mutual_info"].includes(m));
+    // Every registered quality metric the task reports (cost and drift figures have tables of their own).
+    const reported = Object.keys(Object.values(t.results)[0] ?? {}).filter((m) => ["accuracy", "distribution", "generation"].includes(metricInfo(m)?.kind ?? "") && !m.includes("_to_"));
+    const metrics = t.type === "perplexity" ? ["ppl"] : reported;
     for (const m of metrics) cols.push([task, m]);
   }
   const models = [r.baseline, ...r.variants, ...(r.noise_floor ? [r.noise_floor] : [])];
@@ -25,17 +28,15 @@ export function scoresTable(r: RunResults): Table {
   };
 }
 
-/** Task types whose comparisons are per-item paired (comparePaired). */
-const PAIRED_TYPES = new Set(["multiple_choice", "loglikelihood", "llamacpp_hellaswag", "llamacpp_winogrande"]);
-
-/** Variant × task paired comparison: Δ with its 95% CI, recovery, McNemar p and flips. */
+/** Variant × task paired comparison of every accuracy metric: Δ with its 95% CI, recovery, McNemar p, flips and the test that decided. */
 export function comparisonTable(r: RunResults): Table {
   const rows: string[][] = [];
   for (const [task, t] of Object.entries(r.tasks)) {
-    if (!PAIRED_TYPES.has(t.type)) continue;
+    const metrics = accuracyMetricsOf(t.comparisons);
     for (const [variant, perMetric] of Object.entries(t.comparisons)) {
-      for (const [metric, c] of Object.entries(perMetric as Record<string, Record<string, number | boolean | null | string>>)) {
-        if (c.ci_low === undefined) continue;
+      for (const metric of metrics) {
+        const c = (perMetric as Record<string, Record<string, number | boolean | null | string> | undefined>)[metric];
+        if (!c || c.ci_low === undefined) continue;
         const sig = c.significant ? "yes" : `no (${c.not_significant_reason})`;
         rows.push([
           task,
@@ -45,12 +46,13 @@ export function comparisonTable(r: RunResults): Table {
           typeof c.recovery_pct === "number" ? `${c.recovery_pct.toFixed(1)}%` : "–",
           fmt(c.mcnemar_p, 3),
           `${c.flips_correct_to_wrong} / ${c.flips_wrong_to_correct}`,
+          TEST_LABEL[(c.test as PairedTest | undefined) ?? metricInfo(metric)!.test],
           sig,
         ]);
       }
     }
   }
-  return { title: "Against the baseline", head: ["task", "metric", "variant", "Δ [95% CI]", "recovery", "McNemar p", "flips c→w / w→c", "significant"], rows };
+  return { title: "Against the baseline", head: ["task", "metric", "variant", "Δ [95% CI]", "recovery", "McNemar p", "flips c→w / w→c", "decided by", "significant"], rows };
 }
 
 /** Distribution drift per variant (perplexity tasks). */

@@ -4,6 +4,7 @@
 import type { ModelDescription } from "../backends/backend.js";
 import type { PairedComparison } from "../compare/pairedComparison.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
+import type { VerdictJson } from "../report/verdict.js";
 import type { QuantHypothesisRow } from "../quantize/quantHypotheses.js";
 import type { PerplexityResult } from "../tasks/perplexity.js";
 
@@ -167,6 +168,8 @@ export interface RunResults {
   manifest: Record<string, unknown>;
   /** Backend requests answered from the cache and computed in this run. */
   requests: { cached: number; computed: number };
+  /** The verdict from all the evidence (src/report/verdict.ts): status per variant, informativeness per task. */
+  verdict?: VerdictJson;
   /** Quantization-choice hypotheses (imatrix vs none, chunks, calibration sets) of a sweep. */
   quantization_hypotheses?: QuantHypothesisRow[];
 }

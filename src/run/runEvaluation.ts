@@ -15,6 +15,7 @@ import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { prepareTask, runPreparedTask } from "./runTask.js";
+import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { sweepVariants } from "./sweepVariants.js";
 import { type ProgressSink, silentProgress, type TaskRunContext } from "./taskContext.js";
@@ -185,6 +186,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       requests: { ...store.counters },
       ...(sweptMeta ? { quantization_hypotheses: quantHypotheses(tasks, sweptMeta) } : {}),
     };
+    const verdict = verdictJson(results);
+    if (verdict) results.verdict = verdict;
     for (const line of formatQuantHypotheses(results.quantization_hypotheses ?? [])) log(line);
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));

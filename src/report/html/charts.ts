@@ -1,5 +1,6 @@
 // Vega-Lite specifications of the report's charts, built from the report data. The page
 // hands each one to vega-embed; nothing here draws.
+import { APPROX_MARK, isAccuracyMetric } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
 import { type ComparisonRecord, comparedModels, type DriftValue, type FrontierPoint, KLD_PERCENTILES, type KldPercentile, paretoFlags } from "./reportData.js";
 
@@ -21,10 +22,14 @@ function colorScale(shown: string[], all: string[]): { domain: string[]; range: 
   return { domain: shown, range: shown.map((m) => PALETTE[Math.max(0, all.indexOf(m)) % PALETTE.length]) };
 }
 
-/** Forest plot: each variant's Δ against the baseline with its 95% CI, per task metric. */
+/**
+ * Forest plot: each variant's Δ against the baseline with its 95% CI, per accuracy metric
+ * (metricInfo). One unit on the axis: perplexity-like deltas (word perplexity +18.8 next to an
+ * accuracy's ±0.05) would squash every accuracy interval into a dot.
+ */
 export function forestChart(records: ComparisonRecord[], variantOrder: string[], colorDomain: string[] = variantOrder): ChartSpec | null {
   const rows = records
-    .filter((r) => r.type !== "perplexity" && r.delta !== null)
+    .filter((r) => isAccuracyMetric(r.metric) && r.delta !== null)
     .map((r) => ({
       row: `${r.task} · ${r.metric}`,
       variant: r.variant,
@@ -32,6 +37,7 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
       ci_low: r.ci_low ?? r.delta,
       ci_high: r.ci_high ?? r.delta,
       significance: r.significant ? "significant" : "not significant",
+      test: r.test,
       note: r.note,
     }));
   if (rows.length === 0) return null;
@@ -43,14 +49,14 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
   return {
     id: "forest",
     title: "Δ against the baseline (forest plot)",
-    caption: "Each point is a variant's change in the metric; the line is its paired-bootstrap 95% CI. Filled points are significant (CI excludes 0 and beyond the noise floor).",
+    caption: "Each point is a variant's change in an accuracy metric (a fraction of the items); the line is its paired-bootstrap 95% CI. Filled points are significant by the metric's test (exact McNemar for accuracies, the bootstrap CI for F1) and beyond the noise floor.",
     spec: {
       width: WIDTH - 180,
       height: { step: Math.max(22, 14 * nVariants) },
       data: { values: rows },
       layer: [
         { mark: { type: "rule", strokeDash: [4, 4], color: "#888" }, encoding: { x: { datum: 0, type: "quantitative" } } },
-        { mark: { type: "rule", strokeWidth: 2 }, encoding: { y, yOffset, color, x: { field: "ci_low", type: "quantitative", title: "Δ vs baseline (95% CI)" }, x2: { field: "ci_high" } } },
+        { mark: { type: "rule", strokeWidth: 2 }, encoding: { y, yOffset, color, x: { field: "ci_low", type: "quantitative", title: "Δ accuracy vs baseline (95% CI)" }, x2: { field: "ci_high" } } },
         {
           mark: { type: "point", size: 70, strokeWidth: 2, filled: true },
           encoding: {
@@ -67,6 +73,7 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
               { field: "ci_low", format: "+.4f", title: "CI low" },
               { field: "ci_high", format: "+.4f", title: "CI high" },
               { field: "significance" },
+              { field: "test", title: "decided by" },
               { field: "note" },
             ],
           },
@@ -112,11 +119,18 @@ function frontierChart(id: string, title: string, caption: string, points: Front
   const pts = points.filter((p) => typeof p[x.field] === "number" && typeof p[y.field] === "number");
   if (pts.length < 2) return null;
   // Pareto on (x, y): x is minimised unless higherIsBetter, y likewise.
+  // An approximate KLD (top-k log-probs) is shown, marked, but never ranked against exact ones.
+  const unranked = (p: FrontierPoint) => p.kld_approximate && (x.field === "kld_mean" || y.field === "kld_mean");
   const flags = paretoFlags(
-    pts.map((p) => ({ x: (x.higherIsBetter ? -1 : 1) * (p[x.field] as number), y: (y.higherIsBetter ? -1 : 1) * (p[y.field] as number) })),
+    pts.map((p) => (unranked(p) ? { x: null, y: null } : { x: (x.higherIsBetter ? -1 : 1) * (p[x.field] as number), y: (y.higherIsBetter ? -1 : 1) * (p[y.field] as number) })),
     false,
   );
-  const data = pts.map((p, i) => ({ ...p, x: p[x.field], y: p[y.field], pareto: flags[i], role: p.is_baseline ? "baseline" : "variant" }));
+  const data = pts.map((p, i) => ({ ...p, label: unranked(p) ? `${p.label} (${APPROX_MARK} approximate KLD)` : p.label, x: p[x.field], y: p[y.field], pareto: flags[i], role: p.is_baseline ? "baseline" : "variant" }));
+  // Speed on the x axis: a rule from the slowest to the fastest repetition shows the spread.
+  const spread =
+    x.field === "decode_tps" && data.some((d) => d.decode_tps_min !== null)
+      ? [{ mark: { type: "rule", strokeWidth: 2, opacity: 0.6 }, encoding: { x: { field: "decode_tps_min", type: "quantitative" }, x2: { field: "decode_tps_max" }, y: { field: "y", type: "quantitative" }, color: { field: "model", type: "nominal", sort: colorDomain, legend: null } } }]
+      : [];
   const positives = data.map((d) => d.y as number).filter((v) => v > 0);
   const xEnc = { field: "x", type: "quantitative", title: x.title, scale: { zero: false, padding: 30 } };
   let yEnc: Record<string, unknown> = { field: "y", type: "quantitative", title: y.title, scale: { zero: false, padding: 20 } };
@@ -137,6 +151,7 @@ function frontierChart(id: string, title: string, caption: string, points: Front
       height: 320,
       data: { values: data },
       layer: [
+        ...spread,
         { transform: [{ filter: "datum.pareto" }], mark: { type: "line", color: "#999", strokeDash: [6, 3] }, encoding: { x: xEnc, y: yEnc, order: { field: "x", type: "quantitative" } } },
         {
           mark: { type: "point", filled: true, opacity: 0.9 },
@@ -153,7 +168,9 @@ function frontierChart(id: string, title: string, caption: string, points: Front
               { field: "kld_mean", format: ".4g", title: "KLD mean" },
               { field: "acc_delta", format: "+.4f", title: "mean Δacc" },
               { field: "prefill_tps", format: ".0f", title: "prefill tok/s" },
-              { field: "decode_tps", format: ".0f", title: "decode tok/s" },
+              { field: "decode_tps", format: ".0f", title: "decode tok/s (median)" },
+              { field: "decode_tps_min", format: ".0f", title: "decode tok/s min" },
+              { field: "decode_tps_max", format: ".0f", title: "decode tok/s max" },
               { field: "pareto", title: "on the Pareto frontier" },
             ],
           },
@@ -174,11 +191,11 @@ export function frontierCharts(points: FrontierPoint[], colorDomain: string[] = 
   const note = "The dashed line joins the Pareto frontier: no other model is both smaller and better.";
   const out = [
     frontierChart("frontier-kld", `Quality–size frontier: ${size.title} vs KLD`, `${note}${speed ? " Point size is decode tokens/s." : ""}`, points, size, kld, speed, colorDomain),
-    frontierChart("frontier-acc", `Quality–size frontier: ${size.title} vs accuracy Δ`, `${note} Accuracy Δ is the mean over the multiple-choice tasks.`, points, size, acc, speed, colorDomain),
+    frontierChart("frontier-acc", `Quality–size frontier: ${size.title} vs accuracy Δ`, `${note} Accuracy Δ is the mean over the accuracy tasks (never a perplexity Δ).`, points, size, acc, speed, colorDomain),
   ];
   if (speed) {
     const tps: Axis = { field: "decode_tps", title: "decode tokens/s", higherIsBetter: true };
-    out.push(frontierChart("frontier-speed", "Quality–speed frontier: decode tokens/s vs KLD", "The dashed line joins the models no other model beats on both speed and KLD.", points, tps, kld, false, colorDomain));
+    out.push(frontierChart("frontier-speed", "Quality–speed frontier: decode tokens/s vs KLD", "The dashed line joins the models no other model beats on both speed and KLD. Each point is the median over the timed repetitions; its line spans the slowest to the fastest.", points, tps, kld, false, colorDomain));
   }
   return out.filter((c): c is ChartSpec => c !== null);
 }

@@ -1,7 +1,10 @@
 // Structured rows drawn from results.json, shared by the HTML report, the CSV and the
 // Markdown exports: one comparison record per (task, metric, variant), KLD percentiles,
 // the size/quality frontier and generation-drift values.
+import { metricInfo, primaryAccuracyMetric, TEST_LABEL } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
+import { costRuns } from "../verdict.js";
+import { kldIsApproximate } from "../verdictEvidence.js";
 
 /** One variant's paired comparison with the baseline on one task metric. */
 export interface ComparisonRecord {
@@ -24,6 +27,10 @@ export interface ComparisonRecord {
   /** |Δ| of the noise-floor row (KLD mean for perplexity), when the run measured one. */
   noise_floor: number | null;
   significant: boolean | null;
+  /** The test that decided (metricInfo), e.g. "McNemar exact", "bootstrap CI", "CI vs tolerance"; "–" when none applies. */
+  test: string;
+  /** The figure is approximate (KLD from a server's top-k log-probs): marked, never ranked against exact ones. */
+  approximate: boolean;
   /** Why it is not significant, or another remark (e.g. a skipped comparison). */
   note: string;
 }
@@ -47,9 +54,14 @@ export interface FrontierPoint {
   file_mb: number | null;
   prefill_tps: number | null;
   decode_tps: number | null;
+  /** Slowest and fastest timed decode repetition (the median is decode_tps). */
+  decode_tps_min: number | null;
+  decode_tps_max: number | null;
   /** Mean KLD against the baseline on the first perplexity task (0 for the baseline). */
   kld_mean: number | null;
-  /** Mean accuracy delta (acc, else the first paired metric) over tasks with paired comparisons (0 for the baseline). */
+  /** The KLD came from top-k log-probs: approximate, left off the KLD frontier. */
+  kld_approximate: boolean;
+  /** Mean accuracy delta (acc, else the task's first accuracy metric, per metricInfo) over accuracy tasks (0 for the baseline). */
   acc_delta: number | null;
   /** On the Pareto frontier of size against KLD. */
   pareto_kld: boolean;
@@ -67,6 +79,9 @@ export interface DriftValue {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const runsExtreme = (runs: unknown, f: (...xs: number[]) => number): number | null =>
+  Array.isArray(runs) && runs.length > 0 && runs.every((x) => typeof x === "number") ? f(...(runs as number[])) : null;
 
 /** Variants in display order: the real ones, then the noise-floor row. */
 export function comparedModels(r: RunResults): string[] {
@@ -93,6 +108,8 @@ function pairedRecord(task: string, type: string, metric: string, variant: strin
     n: num(c.n),
     noise_floor: num(c.noise_floor_delta),
     significant,
+    test: TEST_LABEL[metricInfo(metric)?.test ?? "none"],
+    approximate: false,
     note: significant === false && typeof c.not_significant_reason === "string" ? c.not_significant_reason : "",
   };
 }
@@ -105,7 +122,11 @@ export function comparisonRecords(r: RunResults): ComparisonRecord[] {
       const cmp = t.comparisons[variant];
       if (!isObj(cmp)) continue;
       if (t.type === "perplexity") {
-        out.push(...perplexityRecords(task, variant, cmp, r.noise_floor));
+        out.push(...perplexityRecords(task, variant, cmp, r.noise_floor, kldIsApproximate(r, variant)));
+        continue;
+      }
+      if (t.type === "generate") {
+        out.push(...generationRecords(task, variant, cmp, r.noise_floor));
         continue;
       }
       for (const [metric, c] of Object.entries(cmp)) {
@@ -116,8 +137,37 @@ export function comparisonRecords(r: RunResults): ComparisonRecord[] {
   return out;
 }
 
-function perplexityRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null): ComparisonRecord[] {
-  const base = { task, type: "perplexity", variant, is_noise_floor: variant === noiseName, p_value: null, flips_correct_to_wrong: null, flips_wrong_to_correct: null, n: num(c.n_tokens) };
+/**
+ * Generation-drift figures of a generate task as records (one per measure in DRIFT_KEYS), so
+ * they reach the CSV and Markdown. They carry no CI yet: the significance is left open.
+ */
+function generationRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null): ComparisonRecord[] {
+  return DRIFT_KEYS.filter((k) => num(c[k]) !== null).map((metric) => ({
+    task,
+    type: "generate",
+    metric,
+    variant,
+    is_noise_floor: variant === noiseName,
+    baseline: null,
+    value: num(c[metric]),
+    delta: metric.endsWith("_delta") ? num(c[metric]) : null,
+    ci_low: null,
+    ci_high: null,
+    recovery_pct: null,
+    p_value: null,
+    flips_correct_to_wrong: null,
+    flips_wrong_to_correct: null,
+    n: null,
+    noise_floor: null,
+    significant: null,
+    test: TEST_LABEL[metricInfo(metric)?.test ?? "none"],
+    approximate: false,
+    note: "no paired CI for generation drift yet",
+  }));
+}
+
+function perplexityRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null, approximate: boolean): ComparisonRecord[] {
+  const base = { task, type: "perplexity", variant, is_noise_floor: variant === noiseName, p_value: null, flips_correct_to_wrong: null, flips_wrong_to_correct: null, n: num(c.n_tokens), test: TEST_LABEL.ci_vs_tolerance, approximate: false };
   if (typeof c.skipped === "string") {
     return [{ ...base, metric: "ppl", baseline: null, value: null, delta: null, ci_low: null, ci_high: null, recovery_pct: null, noise_floor: null, significant: null, note: `skipped: ${c.skipped}` }];
   }
@@ -156,6 +206,7 @@ function perplexityRecords(task: string, variant: string, c: Record<string, unkn
       recovery_pct: null,
       noise_floor: num(c.noise_floor_kld),
       significant,
+      approximate,
       note: significant === false ? (num(c.noise_floor_kld) !== null ? "within 2σ of the noise floor" : "within 2σ of 0") : "",
     });
   }
@@ -205,15 +256,17 @@ export function paretoFlags(points: Array<{ x: number | null; y: number | null }
 /** Baseline and variants with their size, speed and quality loss, with Pareto flags. */
 export function frontierPoints(r: RunResults): FrontierPoint[] {
   const ppl = Object.values(r.tasks).find((t) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => isObj(c) && num(c.kld_mean) !== null));
-  // Tasks with paired per-item comparisons (multiple choice, loglikelihood…).
-  const mc = Object.values(r.tasks).filter((t) => t.type !== "perplexity" && t.type !== "generate");
+  // Accuracy tasks and their primary metric, as metricInfo decides (never a perplexity Δ).
+  const mc = Object.values(r.tasks).flatMap((t) => {
+    const metric = primaryAccuracyMetric(t.comparisons);
+    return metric ? [{ t, metric }] : [];
+  });
   const accDelta = (model: string): number | null => {
     const ds: number[] = [];
-    for (const t of mc) {
+    for (const { t, metric } of mc) {
       const c = t.comparisons[model];
       if (!isObj(c)) continue;
-      const m = (isObj(c.acc) ? c.acc : Object.values(c).find((x) => isObj(x) && num(x.delta) !== null)) as Record<string, unknown> | undefined;
-      const d = num(m?.delta);
+      const d = num((c[metric] as Record<string, unknown> | undefined)?.delta);
       if (d !== null) ds.push(d);
     }
     return ds.length ? ds.reduce((a, b) => a + b, 0) / ds.length : null;
@@ -234,14 +287,18 @@ export function frontierPoints(r: RunResults): FrontierPoint[] {
       file_mb: bytes !== null ? bytes / 1e6 : null,
       prefill_tps: num(d.prefill_tps),
       decode_tps: num(d.decode_tps),
+      decode_tps_min: runsExtreme(costRuns(d, "decode_tps_runs"), Math.min),
+      decode_tps_max: runsExtreme(costRuns(d, "decode_tps_runs"), Math.max),
       kld_mean: ppl ? (isBase ? 0 : num((ppl.comparisons[m] as Record<string, unknown> | undefined)?.kld_mean)) : null,
+      kld_approximate: ppl ? kldIsApproximate(r, m) : false,
       acc_delta: mc.length ? (isBase ? 0 : accDelta(m)) : null,
       pareto_kld: false,
       pareto_acc: false,
     };
   });
   const x = (p: FrontierPoint) => p.bits_per_weight ?? p.file_mb;
-  paretoFlags(points.map((p) => ({ x: x(p), y: p.kld_mean })), false).forEach((f, i) => (points[i].pareto_kld = f));
+  // An approximate KLD is not ranked against exact ones: left off the KLD frontier.
+  paretoFlags(points.map((p) => ({ x: x(p), y: p.kld_approximate ? null : p.kld_mean })), false).forEach((f, i) => (points[i].pareto_kld = f));
   paretoFlags(points.map((p) => ({ x: x(p), y: p.acc_delta })), true).forEach((f, i) => (points[i].pareto_acc = f));
   return points;
 }

@@ -1,5 +1,6 @@
 // Formatted tables of the report (strings ready to show), shared by the HTML page and the
 // Markdown export. Row classes tell the page which rows to colour.
+import { APPROX_MARK, metricInfo } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
 import type { Table } from "../tables.js";
 import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "./reportData.js";
@@ -9,7 +10,8 @@ export interface StyledTable extends Table {
   rowClasses?: string[];
 }
 
-const LOWER_IS_BETTER = new Set(["ppl", "kld"]);
+/** The direction of a record's metric, from metricInfo (records name the KLD "kld"). */
+const higherIsBetter = (metric: string): boolean => metricInfo(metric === "kld" ? "kld_mean" : metric)?.higher_is_better ?? true;
 
 /** A number in a short readable form: fixed for ordinary values, 3 significant digits for tiny ones. */
 export function fmtNum(v: number | null | undefined, opts: { signed?: boolean; digits?: number } = {}): string {
@@ -30,7 +32,7 @@ function fmtBytes(b: unknown): string {
 /** Whether a significant delta made the variant worse or better (by the metric's direction). */
 export function direction(r: ComparisonRecord): "worse" | "better" | "" {
   if (!r.significant || r.delta === null || r.delta === 0) return "";
-  const worse = LOWER_IS_BETTER.has(r.metric) ? r.delta > 0 : r.delta < 0;
+  const worse = higherIsBetter(r.metric) ? r.delta < 0 : r.delta > 0;
   return worse ? "worse" : "better";
 }
 
@@ -42,16 +44,17 @@ export function summaryTable(records: ComparisonRecord[]): StyledTable {
     r.is_noise_floor ? `${r.variant} (noise floor)` : r.variant,
     fmtNum(r.baseline),
     fmtNum(r.value),
-    r.delta === null ? "–" : `${fmtNum(r.delta, { signed: true })} [${fmtNum(r.ci_low, { signed: true })}, ${fmtNum(r.ci_high, { signed: true })}]`,
+    r.delta === null ? "–" : `${r.approximate ? APPROX_MARK : ""}${fmtNum(r.delta, { signed: true })} [${fmtNum(r.ci_low, { signed: true })}, ${fmtNum(r.ci_high, { signed: true })}]`,
     r.recovery_pct === null ? "–" : `${r.recovery_pct.toFixed(1)}%`,
     r.p_value === null ? "–" : r.p_value.toFixed(3),
+    r.test,
     r.flips_correct_to_wrong === null ? "–" : `${r.flips_correct_to_wrong} / ${r.flips_wrong_to_correct}`,
     r.noise_floor === null ? "–" : fmtNum(r.noise_floor),
     r.significant === null ? r.note || "–" : r.significant ? `yes (${direction(r)})` : `no: ${r.note}`,
   ]);
   return {
     title: "Against the baseline",
-    head: ["task", "metric", "variant", "baseline", "variant value", "Δ [95% CI]", "recovery", "p (McNemar)", "flips c→w / w→c", "noise floor", "significant"],
+    head: ["task", "metric", "variant", "baseline", "variant value", "Δ [95% CI]", "recovery", "p (McNemar)", "decided by", "flips c→w / w→c", "noise floor", "significant"],
     rows,
     rowClasses: records.map((r) => (r.is_noise_floor ? "noise" : direction(r))),
   };
@@ -100,15 +103,15 @@ export function kldTable(values: KldPercentile[]): StyledTable {
 export function frontierTable(points: FrontierPoint[]): StyledTable {
   return {
     title: "Quality–size–speed frontier",
-    head: ["model", "bits/weight", "file MB", "decode tok/s", "KLD mean", "mean Δacc", "Pareto (size vs KLD)", "Pareto (size vs Δacc)"],
+    head: ["model", "bits/weight", "file MB", "decode tok/s min / median / max", "KLD mean", "mean Δacc", "Pareto (size vs KLD)", "Pareto (size vs Δacc)"],
     rows: points.map((p) => [
       p.label,
       fmtNum(p.bits_per_weight, { digits: 2 }),
       fmtNum(p.file_mb, { digits: 3 }),
-      fmtNum(p.decode_tps, { digits: 0 }),
-      p.kld_mean === null ? "–" : fmtNum(p.kld_mean),
+      p.decode_tps_min !== null ? [p.decode_tps_min, p.decode_tps, p.decode_tps_max].map((v) => fmtNum(v, { digits: 0 })).join(" / ") : fmtNum(p.decode_tps, { digits: 0 }),
+      p.kld_mean === null ? "–" : `${p.kld_approximate ? APPROX_MARK : ""}${fmtNum(p.kld_mean)}`,
       p.acc_delta === null ? "–" : fmtNum(p.acc_delta, { signed: true }),
-      p.kld_mean === null ? "–" : p.pareto_kld ? "yes" : "no",
+      p.kld_mean === null ? "–" : p.kld_approximate ? "not ranked (approximate)" : p.pareto_kld ? "yes" : "no",
       p.acc_delta === null ? "–" : p.pareto_acc ? "yes" : "no",
     ]),
   };
