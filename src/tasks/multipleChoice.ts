@@ -147,9 +147,7 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
     let prefix = "";
     if (nShot > 0 && pool) {
       fewshotIds = drawFewshot(pool.rows.length, nShot, opts.seed, i, sameSplit ? i : undefined);
-      prefix = fewshotIds
-        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], rowWhere(pool!.path, pool!.rows, j))))
-        .join(def.fewshot_delimiter);
+      prefix = fewshotIds.map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], rowWhere(pool!.path, pool!.rows, j)))).join(def.fewshot_delimiter);
       prefix += def.fewshot_delimiter;
     }
     const context = rendered.continuation !== undefined ? prefix : prefix + text;

@@ -29,19 +29,33 @@ const models = { baseline: "base", variants: ["q8", "q4"] };
 test("baseline self-distance: 0 without a noise floor, the re-run's distance with one", () => {
   const [l1] = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min" })], cells, models, "t");
   assert.deepEqual(l1, { metric: "m2v", distance: "l1", hypothesis: "baseline self-distance is min", target: "baseline", win: 4, cells: 4, win_rate: 1 });
-  const noisy = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min" })], cells.map((c) => (c.model === "q8" && c.dataset === "d1" ? { ...c, mean: 0.001 } : c)), { ...models, selfModel: "base~noise" }, "t");
+  const noisy = evaluateHypotheses(
+    [h({ expect: "baseline_self_distance_is_min" })],
+    cells.map((c) => (c.model === "q8" && c.dataset === "d1" ? { ...c, mean: 0.001 } : c)),
+    { ...models, selfModel: "base~noise" },
+    "t",
+  );
   // d1/q8 (0.001) is now below the noise floor's 0.01: 3 of 4 cells.
-  assert.deepEqual(noisy.map((r) => [r.distance, r.win, r.cells]), [["l1", 3, 4], ["cos", 3, 4]]);
+  assert.deepEqual(
+    noisy.map((r) => [r.distance, r.win, r.cells]),
+    [
+      ["l1", 3, 4],
+      ["cos", 3, 4],
+    ],
+  );
 });
 
 test("closer: one cell per dataset, strict", () => {
   const rows = evaluateHypotheses([h({ expect: "closer", a: "q8", b: "q4" }), h({ expect: "closer", a: "q8", b: "q4", target: "reference" })], cells, models, "t");
-  assert.deepEqual(rows.map((r) => [r.hypothesis, r.target, r.distance, r.win, r.cells, r.win_rate]), [
-    ["q8 closer than q4", "baseline", "l1", 1, 2, 0.5],
-    ["q8 closer than q4", "baseline", "cos", 1, 2, 0.5],
-    ["q8 closer than q4", "reference", "l1", 2, 2, 1],
-    ["q8 closer than q4", "reference", "cos", 2, 2, 1],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.hypothesis, r.target, r.distance, r.win, r.cells, r.win_rate]),
+    [
+      ["q8 closer than q4", "baseline", "l1", 1, 2, 0.5],
+      ["q8 closer than q4", "baseline", "cos", 1, 2, 0.5],
+      ["q8 closer than q4", "reference", "l1", 2, 2, 1],
+      ["q8 closer than q4", "reference", "cos", 2, 2, 1],
+    ],
+  );
 });
 
 test("within factor of the minimum (to the reference by default)", () => {
@@ -53,9 +67,16 @@ test("within factor of the minimum (to the reference by default)", () => {
 });
 
 test("missing or non-finite cells are left out, unknown models fail with one line", () => {
-  const [r] = evaluateHypotheses([h({ expect: "closer", a: "q8", b: "q4" })], cells.map((c) => (c.dataset === "d2" && c.model === "q4" ? { ...c, mean: NaN } : c)), models, "t");
+  const [r] = evaluateHypotheses(
+    [h({ expect: "closer", a: "q8", b: "q4" })],
+    cells.map((c) => (c.dataset === "d2" && c.model === "q4" ? { ...c, mean: NaN } : c)),
+    models,
+    "t",
+  );
   assert.deepEqual([r.win, r.cells], [1, 1]);
-  assert.throws(() => evaluateHypotheses([h({ expect: "closer", a: "q8", b: "q2" })], cells, models, "task 'g'"), { message: "task 'g': hypotheses[0].b: no model named 'q2' in this run (models: base, q8, q4)" });
+  assert.throws(() => evaluateHypotheses([h({ expect: "closer", a: "q8", b: "q2" })], cells, models, "task 'g'"), {
+    message: "task 'g': hypotheses[0].b: no model named 'q2' in this run (models: base, q8, q4)",
+  });
   const none = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min" })], [], models, "t");
   assert.deepEqual(none, []);
 });
