@@ -114,6 +114,12 @@ export const configSchema = z
     bootstrap: z.number().int().min(1000).max(1_000_000).default(1000),
     /** Measure load time, prefill and decode speed and peak memory per model. */
     cost: z.boolean().default(false),
+    /** Which models are resident together: `auto` (together when they fit memory_budget), `sequential` (one at a time) or `together`. */
+    schedule: z.enum(["auto", "sequential", "together"]).default("auto"),
+    /** Memory the schedule may use ("16GiB", "24GB" or bytes); defaults to free RAM (free VRAM when layers are offloaded). */
+    memory_budget: z.union([z.string().min(1), z.number().positive()]).optional(),
+    /** Keep the baseline's stored next-token distributions (<out>/distributions) after the run instead of deleting them. */
+    keep_distributions: z.boolean().default(false),
     /** Where dataset ids and data files are looked up; relative to the config's folder. */
     data_dir: z.string().optional(),
     /** Where bare model file names and hf: models are looked up; relative to the config's folder. */

@@ -1,6 +1,7 @@
 // The library entry point: config → models → tasks → comparisons → store → results.json.
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
@@ -14,11 +15,12 @@ import { RunStore } from "../store/runStore.js";
 import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
-import { prepareTask, runPreparedTask } from "./runTask.js";
+import { type RunModel, planRun } from "./planRun.js";
+import { compareTask, evaluateGroup, prepareTask } from "./runTask.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { sweepVariants } from "./sweepVariants.js";
-import { type ProgressSink, silentProgress, type TaskRunContext } from "./taskContext.js";
+import { type ProgressSink, silentProgress } from "./taskContext.js";
 import { type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
 
 export type { RunResults } from "../results/types.js";
@@ -38,6 +40,8 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Called with one-line status messages (model loaded, task done). */
   onLog?: (message: string) => void;
+  /** `--only`: evaluate only these variants (the baseline always). */
+  only?: string[];
   /** Stops the run cleanly at the next batch boundary (SIGINT in the CLI). */
   signal?: AbortSignal;
 }
@@ -57,9 +61,11 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const log = opts.onLog ?? (() => {});
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new QuantevalError(`--limit must be a whole number ≥ 1 (got ${opts.limit})`);
   const out = resolve(opts.out);
-  // Settings that cannot change a score (HTTP concurrency) stay out of the run's identity.
+  // Settings that cannot change a score (HTTP concurrency; which models are resident together,
+  // whose results agree to 1e-6) stay out of the run's identity.
+  const { schedule: _s, memory_budget: _m, keep_distributions: _k, ...scored } = config;
   const configHash = createHash("sha256")
-    .update(JSON.stringify({ config, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v)))
+    .update(JSON.stringify({ config: scored, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v)))
     .digest("hex");
   const store = RunStore.open(out, { configHash, resume: opts.resume });
   store.signal = opts.signal;
@@ -92,71 +98,103 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       if (names.has(s.name)) throw new QuantevalError(`${loaded.path}: model name '${s.name}' is used twice; give every model a unique name`);
       names.add(s.name);
     }
+    if (opts.only) {
+      // --only: a subset of the variants; the baseline is always evaluated (or read from the store).
+      const known = specs.slice(1).map((s) => s.name);
+      const unknown = opts.only.filter((n) => !known.includes(n));
+      if (unknown.length) throw new QuantevalError(`--only: no variant named ${unknown.map((n) => `'${n}'`).join(", ")} in ${loaded.path}; the variants are ${known.join(", ") || "(none)"}`);
+      for (let i = specs.length - 1; i >= 1; i--) {
+        if (!opts.only.includes(specs[i].name)) {
+          specs.splice(i, 1);
+          paths.splice(i, 1);
+        }
+      }
+    }
     // Preflight: every task and its data are checked before any model is loaded, so a typo
     // costs a second, not a run.
     const prepared: PreparedTask[] = [];
     for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
-    const descriptions = new Map<string, ModelDescription>();
-    for (const [i, spec] of specs.entries()) {
-      const b = await openBackend(spec, paths[i]);
-      backends.push(b);
-      const d = await b.describe();
-      descriptions.set(b.name, d);
-      log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
-    }
+    // The noise floor is one more model of the schedule: the same baseline under another batch
+    // layout (one sequence per context, smaller batches), never a second copy resident beside it
+    // unless the whole run fits together.
+    const runModels: RunModel[] = specs.map((spec, i) => ({ spec, path: paths[i] }));
     let noiseName: string | null = null;
     if (config.noise_floor) {
-      // The same baseline under another batch layout: one sequence per context, smaller batches.
       noiseName = `${config.baseline.name}${NOISE_SUFFIX}`;
-      const spec: ModelSpec = { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) };
-      const b = await openBackend(spec, basePath);
-      backends.push(b);
-      descriptions.set(b.name, await b.describe());
+      runModels.push({ spec: { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) }, path: basePath });
     }
-    const [baseline, ...variants] = backends;
-    const baseDesc = descriptions.get(baseline.name)!;
-    for (const v of variants) {
-      const d = descriptions.get(v.name)!;
-      if (d.vocab_hash && baseDesc.vocab_hash && d.vocab_hash !== baseDesc.vocab_hash) {
-        warn(`'${v.name}' has a different tokenizer from the baseline '${baseline.name}': accuracy, paired statistics and flips apply, token-level metrics (KLD, top-1, Δp) are skipped`);
+    const plan = await planRun(runModels, config, loaded.path);
+    log(`schedule: ${plan.record.used} (${plan.record.reason})`);
+    const byName = new Map(runModels.map((m) => [m.spec.name, m]));
+    const descriptions = new Map<string, ModelDescription>();
+    const scratchDir = join(out, "distributions");
+    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
+    let baseDesc: ModelDescription | undefined;
+    const compareAll = async (openModels: Backend[]) => {
+      for (const [i, task] of loaded.tasks.entries()) {
+        const name = task.name;
+        const outcome = await compareTask(name, prepared[i], {
+          seed: config.seed,
+          bootstrap: config.bootstrap,
+          baseline: config.baseline.name,
+          variants: runModels.slice(1).map((m) => m.spec.name),
+          noiseFloorName: noiseName ?? undefined,
+          store,
+          progress,
+          warn,
+          openModels,
+        });
+        markSignificance(outcome, noiseName);
+        for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
+        store.db.transaction(() => {
+          for (const [model, rows] of Object.entries(outcome.samples)) store.putSamples(name, model, rows);
+        })();
+        for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
+        const { samples: _samples, ...rest } = outcome;
+        // The kinds build these shapes; src/results/types.ts names each of them.
+        tasks[name] = rest as unknown as TaskResults;
+        taskManifest[name] = outcome.manifest;
+        log(`finished ${name}`);
       }
-    }
-
+    };
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];
-    const ctx: TaskRunContext = {
-      dataDir: loaded.dataDir,
-      seed: config.seed,
-      limit: opts.limit,
-      bootstrap: config.bootstrap,
-      baseline,
-      variants,
-      noiseFloorName: noiseName ?? undefined,
-      store,
-      progress,
-      warn,
-    };
-    for (const [i, task] of loaded.tasks.entries()) {
-      const name = task.name;
-      const outcome = await runPreparedTask(name, prepared[i], ctx);
-      markSignificance(outcome, noiseName);
-      for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
-      store.db.transaction(() => {
-        for (const [model, rows] of Object.entries(outcome.samples)) store.putSamples(name, model, rows);
-      })();
-      for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
-      const { samples: _samples, ...rest } = outcome;
-      // The kinds build these shapes; src/results/types.ts names each of them.
-      tasks[name] = rest as unknown as TaskResults;
-      taskManifest[name] = outcome.manifest;
-      log(`finished ${name}`);
+    for (const [g, group] of plan.groups.entries()) {
+      // Open the group, run every task's evaluation for its models into the store, release it.
+      const open: Backend[] = [];
+      try {
+        for (const est of group) {
+          const m = byName.get(est.name)!;
+          const b = await openBackend(m.spec, m.path);
+          open.push(b);
+          backends.push(b);
+          const d = await b.describe();
+          descriptions.set(b.name, d);
+          if (b.name === config.baseline.name) baseDesc = d;
+          else if (d.vocab_hash && baseDesc?.vocab_hash && d.vocab_hash !== baseDesc.vocab_hash && b.name !== noiseName) {
+            warn(`'${b.name}' has a different tokenizer from the baseline '${config.baseline.name}': accuracy, paired statistics and flips apply, token-level metrics (KLD, top-1, Δp) are skipped`);
+          }
+          log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
+        }
+        // A kind that selects its items against the models (generate: prompts that fit every
+        // context) selects once, against the first group, which holds the baseline.
+        if (g === 0) for (const p of prepared) await p.selectForModels?.(open);
+        for (const [i, task] of loaded.tasks.entries()) await evaluateGroup(task.name, prepared[i], open, groupCtx);
+        // One group holding every model: compare while they are open (a judge may be one of them).
+        if (plan.groups.length === 1) await compareAll(open);
+      } finally {
+        for (const b of open) await b.dispose().catch(() => undefined);
+      }
     }
+    if (plan.groups.length > 1) await compareAll([]);
+    if (!config.keep_distributions) await rm(scratchDir, { recursive: true, force: true });
+    const baseline = backends[0];
+    const variants = backends.slice(1);
     // Cost: each model measured in a child process of its own (peak RSS per model), after the
     // evaluation's models are released so they do not compete for memory or cores.
     const cost = new Map<string, Record<string, unknown>>();
     if (config.cost) {
-      for (const b of backends) await b.dispose();
       for (const [i, spec] of specs.entries()) {
         const path = paths[i];
         if (!path || backendKind(spec) !== "gguf") continue;
@@ -176,13 +214,16 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       models: Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs, ...(cost.get(b.name) ?? {}) }])),
       tasks,
       warnings,
-      manifest: buildManifest({
-        configText: loaded.text,
-        seed: config.seed,
-        limit: opts.limit,
-        models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
-        tasks: taskManifest,
-      }),
+      manifest: {
+        ...buildManifest({
+          configText: loaded.text,
+          seed: config.seed,
+          limit: opts.limit,
+          models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
+          tasks: taskManifest,
+        }),
+        schedule: plan.record,
+      },
       requests: { ...store.counters },
       ...(sweptMeta ? { quantization_hypotheses: quantHypotheses(tasks, sweptMeta) } : {}),
     };
@@ -199,7 +240,6 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     if (opts.signal?.aborted) status = "interrupted";
     throw e;
   } finally {
-    for (const b of backends) await b.dispose().catch(() => undefined);
     store.close(status);
   }
 }

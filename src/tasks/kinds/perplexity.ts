@@ -2,12 +2,15 @@
 // agreement and Δp against the baseline.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { isAbsolute } from "node:path";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { readUtf8 } from "../../data/readRows.js";
 import { distMath } from "../../metrics/distMathKernels.js";
 import { resolveDataset } from "../../data/resolveDataset.js";
 import { runPerplexityTask } from "../../run/runPerplexityTask.js";
+import { cacheKey } from "../../store/runStore.js";
+import { baselinePerplexityAlone, variantPerplexityAlone } from "../perplexityAlone.js";
 import type { TaskOutcome } from "../../run/taskContext.js";
 import { QuantevalError } from "../../util/errors.js";
 import { name } from "./entryKeys.js";
@@ -54,8 +57,37 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
       for (const m of [baseline, ...variants]) out.set(m.name, { results: { ...run.results[m.name] }, samples: [], state: (run.drift[m.name] as unknown as Drift) ?? null });
       return out;
     },
+    async evaluateAlone(model, role, env) {
+      const sha = createHash("sha256").update(text).digest("hex");
+      const nCtx = entry.n_ctx ?? 512;
+      const dir = join(env.scratchDir, `${env.name.replace(/[^A-Za-z0-9_.-]/g, "_")}.distributions`);
+      const opts = { nCtx, chunks, where: `task ${env.name}`, onProgress: (d: number, t: number) => env.progress.update(`${env.name}:${model.name}`, d, t) };
+      env.progress.start(`${env.name}:${model.name}`, `${env.name} · ${model.name}`, 1);
+      try {
+        if (role === "baseline") {
+          // Not cached: the variants need its distributions on disk, which only its pass writes.
+          const { result, stored } = await baselinePerplexityAlone(text, model, dir, opts);
+          return { results: { ...result }, samples: [], state: { stored_distributions: stored } };
+        }
+        // A variant's answer depends on the baseline it was compared with: both fingerprints in the key.
+        const baseFingerprint = (JSON.parse(await readFile(join(dir, "meta.json"), "utf8").catch(() => "{}")) as { fingerprint?: string }).fingerprint ?? "";
+        const key = cacheKey(`${model.fingerprint()}|${baseFingerprint}`, "perplexity-alone", { sha, nCtx, chunks });
+        let run = env.store.getCached<{ result: Record<string, unknown>; drift: Drift }>(key);
+        if (!run) {
+          const r = await variantPerplexityAlone(text, model, dir, opts);
+          run = { result: { ...r.result }, drift: r.drift as unknown as Drift };
+          env.store.putCached([[key, run]]);
+        }
+        return { results: run.result, samples: [], state: run.drift };
+      } finally {
+        env.progress.stop(`${env.name}:${model.name}`);
+      }
+    },
     async compare(stored, env) {
-      const results: TaskOutcome["results"] = { [env.baseline]: stored.get(env.baseline).results };
+      const base = stored.get(env.baseline);
+      const results: TaskOutcome["results"] = { [env.baseline]: base.results };
+      // Set when the baseline was evaluated alone (sequential schedule): where its rows went and their disk use.
+      const storedDistributions = (base.state as { stored_distributions?: unknown } | null)?.stored_distributions;
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
         const e = stored.get(v);
@@ -74,6 +106,8 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
           chunks: chunks ?? null,
           mode: "llama.cpp chunks (second half of each chunk scored, BOS first)",
           dist_math: distMath().name,
+          kld_path: storedDistributions ? "stored baseline distributions (one model resident at a time)" : "co-evaluated (baseline and variants resident together)",
+          ...(storedDistributions ? { stored_distributions: storedDistributions } : {}),
         },
       };
     },

@@ -127,6 +127,11 @@ export interface PerModelTask<S> extends PreparedBase<S> {
 export interface JointTask<S> extends PreparedBase<S> {
   schedule: "joint";
   evaluateJointly(baseline: Backend, variants: Backend[], env: EvaluateEnv): Promise<Map<string, ModelEvaluation<S>>>;
+  /**
+   * One model resident alone (schedule sequential): the baseline's pass leaves on disk in
+   * `scratchDir` what the variants' passes need from it; the baseline is evaluated first.
+   */
+  evaluateAlone(model: Backend, role: "baseline" | "variant", env: EvaluateEnv & { scratchDir: string }): Promise<ModelEvaluation<S>>;
 }
 
 /** A task kind: one file under src/tasks/kinds and one line in the registry. */
