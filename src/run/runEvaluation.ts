@@ -62,8 +62,10 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new QuantevalError(`--limit must be a whole number ≥ 1 (got ${opts.limit})`);
   const out = resolve(opts.out);
   // Settings that cannot change a score (HTTP concurrency; which models are resident together,
-  // whose results agree to 1e-6) stay out of the run's identity.
-  const { schedule: _s, memory_budget: _m, keep_distributions: _k, ...scored } = config;
+  // whose results agree to 1e-6) stay out of the run's identity. So do the variants: every cached
+  // answer is keyed by its model's fingerprint (weights + settings), so a variant added (or
+  // changed) and resumed computes only its own requests, the others' come from the store.
+  const { schedule: _s, memory_budget: _m, keep_distributions: _k, variants: _v, ...scored } = config;
   const configHash = createHash("sha256")
     .update(JSON.stringify({ config: scored, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v)))
     .digest("hex");

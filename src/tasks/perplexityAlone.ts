@@ -142,3 +142,15 @@ export async function variantPerplexityAlone(text: string, model: Backend, dir: 
   }
   return { result: sum.result(nCtx, base.windows.length), drift: acc.finish() };
 }
+
+/** True when `dir` holds the finished distributions and windows of the baseline `fingerprint` at `nCtx` (a re-run can reuse them). */
+export async function storedBaselineReady(dir: string, fingerprint: string, nCtx: number): Promise<boolean> {
+  try {
+    const w = JSON.parse(await readFile(join(dir, WINDOWS_FILE), "utf8")) as StoredWindows;
+    const stored = await BaselineDistributions.open(dir, { fingerprint, keep: true });
+    await stored.dispose();
+    return w.n_ctx === nCtx && stored.nWindows === w.windows.length;
+  } catch {
+    return false;
+  }
+}

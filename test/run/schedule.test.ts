@@ -2,7 +2,7 @@
 // one model resident at a time gives the same results as all models together, KLD from the
 // baseline's stored distributions included; --only evaluates a subset of the variants.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/loadConfig.js";
@@ -86,4 +86,22 @@ test("--only: evaluates only the named variants; a later --resume computes only 
   assert.deepEqual(all.variants, ["q8_0", "q4_0"]);
   assert.equal(all.requests.computed, 0);
   await assert.rejects(runEvaluation(loadConfig(configPath), { out, only: ["q5_k"], resume: true }), /--only: no variant named 'q5_k' in .*; the variants are q8_0, q4_0/);
+});
+
+test("resume: a variant added to a finished run computes only its own requests; the kept baseline distributions serve it", async () => {
+  const dir = tempDir();
+  const out = join(dir, "out");
+  const config = base({ schedule: "sequential", keep_distributions: true });
+  const first = await runEvaluation(loadConfig(writeConfig({ ...config, variants: [config.variants[0]] }, dir)), { out });
+  assert.equal(first.requests.computed, 2 * 40);
+  const rows = join(out, "distributions", "perplexity.distributions", "rows.bin");
+  const written = statSync(rows).mtimeMs;
+  const second = await runEvaluation(loadConfig(writeConfig(config, dir)), { out, resume: true });
+  assert.deepEqual(second.variants, ["q8_0", "q4_0"]);
+  assert.equal(second.requests.computed, 40, "only q4_0's COPA requests are computed");
+  assert.equal(second.requests.cached, 2 * 40);
+  assert.equal(statSync(rows).mtimeMs, written, "the baseline's distributions were not written again");
+  assert.deepEqual(second.tasks.perplexity.results.f32, first.tasks.perplexity.results.f32);
+  assert.deepEqual(second.tasks.perplexity.comparisons.q8_0, first.tasks.perplexity.comparisons.q8_0);
+  assert.ok((second.tasks.perplexity.comparisons.q4_0 as { kld_mean: number }).kld_mean > 0.01);
 });

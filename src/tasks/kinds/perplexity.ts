@@ -10,7 +10,7 @@ import { distMath } from "../../metrics/distMathKernels.js";
 import { resolveDataset } from "../../data/resolveDataset.js";
 import { runPerplexityTask } from "../../run/runPerplexityTask.js";
 import { cacheKey } from "../../store/runStore.js";
-import { baselinePerplexityAlone, variantPerplexityAlone } from "../perplexityAlone.js";
+import { baselinePerplexityAlone, storedBaselineReady, variantPerplexityAlone } from "../perplexityAlone.js";
 import type { TaskOutcome } from "../../run/taskContext.js";
 import { QuantevalError } from "../../util/errors.js";
 import { name } from "./entryKeys.js";
@@ -65,9 +65,15 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
       env.progress.start(`${env.name}:${model.name}`, `${env.name} · ${model.name}`, 1);
       try {
         if (role === "baseline") {
-          // Not cached: the variants need its distributions on disk, which only its pass writes.
+          // Cached only together with its distributions on disk (kept with keep_distributions):
+          // the variants need them, and only the baseline's pass writes them.
+          const key = cacheKey(model.fingerprint(), "perplexity-alone-baseline", { sha, nCtx, chunks });
+          const cached = env.store.getCached<ModelEvaluation<Drift>>(key);
+          if (cached && (await storedBaselineReady(dir, model.fingerprint(), nCtx))) return cached;
           const { result, stored } = await baselinePerplexityAlone(text, model, dir, opts);
-          return { results: { ...result }, samples: [], state: { stored_distributions: stored } };
+          const evaluation = { results: { ...result }, samples: [], state: { stored_distributions: stored } };
+          env.store.putCached([[key, evaluation]]);
+          return evaluation;
         }
         // A variant's answer depends on the baseline it was compared with: both fingerprints in the key.
         const baseFingerprint = (JSON.parse(await readFile(join(dir, "meta.json"), "utf8").catch(() => "{}")) as { fingerprint?: string }).fingerprint ?? "";
