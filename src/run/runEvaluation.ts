@@ -126,12 +126,16 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       runModels.push({ spec: { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) }, path: basePath });
     }
     const plan = await planRun(runModels, config, loaded.path);
-    log(`schedule: ${plan.record.used} (${plan.record.reason})`);
+    log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
     const byName = new Map(runModels.map((m) => [m.spec.name, m]));
     const descriptions = new Map<string, ModelDescription>();
     const scratchDir = join(out, "distributions");
     const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
+    const tasks: RunResults["tasks"] = {};
+    const taskManifest: Record<string, Record<string, unknown>> = {};
+    const allSamples: string[] = [];
     let baseDesc: ModelDescription | undefined;
+    // Comparisons, from the store alone.
     const compareAll = async (openModels: Backend[]) => {
       for (const [i, task] of loaded.tasks.entries()) {
         const name = task.name;
@@ -159,9 +163,6 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         log(`finished ${name}`);
       }
     };
-    const tasks: RunResults["tasks"] = {};
-    const taskManifest: Record<string, Record<string, unknown>> = {};
-    const allSamples: string[] = [];
     for (const [g, group] of plan.groups.entries()) {
       // Open the group, run every task's evaluation for its models into the store, release it.
       const open: Backend[] = [];
