@@ -79,6 +79,19 @@ export interface GenerateMetrics {
   exact_match_quasi?: number;
   distinct_2?: number;
   fact_retention?: number;
+  /** With several datasets (`data: [a, b]`): the same metrics on each dataset's prompts alone, by its label. */
+  by_dataset?: Record<string, GenerateMetrics>;
+}
+
+/**
+ * A variant's generation drift against the baseline (embedding distances, metric deltas …).
+ * Per-dataset figures sit inside it rather than in one task per dataset, so the task-level keys
+ * (pooled over every prompt) keep their meaning and the hypotheses still see the whole grid.
+ */
+export interface GenerateComparison {
+  [key: string]: unknown;
+  /** With several datasets: the same comparison on each dataset's prompts alone, by its label. */
+  by_dataset?: Record<string, GenerateComparison>;
 }
 
 /** Whether a variant's delta is real: outside the CI of zero and beyond the noise floor. */
@@ -128,7 +141,7 @@ export type LlamacppWinograndeTaskResults = TaskResultsOf<"llamacpp_winogrande",
 /** The perplexity task's results. */
 export type PerplexityTaskResults = TaskResultsOf<"perplexity", PerplexityMetrics, PerplexityComparison>;
 /** A generate task's results. */
-export type GenerateTaskResults = TaskResultsOf<"generate", GenerateMetrics, Record<string, unknown>>;
+export type GenerateTaskResults = TaskResultsOf<"generate", GenerateMetrics, GenerateComparison>;
 
 /** One task's results, discriminated by its kind (`type`). */
 export type TaskResults =

@@ -21,6 +21,7 @@ import { evaluateHypotheses } from "../generate/hypotheses.js";
 import { type JudgeHandle, openJudge } from "../generate/judgeModel.js";
 import { judgeVariants } from "../generate/judgeVariants.js";
 import { openEmbedders } from "../generate/openEmbedders.js";
+import { addPerDataset } from "../generate/perDataset.js";
 import { loadProbes, type Probe } from "../generate/probes.js";
 import { probeResults } from "../generate/probeResults.js";
 import { fitsEveryModel, generationRequest, type ModelOutputs } from "../generate/requests.js";
@@ -116,6 +117,13 @@ async function compareGenerations(
     const comparisons: TaskOutcome["comparisons"] = {};
     const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons) : undefined;
     driftComparisons(drift, results, comparisons);
+    addPerDataset(
+      drift,
+      items,
+      datasets.map((d) => d.label),
+      results,
+      comparisons,
+    );
     let judged: Awaited<ReturnType<typeof judgeVariants>> | undefined;
     if (spec.judge && items.length) {
       judgeHandle = await openJudge(spec, env.openModels, where);
