@@ -9,9 +9,8 @@ import { loadConfig } from "../../src/config/loadConfig.js";
 import { runEvaluation } from "../../src/run/runEvaluation.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
+import { storiesWithNoiseFloor } from "./storiesModels.js";
 
-// threads: 1 — the 2-core machine is shared.
-const model = (name: string, path: string) => ({ name, model: path, n_ctx: 256, threads: 1 });
 const N = 4;
 
 test("generate over two datasets: dataset × variant hypothesis cells, per-dataset results, trivial greedy self-distance", async () => {
@@ -22,9 +21,7 @@ test("generate over two datasets: dataset × variant hypothesis cells, per-datas
   writeFileSync(join(dir, "later.jsonl"), `${later.join("\n")}\n`);
   const configPath = writeConfig(
     {
-      baseline: model("f32", models.stories()),
-      variants: [model("q8_0", models.storiesVariant("q8_0")), model("q4_0", models.storiesVariant("q4_0"))],
-      noise_floor: true,
+      ...storiesWithNoiseFloor(),
       tasks: [
         {
           task: "generate",

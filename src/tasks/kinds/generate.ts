@@ -21,6 +21,7 @@ import { evaluateHypotheses } from "../generate/hypotheses.js";
 import { type JudgeHandle, openJudge } from "../generate/judgeModel.js";
 import { judgeVariants } from "../generate/judgeVariants.js";
 import { openEmbedders } from "../generate/openEmbedders.js";
+import { pairedGeneration } from "../generate/pairedDrift.js";
 import { addPerDataset } from "../generate/perDataset.js";
 import { loadProbes, type Probe } from "../generate/probes.js";
 import { probeResults } from "../generate/probeResults.js";
@@ -117,6 +118,7 @@ async function compareGenerations(
     const comparisons: TaskOutcome["comparisons"] = {};
     const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons) : undefined;
     driftComparisons(drift, results, comparisons);
+    for (const [v, paired] of Object.entries(pairedGeneration(drift, { seed: p.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName }))) comparisons[v] = { ...comparisons[v], paired };
     addPerDataset(
       drift,
       items,
