@@ -6,6 +6,7 @@ import type { PairedComparison } from "../compare/pairedComparison.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
 import type { VerdictJson } from "../report/verdict.js";
 import type { QuantHypothesisRow } from "../quantize/quantHypotheses.js";
+import type { PairedGeneration } from "../tasks/generate/pairedDrift.js";
 import type { PerplexityResult } from "../tasks/perplexity.js";
 
 /** The results.json schema version this build writes and reads. */
@@ -90,6 +91,8 @@ export interface GenerateMetrics {
  */
 export interface GenerateComparison {
   [key: string]: unknown;
+  /** Paired-bootstrap CIs over documents: Δ token F1 / Δ ROUGE-L against the references, embedding distances to the baseline. */
+  paired?: PairedGeneration;
   /** With several datasets: the same comparison on each dataset's prompts alone, by its label. */
   by_dataset?: Record<string, GenerateComparison>;
 }

@@ -63,6 +63,11 @@ test("generate over two datasets: dataset × variant hypothesis cells, per-datas
     assert.equal(parts.length, 2);
     for (const p of parts) assert.ok(p.embed_l1_to_baseline >= 0 && Number.isFinite(p.rougeL_delta));
     assert.ok(Math.abs((c.embed_l1_to_baseline as number) - (parts[0].embed_l1_to_baseline + parts[1].embed_l1_to_baseline) / 2) < 1e-9);
+    // Each dataset gets its own paired CIs, over its own documents.
+    for (const p of Object.values(c.by_dataset) as unknown as Array<{ paired: Record<string, { n: number; ci_low: number; ci_high: number }> }>) {
+      assert.equal(p.paired.token_f1.n, N);
+      assert.ok(p.paired.embed_cos_to_baseline.ci_low <= p.paired.embed_cos_to_baseline.ci_high);
+    }
   }
 
   // Hypotheses over the grid: self-distance per dataset × variant (2 × 2 cells), closer per dataset (2).

@@ -47,11 +47,18 @@ function ci(values: Float64Array, seed: number, resamples: number): { mean: numb
   return { mean: meanAt(values, all), ci_low: low, ci_high: high, n: values.length };
 }
 
+/** Bootstrap seed and resamples, and the noise-floor re-run's name when the run has one. */
+export interface PairedOptions {
+  seed: number;
+  resamples: number;
+  noiseFloor?: string;
+}
+
 /**
  * Paired CIs of every variant's generation drift (the noise-floor re-run included, as the floor
  * the others are measured against). Empty when the task has no prompts.
  */
-export function pairedGeneration(x: DriftInput, opts: { seed: number; resamples: number; noiseFloor?: string }): Record<string, PairedGeneration> {
+export function pairedGeneration(x: DriftInput, opts: PairedOptions): Record<string, PairedGeneration> {
   const out: Record<string, PairedGeneration> = {};
   if (!x.hasItems) return out;
   const docs = x.references.flatMap((r, i) => (r === undefined ? [] : [i]));

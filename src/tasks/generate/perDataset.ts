@@ -1,11 +1,12 @@
 // Per-dataset results of a generate task with several datasets (`data: [a, b]`): the same
-// metrics and drift comparisons as the task level, computed on each dataset's prompts alone.
+// metrics, drift comparisons and paired CIs as the task level, computed on each dataset's prompts alone.
 // They sit under `by_dataset` inside each model's results and each variant's comparison, so the
 // task-level keys (pooled over every prompt) that reports and the verdict read stay as they are.
 import type { TaskOutcome } from "../../run/taskContext.js";
 import type { GenerateItem } from "./dataset.js";
 import type { Distances } from "./distances.js";
 import { type DriftInput, driftComparisons, modelResults } from "./driftResults.js";
+import { type PairedOptions, pairedGeneration } from "./pairedDrift.js";
 
 /** The drift input restricted to the prompts at `idx` (probe generations are not per dataset). */
 function subset(x: DriftInput, idx: number[]): DriftInput {
@@ -19,7 +20,7 @@ function subset(x: DriftInput, idx: number[]): DriftInput {
  * Adds `by_dataset: {label: …}` to every model's results and every variant's comparison when the
  * task has more than one dataset (with one, the task level already is that dataset).
  */
-export function addPerDataset(x: DriftInput, items: GenerateItem[], labels: string[], results: TaskOutcome["results"], comparisons: TaskOutcome["comparisons"]): void {
+export function addPerDataset(x: DriftInput, items: GenerateItem[], labels: string[], paired: PairedOptions, results: TaskOutcome["results"], comparisons: TaskOutcome["comparisons"]): void {
   if (labels.length < 2) return;
   const byModel = new Map<string, Record<string, unknown>>(x.models.map((m) => [m, {}]));
   const byVariant = new Map<string, Record<string, unknown>>(x.variants.map((v) => [v, {}]));
@@ -31,6 +32,7 @@ export function addPerDataset(x: DriftInput, items: GenerateItem[], labels: stri
     const r = modelResults(sub);
     const c: TaskOutcome["comparisons"] = {};
     driftComparisons(sub, r, c);
+    for (const [v, p] of Object.entries(pairedGeneration(sub, paired))) c[v] = { ...c[v], paired: p };
     for (const m of x.models) byModel.get(m)![label] = r[m];
     for (const v of x.variants) byVariant.get(v)![label] = c[v];
   }

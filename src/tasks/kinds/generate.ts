@@ -118,11 +118,13 @@ async function compareGenerations(
     const comparisons: TaskOutcome["comparisons"] = {};
     const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons) : undefined;
     driftComparisons(drift, results, comparisons);
-    for (const [v, paired] of Object.entries(pairedGeneration(drift, { seed: p.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName }))) comparisons[v] = { ...comparisons[v], paired };
+    const pairedOpts = { seed: p.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName };
+    for (const [v, paired] of Object.entries(pairedGeneration(drift, pairedOpts))) comparisons[v] = { ...comparisons[v], paired };
     addPerDataset(
       drift,
       items,
       datasets.map((d) => d.label),
+      pairedOpts,
       results,
       comparisons,
     );
