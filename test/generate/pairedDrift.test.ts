@@ -13,7 +13,7 @@ import { storiesWithNoiseFloor } from "./storiesModels.js";
 
 type Paired = Record<string, { delta?: number; mean?: number; ci_low: number; ci_high: number; n: number; significant?: boolean; test?: string; noise_floor_delta?: number | null }>;
 
-test("generation drift: paired bootstrap CIs over documents, consistent with the pooled figures; a significant drop is a loss", async () => {
+test("generation drift: paired bootstrap CIs over documents, consistent with the pooled figures; a significant drop is a loss", async (t) => {
   const dir = tempDir();
   const configPath = writeConfig(
     {
@@ -49,6 +49,11 @@ test("generation drift: paired bootstrap CIs over documents, consistent with the
       assert.ok(Math.abs(p[k].mean! - (cmp[v][k] as number)) < 1e-12, `${v} ${k}`);
       assert.ok(p[k].ci_low <= p[k].mean! && p[k].mean! <= p[k].ci_high);
     }
+  }
+  for (const v of ["q8_0", "q4_0"]) {
+    const p = cmp[v].paired;
+    const f = (x: { ci_low: number; ci_high: number }, c: number) => `${c.toFixed(3)} [${x.ci_low.toFixed(3)}, ${x.ci_high.toFixed(3)}]`;
+    t.diagnostic(`${v}: Δ token F1 ${f(p.token_f1, p.token_f1.delta!)}, Δ ROUGE-L ${f(p.rougeL, p.rougeL.delta!)}, embed cos to baseline ${f(p.embed_cos_to_baseline, p.embed_cos_to_baseline.mean!)}`);
   }
   // Greedy decoding: the noise-floor re-run reproduces the baseline, Δ = 0 with a zero-width CI, never significant.
   assert.deepEqual([cmp[noise].paired.token_f1.delta, cmp[noise].paired.token_f1.ci_low, cmp[noise].paired.token_f1.ci_high, cmp[noise].paired.token_f1.significant], [0, 0, 0, false]);
