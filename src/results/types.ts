@@ -6,6 +6,7 @@ import type { PairedComparison } from "../compare/pairedComparison.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
 import type { VerdictJson } from "../report/verdict.js";
 import type { QuantHypothesisRow } from "../quantize/quantHypotheses.js";
+import type { PairedGeneration } from "../tasks/generate/pairedDrift.js";
 import type { PerplexityResult } from "../tasks/perplexity.js";
 
 /** The results.json schema version this build writes and reads. */
@@ -79,6 +80,21 @@ export interface GenerateMetrics {
   exact_match_quasi?: number;
   distinct_2?: number;
   fact_retention?: number;
+  /** With several datasets (`data: [a, b]`): the same metrics on each dataset's prompts alone, by its label. */
+  by_dataset?: Record<string, GenerateMetrics>;
+}
+
+/**
+ * A variant's generation drift against the baseline (embedding distances, metric deltas …).
+ * Per-dataset figures sit inside it rather than in one task per dataset, so the task-level keys
+ * (pooled over every prompt) keep their meaning and the hypotheses still see the whole grid.
+ */
+export interface GenerateComparison {
+  [key: string]: unknown;
+  /** Paired-bootstrap CIs over documents: Δ token F1 / Δ ROUGE-L against the references, embedding distances to the baseline. */
+  paired?: PairedGeneration;
+  /** With several datasets: the same comparison on each dataset's prompts alone, by its label. */
+  by_dataset?: Record<string, GenerateComparison>;
 }
 
 /** Whether a variant's delta is real: outside the CI of zero and beyond the noise floor. */
@@ -128,7 +144,7 @@ export type LlamacppWinograndeTaskResults = TaskResultsOf<"llamacpp_winogrande",
 /** The perplexity task's results. */
 export type PerplexityTaskResults = TaskResultsOf<"perplexity", PerplexityMetrics, PerplexityComparison>;
 /** A generate task's results. */
-export type GenerateTaskResults = TaskResultsOf<"generate", GenerateMetrics, Record<string, unknown>>;
+export type GenerateTaskResults = TaskResultsOf<"generate", GenerateMetrics, GenerateComparison>;
 
 /** One task's results, discriminated by its kind (`type`). */
 export type TaskResults =

@@ -28,7 +28,10 @@ const models = { baseline: "base", variants: ["q8", "q4"] };
 
 test("baseline self-distance: 0 without a noise floor, the re-run's distance with one", () => {
   const [l1] = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min" })], cells, models, "t");
-  assert.deepEqual(l1, { metric: "m2v", distance: "l1", hypothesis: "baseline self-distance is min", target: "baseline", win: 4, cells: 4, win_rate: 1 });
+  // Without a noise floor the self-distance is 0 by construction: the row holds trivially and says why.
+  const { trivial_reason, ...row } = l1;
+  assert.deepEqual(row, { metric: "m2v", distance: "l1", hypothesis: "baseline self-distance is min", target: "baseline", win: 4, cells: 4, win_rate: 1, trivial: true });
+  assert.match(trivial_reason!, /no noise-floor re-run.*0 by construction/);
   const noisy = evaluateHypotheses(
     [h({ expect: "baseline_self_distance_is_min" })],
     cells.map((c) => (c.model === "q8" && c.dataset === "d1" ? { ...c, mean: 0.001 } : c)),
@@ -43,6 +46,28 @@ test("baseline self-distance: 0 without a noise floor, the re-run's distance wit
       ["cos", 3, 4],
     ],
   );
+  // A noise floor with a real spread can fail: the row is evidence.
+  assert.deepEqual(
+    noisy.map((r) => [r.trivial, r.trivial_reason]),
+    [
+      [false, undefined],
+      [false, undefined],
+    ],
+  );
+});
+
+test("a noise-floor re-run identical to the baseline (greedy) makes the self-distance row trivial", () => {
+  const greedy = cells.map((c) => (c.model === "base~noise" && c.target === "baseline" ? { ...c, mean: 0, median: 0 } : c));
+  const rows = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min" })], greedy, { ...models, selfModel: "base~noise" }, "t");
+  for (const r of rows) {
+    assert.deepEqual([r.win, r.cells, r.trivial], [4, 4, true]);
+    assert.match(r.trivial_reason!, /'base~noise' reproduced the baseline's outputs exactly/);
+  }
+  // Against the references the self-distance is not 0: the same expectation is measured, not trivial.
+  const [ref] = evaluateHypotheses([h({ expect: "baseline_self_distance_is_min", target: "reference" })], greedy, { ...models, selfModel: "base~noise" }, "t");
+  assert.equal(ref.trivial, false);
+  // Other expectations are never marked trivial.
+  for (const r of evaluateHypotheses([h({ expect: "closer", a: "q8", b: "q4" }), h({ expect: "within", factor: 1.05 })], greedy, models, "t")) assert.equal(r.trivial, false);
 });
 
 test("closer: one cell per dataset, strict", () => {

@@ -21,6 +21,8 @@ import { evaluateHypotheses } from "../generate/hypotheses.js";
 import { type JudgeHandle, openJudge } from "../generate/judgeModel.js";
 import { judgeVariants } from "../generate/judgeVariants.js";
 import { openEmbedders } from "../generate/openEmbedders.js";
+import { pairedGeneration } from "../generate/pairedDrift.js";
+import { addPerDataset } from "../generate/perDataset.js";
 import { loadProbes, type Probe } from "../generate/probes.js";
 import { probeResults } from "../generate/probeResults.js";
 import { fitsEveryModel, generationRequest, type ModelOutputs } from "../generate/requests.js";
@@ -116,6 +118,16 @@ async function compareGenerations(
     const comparisons: TaskOutcome["comparisons"] = {};
     const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons) : undefined;
     driftComparisons(drift, results, comparisons);
+    const pairedOpts = { seed: p.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName };
+    for (const [v, paired] of Object.entries(pairedGeneration(drift, pairedOpts))) comparisons[v] = { ...comparisons[v], paired };
+    addPerDataset(
+      drift,
+      items,
+      datasets.map((d) => d.label),
+      pairedOpts,
+      results,
+      comparisons,
+    );
     let judged: Awaited<ReturnType<typeof judgeVariants>> | undefined;
     if (spec.judge && items.length) {
       judgeHandle = await openJudge(spec, env.openModels, where);
