@@ -56,7 +56,7 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
         );
       });
       const truncated = s.filter((x) => x.truncated).length;
-      if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+      if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
       const samples = docs.map(
         (d, i): SampleRow => ({
           doc_id: d.doc_id,
