@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
+import { backendFor } from "../backends/registry.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
 import type { ModelSpec } from "../config/schema.js";
 import { measureCost } from "../cost/measureCost.js";
@@ -69,7 +70,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // Models: baseline first, then variants (given, or made by a quantization sweep). Their
     // paths were resolved when the config loaded; hf: models are fetched here.
     const modelPath = (spec: ModelSpec, field: string) =>
-      backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
+      !backendFor(spec).localModel ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
     const specs: ModelSpec[] = [config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
     const basePath = await modelPath(config.baseline, "baseline.model");
