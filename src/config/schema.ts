@@ -52,7 +52,7 @@ export const modelSpec = z
     dtype: z.string().optional(),
     /** lm-evaluation-harness output standing in for this model: a results_*.json or its --output_path folder (no model is loaded). */
     lm_eval: z.string().min(1).optional(),
-    /** Published scores for this model, checked against the measured ones: {task: {metric: value, ci?: number}}. */
+    /** Published scores for this model, checked against the measured ones: {task: {metric: value, ci?: number}}, or an lm-eval results file (read when the config loads). */
     reference_scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   })
   .strict();

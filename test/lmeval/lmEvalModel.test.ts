@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { loadConfig } from "../../src/config/loadConfig.js";
 import { exportLmEval } from "../../src/lmeval/exportLmEval.js";
 import { runConfig, tempDir } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
@@ -21,6 +22,13 @@ test("an exported baseline read back as lm_eval gives the run's own paired delta
   assert.equal(second.results.models.f32.backend, "lm_eval");
   assert.deepEqual(second.results.tasks.kobest_copa.results.f32, first.results.tasks.kobest_copa.results.f32);
   assert.deepEqual(second.results.tasks.kobest_copa.comparisons, first.results.tasks.kobest_copa.comparisons);
+
+  // reference_scores may name the export: its scores (with 1.96 × stderr as the CI) are the reference, and the baseline reproduces them.
+  const withRef = await runConfig({ baseline: { name: "f32", model: models.stories(), reference_scores: join(lm, "f32") }, tasks: [{ task: "kobest_copa", limit: 20 }] });
+  assert.ok(!withRef.results.warnings.some((w) => w.includes("does not reproduce")), withRef.results.warnings.join("\n"));
+  const ref = loadConfig(withRef.configPath).config.baseline.reference_scores?.kobest_copa;
+  assert.equal(ref?.acc, (first.results.tasks.kobest_copa.results.f32 as { acc: number }).acc);
+  assert.ok((ref?.acc_ci ?? 0) > 0);
 
   // A different prompt (one few-shot example) is refused, naming the first document.
   await assert.rejects(
