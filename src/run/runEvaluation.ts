@@ -16,6 +16,7 @@ import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { prepareTask, runPreparedTask } from "./runTask.js";
+import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { sweepVariants } from "./sweepVariants.js";
@@ -97,6 +98,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // costs a second, not a run.
     const prepared: PreparedTask[] = [];
     for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
+    for (const change of checkTaskIdentities(store, loaded.tasks)) warn(change);
     const descriptions = new Map<string, ModelDescription>();
     for (const [i, spec] of specs.entries()) {
       const b = await openBackend(spec, paths[i]);
