@@ -62,7 +62,7 @@ export function registerRunCommand(program: Command): void {
           for (const s of STOP_SIGNALS) process.removeListener(s, onSigint);
         });
         if (o.json) {
-          // stdout is the JSON; the warnings the tables would have shown go to stderr.
+          // stdout is the JSON alone; the warnings (printed by printRun otherwise) go to stderr once.
           for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
           process.stdout.write(JSON.stringify(results, null, 2) + "\n");
           return;
