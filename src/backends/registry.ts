@@ -7,7 +7,7 @@ import { QuantevalError } from "../util/errors.js";
 import type { Backend } from "./backend.js";
 
 /** A backend's name as a model spec's `backend` field spells it. */
-export type BackendId = NonNullable<ModelSpec["backend"]>;
+export type BackendId = NonNullable<ModelSpec["backend"]> | "lm_eval";
 
 /** One backend: how it is recognised in a spec and how it opens a model. */
 export interface BackendEntry {
@@ -40,6 +40,13 @@ export const BACKENDS: readonly BackendEntry[] = [
     test: (spec) => spec.model !== undefined && /\.gguf$/i.test(spec.model),
     localModel: true,
     open: async (spec, path) => (await import("./gguf.js")).openFromSpec(spec, path),
+  },
+  {
+    id: "lm_eval",
+    description: "lm-evaluation-harness results (with --log_samples) standing in for a model",
+    test: (spec) => spec.lm_eval !== undefined,
+    localModel: false,
+    open: async (spec) => (await import("../lmeval/lmEvalBackend.js")).LmEvalBackend.open(spec),
   },
   {
     id: "onnx",

@@ -9,6 +9,7 @@ import { configureTask } from "../tasks/kinds/registry.js";
 import type { ConfigureContext, ConfiguredTask } from "../tasks/kinds/taskKind.js";
 import { yamlToJs } from "../util/yamlToJs.js";
 import { QuantevalError } from "../util/errors.js";
+import { inlineReferenceScores } from "./referenceScores.js";
 import { configDirs, pathResolver, resolveModelSpec } from "./resolvePaths.js";
 import { configSchema, type ModelSpec, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
 import { describeZodError } from "./zodErrors.js";
@@ -150,6 +151,7 @@ export function loadConfig(path: string): LoadedConfig {
     throw new QuantevalError(`${path}: config file not found; pass the path of a YAML config (see examples/)`);
   }
   const parsed = parseYaml(text, path);
+  inlineReferenceScores(parsed.raw, dirname(abs), path);
   const config = validate(parsed, path);
   return { ...resolveConfig(config, dirname(abs), path, parsed.lineOf), path: abs, baseDir: dirname(abs), text };
 }

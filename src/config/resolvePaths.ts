@@ -45,5 +45,6 @@ export function pathResolver(dirs: ConfigDirs): PathResolver {
 export function resolveModelSpec(spec: ModelSpec, paths: PathResolver): ModelSpec {
   // An HTTP model's `model` is the server's model name, not a path.
   const isHttp = spec.backend === "http" || (!spec.backend && spec.base_url !== undefined);
-  return spec.model && !isHttp ? { ...spec, model: paths.model(spec.model) } : spec;
+  const withLmEval = spec.lm_eval ? { ...spec, lm_eval: paths.file(spec.lm_eval) } : spec;
+  return spec.model && !isHttp ? { ...withLmEval, model: paths.model(spec.model) } : withLmEval;
 }

@@ -50,7 +50,9 @@ export const modelSpec = z
     timeout_ms: z.number().int().min(1).optional(),
     /** ONNX backend: dtype variant (fp32, fp16, q8, q4 …). */
     dtype: z.string().optional(),
-    /** Published scores for this model, checked against the measured ones: {task: {metric: value, ci?: number}}. */
+    /** lm-evaluation-harness output standing in for this model: a results_*.json or its --output_path folder (no model is loaded). */
+    lm_eval: z.string().min(1).optional(),
+    /** Published scores for this model, checked against the measured ones: {task: {metric: value, ci?: number}}, or an lm-eval results file (read when the config loads). */
     reference_scores: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   })
   .strict();

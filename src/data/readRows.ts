@@ -112,6 +112,6 @@ export async function readRows(path: string): Promise<Row[]> {
   if (ext === ".jsonl" || ext === ".ndjson") return readJsonl(path, text);
   if (ext === ".json") return readJson(path, text);
   if (ext === ".csv" || ext === ".tsv") return readCsv(path, text, ext === ".tsv");
-  if (ext === ".txt" || ext === ".raw" || ext === "") return [{ text }];
+  if (ext === ".txt" || ext === ".raw" || ext === ".tokens" || ext === "") return [{ text }];
   throw new QuantevalError(`${path}: unsupported data format '${ext}'; use .jsonl, .json, .csv, .tsv, .parquet or raw text`);
 }

@@ -22,7 +22,7 @@ export function requestShape(def?: MultipleChoiceTask): RequestShape {
 }
 
 /** The (context, continuation) pairs lm-eval's Instance.args hold, one per choice, as the run built them. */
-export function sampleArguments(s: McSample, shape: RequestShape): Array<[string, string]> {
+export function sampleArguments(s: Pick<McSample, "prompt" | "context" | "choices">, shape: RequestShape): Array<[string, string]> {
   return shape.multipleInput ? s.choices.map((c) => [s.context + c, shape.targetDelimiter + s.prompt]) : s.choices.map((c) => [s.context, shape.targetDelimiter + c]);
 }
 

@@ -22,6 +22,9 @@ export interface LmEvalUnpaired {
   metrics: Record<string, number>;
 }
 
+/** What the guard reads of a document: its id and the pieces its requests are built from. */
+export type PromptOf = Pick<McSample, "doc_id" | "prompt" | "context" | "choices">;
+
 const show = (s: string) => JSON.stringify(s.length > 80 ? `…${s.slice(-80)}` : s);
 
 /**
@@ -30,7 +33,7 @@ const show = (s: string) => JSON.stringify(s.length > 80 ? `…${s.slice(-80)}` 
  * lm-eval computes it), then every (context, continuation) pair when lm-eval logged them.
  * Returns the number of documents checked.
  */
-export function assertSameLmEvalPrompts(task: string, ours: McSample[], theirs: LmEvalSample[], shape: RequestShape, source = "lm-eval"): number {
+export function assertSameLmEvalPrompts(task: string, ours: PromptOf[], theirs: LmEvalSample[], shape: RequestShape, source = "lm-eval"): number {
   const byId = new Map(theirs.map((s) => [s.doc_id, s]));
   let checked = 0;
   for (const o of ours) {

@@ -17,6 +17,8 @@ export interface LmEvalSample {
   target: string;
   /** Log-likelihood per request (filtered_resps), when they are numbers. */
   loglikelihoods: number[];
+  /** is_greedy per request (filtered_resps' second item: a JSON boolean, or "True"/"False" as lm-eval's str() writes it). */
+  greedy: boolean[];
   /** Per-document metric values as lm-eval logged them (acc: 0/1; f1: [gold, pred]). */
   metrics: Record<string, unknown>;
   /** Index of the highest log-likelihood (multiple choice). */
@@ -67,13 +69,14 @@ function parseSample(raw: Record<string, unknown>, where: string): LmEvalSample 
   const args = Object.values((raw.arguments ?? {}) as Record<string, Record<string, unknown>>).map((a) => [String(a.arg_0 ?? ""), String(a.arg_1 ?? "")] as [string, string]);
   const filtered = Array.isArray(raw.filtered_resps) ? raw.filtered_resps : [];
   const lls = filtered.map((r) => Number(Array.isArray(r) ? r[0] : r));
+  const greedy = filtered.map((r) => Array.isArray(r) && (r[1] === true || r[1] === "True"));
   const metricNames = Array.isArray(raw.metrics) ? (raw.metrics as string[]) : ["acc", "acc_norm", "f1"].filter((m) => m in raw);
   const metrics = Object.fromEntries(metricNames.map((m) => [m, raw[m]]));
   const f1 = metrics.f1;
   const target = String(raw.target ?? "");
   const gold = Array.isArray(f1) ? Number(f1[0]) : /^\d+$/.test(target) ? Number(target) : undefined;
   const pred = lls.length > 0 && lls.every(Number.isFinite) ? lls.indexOf(Math.max(...lls)) : Array.isArray(f1) ? Number(f1[1]) : undefined;
-  return { doc_id: raw.doc_id, prompt_hash: String(raw.prompt_hash ?? ""), arguments: args, target, loglikelihoods: lls, metrics, pred, gold };
+  return { doc_id: raw.doc_id, prompt_hash: String(raw.prompt_hash ?? ""), arguments: args, target, loglikelihoods: lls, greedy, metrics, pred, gold };
 }
 
 /** Reads one samples_*.jsonl file. */

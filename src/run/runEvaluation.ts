@@ -5,6 +5,7 @@ import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
+import { backendFor } from "../backends/registry.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
 import type { ModelSpec } from "../config/schema.js";
 import { measureCost } from "../cost/measureCost.js";
@@ -17,6 +18,7 @@ import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { type RunModel, planRun } from "./planRun.js";
 import { compareTask, evaluateGroup, prepareTask } from "./runTask.js";
+import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { sweepVariants } from "./sweepVariants.js";
@@ -77,7 +79,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // Models: baseline first, then variants (given, or made by a quantization sweep). Their
     // paths were resolved when the config loaded; hf: models are fetched here.
     const modelPath = (spec: ModelSpec, field: string) =>
-      backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
+      !backendFor(spec).localModel ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
     const specs: ModelSpec[] = [config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
     const basePath = await modelPath(config.baseline, "baseline.model");
@@ -116,6 +118,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // costs a second, not a run.
     const prepared: PreparedTask[] = [];
     for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
+    for (const change of checkTaskIdentities(store, loaded.tasks)) warn(change);
     // The noise floor is one more model of the schedule: the same baseline under another batch
     // layout (one sequence per context, smaller batches), never a second copy resident beside it
     // unless the whole run fits together.

@@ -100,6 +100,8 @@ export function renderDoc(def: MultipleChoiceTask, row: Row, where: string): Ren
     choices = v.map(String);
   }
   const t = render(def.doc_to_target, doc, where).trim();
+  // One choice makes acc trivially 1.0: a task data or doc_to_choice mistake, not a measurement.
+  if (choices.length < 2) throw new QuantevalError(`${where}: ${choices.length} choice${choices.length === 1 ? "" : "s"} (doc_to_choice); a multiple-choice document needs at least 2`);
   let gold = /^-?\d+$/.test(t) ? Number(t) : choices.indexOf(t);
   if (!Number.isInteger(gold) || gold < 0 || gold >= choices.length) {
     throw new QuantevalError(`${where}: label '${t}' is out of range for ${choices.length} choices (doc_to_target must give 0..${choices.length - 1} or a choice text)`);
@@ -138,6 +140,11 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
   const fewshotSplit = def.fewshot_split ?? split;
   if (nShot > 0) pool = fewshotSplit === split || fromFile ? test : await loadSplit(def, fewshotSplit, opts);
   const sameSplit = pool === test;
+  // The evaluated document is never its own example, so a same-split pool offers one row fewer.
+  const available = pool ? pool.rows.length - (sameSplit ? 1 : 0) : 0;
+  if (pool && nShot > available) {
+    throw new QuantevalError(`task ${def.task}: num_fewshot ${nShot} exceeds the few-shot pool of ${available} examples (${pool.path}); lower num_fewshot or use a larger fewshot_split`);
+  }
   const docs: PreparedDoc[] = [];
   for (let i = 0; i < limit; i++) {
     const where = rowWhere(test.path, test.rows, i);

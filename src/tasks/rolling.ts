@@ -3,7 +3,8 @@
 // and UTF-8 bytes over all documents (lm-eval's weighted_perplexity and bits_per_byte).
 import { createHash } from "node:crypto";
 import type { RollingResult } from "../backends/backend.js";
-import { rowWhere, type Row } from "../data/readRows.js";
+import { readUtf8, rowWhere, type Row } from "../data/readRows.js";
+import { wikitextCounts, wikitextRows } from "../lmeval/wikitextDocuments.js";
 import { QuantevalError } from "../util/errors.js";
 import { loadSplit, type PrepareOptions } from "./multipleChoice.js";
 import type { RollingTask } from "./taskDefinition.js";
@@ -20,9 +21,18 @@ export interface RollingDoc {
   prompt_hash: string;
 }
 
-/** lm-eval's word count: the number of pieces re.split(r"\s+", text) returns (empty ends included). */
+/** lm-eval's word count: the number of pieces Python's re.split(r"\s+", text) returns (empty ends included). */
 export function countWords(text: string): number {
-  return text.split(/\s+/).length;
+  return wikitextCounts(text).words;
+}
+
+/** A raw WikiText file (wiki.test.raw, wiki.test.tokens) rather than rows: its articles, as lm-eval's document-level dataset splits them. */
+const RAW_TEXT = /\.(raw|tokens)$/i;
+
+/** The split's rows: a raw text file becomes one `{page}` row per article (lm-eval's wikitext_document_level). */
+async function loadRollingRows(def: RollingTask, split: string, opts: PrepareOptions): Promise<{ rows: Row[]; path: string }> {
+  const test = await loadSplit(def, split, opts, opts.data);
+  return RAW_TEXT.test(test.path) ? { rows: wikitextRows(readUtf8(test.path)), path: test.path } : test;
 }
 
 /** Renders one document: the scored text and what normalises it. */
@@ -36,7 +46,7 @@ export function renderRollingDoc(def: RollingTask, row: Row, where: string): { t
 export async function prepareRolling(def: RollingTask, opts: PrepareOptions): Promise<RollingDoc[]> {
   if (opts.numFewshot) throw new QuantevalError(`task ${def.task}: num_fewshot is not supported for rolling perplexity tasks; remove it`);
   const split = opts.split ?? def.test_split;
-  const test = await loadSplit(def, split, opts, opts.data);
+  const test = await loadRollingRows(def, split, opts);
   const limit = Math.min(opts.limit ?? test.rows.length, test.rows.length);
   const docs: RollingDoc[] = [];
   for (let i = 0; i < limit; i++) {

@@ -104,6 +104,23 @@ test("a label out of the range of choices", () => {
   expectOneLineError(r, `${dataPath}:1`, "out of range");
 });
 
+test("a one-item choice list is refused (acc would be trivially 1.0)", () => {
+  const dir = tempDir();
+  const dataPath = join(dir, "one.jsonl");
+  // A choice list read from the row (a literal one-item list is already refused by the task schema).
+  writeFileSync(dataPath, '{"question": "q1", "opts": ["x", "y"], "label": 0}\n{"question": "q2", "opts": ["x"], "label": 0}\n');
+  const taskPath = join(dir, "one.yaml");
+  writeFileSync(taskPath, `task: one\ntype: multiple_choice\ndata_file: ${dataPath}\ndoc_to_text: "Q: {{question}}"\ndoc_to_choice: opts\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`);
+  const { r } = runWith({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath }] });
+  expectOneLineError(r, `${dataPath}:2`, "1 choice", "at least 2");
+});
+
+test("num_fewshot larger than the few-shot pool names the task and the pool size", () => {
+  const { taskPath } = customTask('{"question": "q1", "a": "x", "b": "y", "label": 0}\n{"question": "q2", "a": "x", "b": "y", "label": 1}\n{"question": "q3", "a": "x", "b": "y", "label": 1}\n');
+  const { r } = runWith({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath, num_fewshot: 5 }] });
+  expectOneLineError(r, "task mytask", "num_fewshot 5", "pool of 2 examples");
+});
+
 test("an empty split", () => {
   const { taskPath, dataPath } = customTask("");
   const { r } = runWith({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: taskPath }] });
@@ -200,6 +217,8 @@ test("text longer than the context is truncated as lm-eval does, and reported", 
   const res = JSON.parse(r.stdout);
   assert.ok(res.tasks.kobest_copa.results.f32.truncated > 0);
   assert.match(r.stderr, /exceeded the context window and were cut from the left/);
+  // It counts documents, and says so (issue 16 item 13).
+  assert.match(r.stderr, /\d+ of 3 documents for 'f32' exceeded/);
 });
 
 test("NaN log-probs from a backend are refused, naming the model", () => {

@@ -33,7 +33,7 @@ function prepared(task: LoadedTask<LoglikelihoodTask>, docs: LoglikelihoodDoc[])
       });
       env.progress.stop(id);
       const agg = aggregateLoglikelihood(def, res);
-      if (agg.truncated > 0) env.warn(`${env.name}: ${agg.truncated} of ${res.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+      if (agg.truncated > 0) env.warn(`${env.name}: ${agg.truncated} of ${res.length} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
       const samples = docs.map(
         (d, i): SampleRow => ({
           doc_id: d.doc_id,

@@ -10,7 +10,10 @@ import { aggregateMultipleChoice, correctFor, type PreparedDoc, prepareMultipleC
 import { type NormalizationName, rankingChanges } from "../normalization.js";
 import type { MultipleChoiceTask } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
+import { requestShape } from "../../lmeval/exportSamples.js";
+import { lmEvalSourceOf } from "../../lmeval/lmEvalBackend.js";
 import { yamlEntryKeys } from "./entryKeys.js";
+import { lmEvalScores, unpairedComparison } from "./lmEvalModel.js";
 import { prepareOptions } from "./prepareOptions.js";
 import type { PreparedTask, TaskKind } from "./taskKind.js";
 import { collectStored, definitionOf } from "./yamlKind.js";
@@ -36,6 +39,11 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
   return {
     schedule: "per_model",
     async evaluate(m, env) {
+      const lm = lmEvalSourceOf(m);
+      if (lm) {
+        const scores = lmEvalScores(lm, env.name, docs, requestShape(def));
+        if (scores) return scores;
+      }
       const flat: LoglikelihoodRequest[] = docs.flatMap((d) => d.requests);
       const id = `${env.name}:${m.name}`;
       env.progress.start(id, `${env.name} · ${m.name}`, flat.length);
@@ -56,7 +64,7 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
         );
       });
       const truncated = s.filter((x) => x.truncated).length;
-      if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} requests for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+      if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
       const samples = docs.map(
         (d, i): SampleRow => ({
           doc_id: d.doc_id,
@@ -83,6 +91,11 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
       for (const v of env.variants) {
         const vs = stored.get(v).state;
         const perMetric: Record<string, unknown> = {};
+        // lm-eval results without samples: scores only, compared unpaired.
+        if (base.length !== docs.length || vs.length !== docs.length) {
+          comparisons[v] = unpairedComparison(def.metrics, stored.get(env.baseline).results, stored.get(v).results);
+          continue;
+        }
         for (const metric of def.metrics) {
           perMetric[metric] = comparePaired(
             {

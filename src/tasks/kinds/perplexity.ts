@@ -21,7 +21,7 @@ export const perplexityEntry = z
   .object({
     task: z.literal("perplexity"),
     name,
-    /** A text file, or a dataset id <id>:<config>:<split> (default wikitext:wikitext-2-raw-v1:test). */
+    /** A text file, or a dataset id <id>:<config>:<split> (default: wikitext-2-raw-v1/wiki.test.raw under the data dir, else wikitext:wikitext-2-raw-v1:test). */
     data: z.string().optional(),
     /** Tokens per chunk (default 512). */
     n_ctx: z.number().int().min(16).optional(),
@@ -34,7 +34,12 @@ type Entry = z.infer<typeof perplexityEntry>;
 /** A variant's drift against the baseline (null for the baseline). */
 type Drift = Record<string, unknown> | null;
 
+/** WikiText-2 test as the raw file llama-perplexity reads, under the data dir (the default data offline). */
+const WIKITEXT_RAW = [join("wikitext-2-raw-v1", "wiki.test.raw"), join("wikitext", "wikitext-2-raw-v1", "wiki.test.raw")];
+
 async function resolveText(entry: Entry, dataDir: string, taskName: string): Promise<{ path: string; text: string }> {
+  const raw = entry.data === undefined ? WIKITEXT_RAW.map((p) => join(dataDir, p)).find((p) => existsSync(p)) : undefined;
+  if (raw) return { path: raw, text: readUtf8(raw) };
   const data = entry.data ?? "wikitext:wikitext-2-raw-v1:test";
   // The config loader already looked for a plain path beside the config, in the working directory and under the data dir.
   let path = isAbsolute(data) && existsSync(data) ? data : undefined;
