@@ -60,9 +60,9 @@ export const BACKENDS: readonly BackendEntry[] = [
 /** The backend ids, e.g. for a config schema's enum. */
 export const BACKEND_IDS = BACKENDS.map((b) => b.id);
 
-/** "gguf, http or onnx" */
+/** "gguf, http or onnx": the values `backend:` takes (lm_eval is chosen by the `lm_eval:` key, not by `backend:`). */
 function idList(): string {
-  const ids = [...BACKEND_IDS].sort();
+  const ids = BACKEND_IDS.filter((id) => id !== "lm_eval").sort();
   return ids.length > 1 ? `${ids.slice(0, -1).join(", ")} or ${ids[ids.length - 1]}` : ids.join("");
 }
 

@@ -12,13 +12,15 @@ import { models } from "../helpers/shared.js";
 const spec = (s: Partial<ModelSpec>): ModelSpec => ({ name: "m", ...s }) as ModelSpec;
 
 test("a spec picks its backend: explicit backend, else base_url → http, .gguf → gguf", () => {
-  assert.deepEqual(BACKEND_IDS.slice().sort(), ["gguf", "http", "onnx"]);
+  assert.deepEqual(BACKEND_IDS.slice().sort(), ["gguf", "http", "lm_eval", "onnx"]);
   assert.equal(backendKind(spec({ model: "a/B.GGUF" })), "gguf");
   assert.equal(backendKind(spec({ base_url: "http://127.0.0.1:8080", model: "x.gguf" })), "http");
   assert.equal(backendKind(spec({ backend: "onnx", model: "folder" })), "onnx");
   assert.equal(backendKind(spec({ backend: "gguf", model: "weights.bin" })), "gguf");
   assert.equal(backendFor(spec({ model: "x.gguf" })).localModel, true);
   assert.equal(backendFor(spec({ base_url: "http://h" })).localModel, false);
+  assert.equal(backendKind(spec({ lm_eval: "runs/lm-eval-out/f32" })), "lm_eval");
+  assert.equal(backendFor(spec({ lm_eval: "runs/lm-eval-out/f32" })).localModel, false);
   assert.throws(() => backendKind(spec({ model: "weights.bin" })), /model 'm': cannot infer the backend from 'weights\.bin'; add backend: gguf, http or onnx$/);
 });
 
