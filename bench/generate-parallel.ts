@@ -103,7 +103,26 @@ function measureLlamaCpp(modelPath: string, promptTokens: number): Map<number, R
   const rates = new Map<number, Rate>();
   for (let r = 0; r < repeats; r++) {
     // -c 4096 over 16 sequences gives each a 256-cell KV stream, as quanteval's generation context.
-    const args = ["-m", modelPath, "-c", "4096", "-b", "2048", "-ub", "512", "-npp", String(promptTokens), "-ntg", String(maxTokens), "-npl", SEQS.join(","), "-t", String(threads), "--output-format", "jsonl"];
+    const args = [
+      "-m",
+      modelPath,
+      "-c",
+      "4096",
+      "-b",
+      "2048",
+      "-ub",
+      "512",
+      "-npp",
+      String(promptTokens),
+      "-ntg",
+      String(maxTokens),
+      "-npl",
+      SEQS.join(","),
+      "-t",
+      String(threads),
+      "--output-format",
+      "jsonl",
+    ];
     const p = spawnSync(tool, args, { encoding: "utf8", maxBuffer: 16 << 20 });
     if (p.status !== 0) {
       process.stderr.write(`llama-batched-bench failed (exit ${p.status}):\n${p.stderr.slice(-2000)}\n`);
@@ -143,7 +162,9 @@ for (const model of models) {
   const best = Math.max(...SEQS.filter((n) => n >= 8).map((n) => q.rates.get(n)!.decode / q1.decode));
   const bestAll = Math.max(...SEQS.filter((n) => n >= 8).map((n) => q.rates.get(n)!.all / q1.all));
   const bestL = Math.max(...SEQS.filter((n) => n >= 8).map((n) => l.get(n)!.decode / l1.decode));
-  summary.push(`${basename(model)}: best at ≥8 sequences ${best.toFixed(2)}× decode, ${bestAll.toFixed(2)}× with prefill (llama-batched-bench ${bestL.toFixed(2)}×) — ${best >= 4 ? "meets" : "misses"} the ≥4× target`);
+  summary.push(
+    `${basename(model)}: best at ≥8 sequences ${best.toFixed(2)}× decode, ${bestAll.toFixed(2)}× with prefill (llama-batched-bench ${bestL.toFixed(2)}×) — ${best >= 4 ? "meets" : "misses"} the ≥4× target`,
+  );
   console.log("");
 }
 for (const s of summary) console.log(s);

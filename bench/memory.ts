@@ -57,7 +57,10 @@ function syntheticModel(): string {
   if (!existsSync(ggufPy)) throw new Error("llama.cpp's gguf-py is not in the cache: run 'bash scripts/build-llamacpp.sh', or pass --model/--stories");
   mkdirSync(cacheDir, { recursive: true });
   const shape = ["--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"];
-  const r = spawnSync("python3", [join(repoRoot, "bench", "make-synthetic-model.py"), "--gguf-py", ggufPy, "--donor", sharedFile("models", "stories260K.gguf"), "--out", `${out}.tmp`, ...shape], { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+  const r = spawnSync("python3", [join(repoRoot, "bench", "make-synthetic-model.py"), "--gguf-py", ggufPy, "--donor", sharedFile("models", "stories260K.gguf"), "--out", `${out}.tmp`, ...shape], {
+    stdio: ["ignore", "inherit", "pipe"],
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`make-synthetic-model.py failed (needs python3 with numpy): ${r.stderr.trim().split("\n").pop()}`);
   renameSync(`${out}.tmp`, out);
   return out;
@@ -75,7 +78,11 @@ function runQuanteval(config: Record<string, unknown>): Measured {
   try {
     writeFileSync(join(dir, "config.yaml"), stringify(config));
     const t0 = performance.now();
-    const r = spawnSync("/usr/bin/time", ["-v", process.execPath, "--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), "run", join(dir, "config.yaml"), "--out", join(dir, "run")], { cwd: repoRoot, encoding: "utf8", maxBuffer: 256 << 20 });
+    const r = spawnSync("/usr/bin/time", ["-v", process.execPath, "--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), "run", join(dir, "config.yaml"), "--out", join(dir, "run")], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      maxBuffer: 256 << 20,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
     const error = r.status === 0 ? undefined : (r.stderr.split("\n").find((l) => /error|Error|config/.test(l) && !/Command being timed/.test(l)) ?? `exit ${r.status}`).trim();
@@ -101,7 +108,9 @@ async function calibrate(paths: string[]): Promise<void> {
     const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "bench", "memory.ts"), "--resident-child", p], { cwd: repoRoot, encoding: "utf8" });
     const measured = Number((JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { resident?: number }).resident);
     const e = await estimateModelMemory(p, p);
-    console.log(`| ${p.split("/").pop()} | ${formatBytes(measured)} | ${formatBytes(e.total_bytes)} (${formatBytes(e.weights_bytes)} + ${formatBytes(e.kv_bytes)} + ${formatBytes(e.compute_bytes)}) |`);
+    console.log(
+      `| ${p.split("/").pop()} | ${formatBytes(measured)} | ${formatBytes(e.total_bytes)} (${formatBytes(e.weights_bytes)} + ${formatBytes(e.kv_bytes)} + ${formatBytes(e.compute_bytes)}) |`,
+    );
   }
 }
 
@@ -144,7 +153,9 @@ async function main(): Promise<void> {
     if (m.error) console.log(`| ${label} | n/a | n/a | n/a (${m.error.replace(/\|/g, "/").slice(0, 200)}) |`);
     else console.log(`| ${label} | ${formatBytes(m.peakRss ?? null)} | ${only && m.peakRss ? (m.peakRss / only).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s |`);
   }
-  console.log(`\nestimated resident (src/schedule/memoryEstimate.ts): ${estimates.map((e) => `${e.name} ${formatBytes(e.total_bytes)}`).join(", ")}; all together ${formatBytes(estimates.reduce((a, e) => a + e.total_bytes, 0))}`);
+  console.log(
+    `\nestimated resident (src/schedule/memoryEstimate.ts): ${estimates.map((e) => `${e.name} ${formatBytes(e.total_bytes)}`).join(", ")}; all together ${formatBytes(estimates.reduce((a, e) => a + e.total_bytes, 0))}`,
+  );
   console.log(`schedule auto would choose: ${plan.record.used} (${plan.record.reason})`);
   const [seq, tog] = [rows[2][1], rows[3][1]];
   console.log(`\nsequential / together wall time: ${seq.error || tog.error ? "n/a" : (seq.seconds / tog.seconds).toFixed(2)}`);

@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { repoRoot } from "./llamaBin.js";
 
 const helpers = new Set(["run-all.ts", "llamaBin.ts", "syntheticModel.ts"]);
-const benches = readdirSync(join(repoRoot, "bench")).filter((f) => f.endsWith(".ts") && !helpers.has(f)).sort();
+const benches = readdirSync(join(repoRoot, "bench"))
+  .filter((f) => f.endsWith(".ts") && !helpers.has(f))
+  .sort();
 let failed = 0;
 for (const b of benches) {
   process.stdout.write(`\n== bench/${b}\n`);

@@ -1,6 +1,37 @@
 // quanteval's public library API. The CLI is a thin layer over these.
-export { runEvaluation, type RunOptions, type RunResults } from "./run/runEvaluation.js";
-export { loadConfig, parseConfig, type LoadedConfig } from "./config/loadConfig.js";
+export { runEvaluation, type RunOptions } from "./run/runEvaluation.js";
+export { loadConfig, parseConfig, configureEntry, type LoadedConfig } from "./config/loadConfig.js";
+export { configDirs, type ConfigDirs } from "./config/resolvePaths.js";
+export { readResults, writeResults, parseResults } from "./results/resultsFile.js";
+export {
+  RESULTS_VERSION,
+  type RunResults,
+  type TaskResults,
+  type TaskKindName,
+  type ModelResults,
+  type MultipleChoiceTaskResults,
+  type MultipleChoiceMetrics,
+  type LoglikelihoodTaskResults,
+  type LoglikelihoodMetrics,
+  type RollingTaskResults,
+  type RollingMetrics,
+  type LlamacppHellaswagTaskResults,
+  type LlamacppHellaswagMetrics,
+  type LlamacppWinograndeTaskResults,
+  type LlamacppWinograndeMetrics,
+  type PerplexityTaskResults,
+  type PerplexityMetrics,
+  type PerplexityComparison,
+  type GenerateTaskResults,
+  type GenerateMetrics,
+  type PairedMetricComparison,
+  type ScalarComparison,
+  type Significance,
+} from "./results/types.js";
+export { TASK_KINDS, kindOf, listTaskNames } from "./tasks/kinds/registry.js";
+export type { TaskKind, KindTask, ConfiguredTask, PreparedTask, ModelEvaluation, StoredEvaluations, PathResolver } from "./tasks/kinds/taskKind.js";
+export { runTask, prepareTask, runPreparedTask } from "./run/runTask.js";
+export { silentProgress, type ProgressSink, type TaskRunContext, type TaskOutcome } from "./run/taskContext.js";
 export type { RunConfig, ModelSpec, TaskSpec } from "./config/schema.js";
 export type {
   Backend,
@@ -18,7 +49,7 @@ export { GgufBackend, type GgufOptions } from "./backends/gguf.js";
 export { openBackend } from "./backends/openBackend.js";
 export { prepareMultipleChoice, scoreDoc, aggregateMultipleChoice } from "./tasks/multipleChoice.js";
 export { runPerplexity } from "./tasks/perplexity.js";
-export { loadTask, listTaskNames } from "./tasks/taskRegistry.js";
+export { loadTask } from "./tasks/taskRegistry.js";
 export { comparePaired, type PairedComparison } from "./compare/pairedComparison.js";
 export { mcnemarExactP } from "./compare/mcnemar.js";
 export { pairedBootstrapCI } from "./compare/pairedBootstrap.js";
@@ -28,7 +59,6 @@ export { quantizeModel } from "./quantize/quantizeModel.js";
 export { RunStore } from "./store/runStore.js";
 export { QuantevalError } from "./util/errors.js";
 export { scoresTable, comparisonTable, driftTable, toMarkdown } from "./report/tables.js";
-export { runGenerateTask } from "./run/runGenerateTask.js";
 export { GgufEmbedder } from "./embedders/ggufEmbedder.js";
 export { createEmbedder } from "./embedders/createEmbedder.js";
 export { parseVerdict, summarizeJudgments } from "./tasks/generate/judge.js";

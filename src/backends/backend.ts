@@ -97,9 +97,7 @@ export interface ModelDescription {
   limitations?: string[];
 }
 
-export interface ProgressFn {
-  (done: number, total: number): void;
-}
+export type ProgressFn = (done: number, total: number) => void;
 
 /** Which capabilities a backend can honestly provide. */
 export interface BackendCapabilities {

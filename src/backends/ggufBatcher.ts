@@ -67,20 +67,11 @@ export class NativeBatch {
  * the entry index and a view of its logits for every output entry, in order.
  * The view is only valid during the callback.
  */
-export async function runPlan(
-  lib: LlamaLib,
-  ctx: LlamaContext,
-  batch: NativeBatch,
-  nVocab: number,
-  entries: PlanEntry[],
-  onRow: (entryIndex: number, logits: Float32Array) => void,
-): Promise<void> {
+export async function runPlan(lib: LlamaLib, ctx: LlamaContext, batch: NativeBatch, nVocab: number, entries: PlanEntry[], onRow: (entryIndex: number, logits: Float32Array) => void): Promise<void> {
   for (let from = 0; from < entries.length; from += batch.capacity) {
     const to = Math.min(entries.length, from + batch.capacity);
     const b = batch.fill(entries, from, to);
-    const rc = await new Promise<number>((resolve, reject) =>
-      lib.decode.async(ctx, b, (err: unknown, res: number) => (err ? reject(err) : resolve(res))),
-    );
+    const rc = await new Promise<number>((resolve, reject) => lib.decode.async(ctx, b, (err: unknown, res: number) => (err ? reject(err) : resolve(res))));
     if (rc !== 0) throw new Error(`llama_decode failed with code ${rc} (KV cache full or batch invalid)`);
     let nOut = 0;
     for (let i = from; i < to; i++) if (entries[i].output) nOut++;

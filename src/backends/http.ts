@@ -69,7 +69,9 @@ export class HttpBackend implements Backend {
     const reserve = profile.flavor === "llama-server" ? 1 : 2;
     const serverMax = profile.serverCtx !== undefined ? profile.serverCtx - reserve : undefined;
     if (opts.nCtx !== undefined && serverMax !== undefined && opts.nCtx > serverMax) {
-      throw new QuantevalError(`model '${opts.name}': n_ctx ${opts.nCtx} exceeds what the server allows per request (${serverMax} tokens); lower n_ctx or restart the server with a larger context per slot`);
+      throw new QuantevalError(
+        `model '${opts.name}': n_ctx ${opts.nCtx} exceeds what the server allows per request (${serverMax} tokens); lower n_ctx or restart the server with a larger context per slot`,
+      );
     }
     this.nCtx = opts.nCtx ?? serverMax ?? 2048;
     this.addBos = opts.addBos ?? profile.bosPrefix.length > 0;
@@ -97,7 +99,15 @@ export class HttpBackend implements Backend {
       if (!apiKey) throw new QuantevalError(`model '${opts.name}': environment variable ${opts.apiKeyEnv} (named by api_key_env) is not set; export it with the API key`);
     }
     const label = `model '${opts.name}'`;
-    const pool = new HttpPool({ baseUrls: urls, concurrency: opts.concurrency ?? 16, timeoutMs: opts.timeoutMs ?? 300_000, apiKey, maxAttempts: opts.maxAttempts, retryBaseMs: opts.retryBaseMs, label });
+    const pool = new HttpPool({
+      baseUrls: urls,
+      concurrency: opts.concurrency ?? 16,
+      timeoutMs: opts.timeoutMs ?? 300_000,
+      apiKey,
+      maxAttempts: opts.maxAttempts,
+      retryBaseMs: opts.retryBaseMs,
+      label,
+    });
     const t0 = performance.now();
     const profile = await probeServer(pool, { model: opts.model, protocol: opts.protocol, label });
     if (opts.concurrency === undefined) pool.setConcurrency(profile.slots ? Math.max(4, 2 * profile.slots) : 16);
@@ -173,7 +183,10 @@ export class HttpBackend implements Backend {
   }
 
   private requireScoring(what: string): ScoringProtocol {
-    if (!this.scoring) throw new QuantevalError(`model '${this.name}': ${what} needs log-probs of given tokens, which this server does not return (it has no /tokenize with echo, prompt_logprobs or llama-server n_probs); use generation tasks only`);
+    if (!this.scoring)
+      throw new QuantevalError(
+        `model '${this.name}': ${what} needs log-probs of given tokens, which this server does not return (it has no /tokenize with echo, prompt_logprobs or llama-server n_probs); use generation tasks only`,
+      );
     return this.scoring;
   }
 
@@ -232,11 +245,7 @@ export class HttpBackend implements Backend {
     const tok = this.requestTokenizer();
     const encoded = await this.pool.forEachIndex(texts.length, (i) => encodeRolling(tok, texts[i], this.nCtx));
     const windows = encoded.flatMap((e, text) => e.windows.map((w) => ({ text, ...w })));
-    const sums = await this.pool.forEachIndex(
-      windows.length,
-      async (w) => (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0),
-      onProgress,
-    );
+    const sums = await this.pool.forEachIndex(windows.length, async (w) => (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0), onProgress);
     const results: RollingResult[] = encoded.map((e) => ({ logprob: 0, nTokens: e.nTokens }));
     sums.forEach((v, w) => (results[windows[w].text].logprob += v));
     return results;

@@ -122,9 +122,7 @@ export function loadLlamaLib(gpu: GpuChoice = "auto"): LlamaLib {
   }
   const build = llamaBuildInfo();
   if (build.node_llama_cpp !== PINNED_NODE_LLAMA_CPP) {
-    throw new Error(
-      `node-llama-cpp ${build.node_llama_cpp} is installed but quanteval's llama.cpp bindings are for ${PINNED_NODE_LLAMA_CPP}: run 'npm install' in the quanteval folder`,
-    );
+    throw new Error(`node-llama-cpp ${build.node_llama_cpp} is installed but quanteval's llama.cpp bindings are for ${PINNED_NODE_LLAMA_CPP}: run 'npm install' in the quanteval folder`);
   }
   const dir = findLibDir(gpu);
   const files = readdirSync(dir);

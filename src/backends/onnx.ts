@@ -115,7 +115,8 @@ export class OnnxBackend implements Backend {
   /** Loads the folder with local files only; a missing folder or file is a one-line error naming it. */
   static async open(opts: OnnxOptions): Promise<OnnxBackend> {
     const dir = resolve(opts.path);
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new QuantevalError(`model '${opts.name}': ONNX model folder not found: ${dir} (it needs config.json, tokenizer.json and onnx/model*.onnx)`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory())
+      throw new QuantevalError(`model '${opts.name}': ONNX model folder not found: ${dir} (it needs config.json, tokenizer.json and onnx/model*.onnx)`);
     for (const f of ["config.json", "tokenizer.json"]) if (!existsSync(join(dir, f))) throw new QuantevalError(`model '${opts.name}': ONNX model folder ${dir} has no ${f}`);
     const dtype = opts.dtype ?? "fp32";
     const file = join(dir, "onnx", `model${SUFFIX[dtype] ?? `_${dtype}`}.onnx`);

@@ -47,7 +47,8 @@ export interface EncodedRolling {
 }
 
 function prefixOf(tok: RequestTokenizer, what: string): number {
-  if (tok.prefixToken === undefined) throw new QuantevalError(`model '${tok.name}': ${what} is scored after the BOS/EOS token, which this model does not reveal; use a model (or server) that reports its BOS or EOS token`);
+  if (tok.prefixToken === undefined)
+    throw new QuantevalError(`model '${tok.name}': ${what} is scored after the BOS/EOS token, which this model does not reveal; use a model (or server) that reports its BOS or EOS token`);
   return tok.prefixToken;
 }
 

@@ -28,7 +28,10 @@ export function registerCompareCommand(program: Command): void {
       const checked = assertSamePrompts(runA, runB);
       const load = (dir: string) => {
         const res = readResults(dir);
-        const rows = readFileSync(join(dir, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Sample);
+        const rows = readFileSync(join(dir, "samples.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Sample);
         return rows.filter((s) => s.model === res.baseline && typeof s.correct === "boolean");
       };
       const a = load(runA);
@@ -42,7 +45,14 @@ export function registerCompareCommand(program: Command): void {
       printTable({
         title: `${runB} against ${runA} (${checked} documents with identical prompts)`,
         head: ["task", "acc A", "acc B", "Δ [95% CI]", "McNemar p", "flips c→w / w→c"],
-        rows: out.map((c) => [c.task, c.baseline.toFixed(4), c.variant.toFixed(4), `${c.delta.toFixed(4)} [${c.ci_low.toFixed(4)}, ${c.ci_high.toFixed(4)}]`, c.mcnemar_p.toFixed(3), `${c.flips_correct_to_wrong} / ${c.flips_wrong_to_correct}`]),
+        rows: out.map((c) => [
+          c.task,
+          c.baseline.toFixed(4),
+          c.variant.toFixed(4),
+          `${c.delta.toFixed(4)} [${c.ci_low.toFixed(4)}, ${c.ci_high.toFixed(4)}]`,
+          c.mcnemar_p.toFixed(3),
+          `${c.flips_correct_to_wrong} / ${c.flips_wrong_to_correct}`,
+        ]),
       });
     });
 }

@@ -35,7 +35,7 @@ export function registerImatrixCommand(program: Command): void {
       const nCtx = positiveInt(o.nCtx, "--n-ctx");
       const threads = positiveInt(o.threads, "--threads");
       if (!o.out.trim()) throw new QuantevalError("--out is empty; give the imatrix file to write, e.g. --out imatrix.gguf");
-      const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
+      const input = await resolveModel(model, { field: "<model>" });
       const calib = await readCalibrationText(o.data, "--data", { baseDir: process.cwd() });
       const tty = Boolean(process.stderr.isTTY);
       const bar = tty

@@ -19,7 +19,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       close: () => {},
     };
   }
-  const multi = new cliProgress.MultiBar({ stream, clearOnComplete: false, hideCursor: true, format: " {bar} {percentage}% | {value}/{total} | {label}{note} | eta {eta_formatted}" }, cliProgress.Presets.shades_classic);
+  const multi = new cliProgress.MultiBar(
+    { stream, clearOnComplete: false, hideCursor: true, format: " {bar} {percentage}% | {value}/{total} | {label}{note} | eta {eta_formatted}" },
+    cliProgress.Presets.shades_classic,
+  );
   const bars = new Map<string, cliProgress.SingleBar>();
   return {
     start: (id, label, total) => void bars.set(id, multi.create(total, 0, { label, note: "" })),

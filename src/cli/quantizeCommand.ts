@@ -78,7 +78,7 @@ export function registerQuantizeCommand(program: Command): void {
       }
       const tensorTypes = parseTensorTypeFlags(options.tensorType ?? []);
       const threads = parseThreads(options.threads);
-      const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
+      const input = await resolveModel(model, { field: "<model>" });
       const tty = Boolean(process.stderr.isTTY);
       const results: QuantizeResult[] = [];
       for (const t of types) {

@@ -29,7 +29,9 @@ function runFolder(arg: string): string {
   if (existsSync(p) && statSync(p).isFile() && basename(p) === RESULTS_FILE) return dirname(p);
   if (!existsSync(p)) throw new QuantevalError(`${arg}: no such folder; pass a run's output folder (quanteval run --out DIR)`);
   if (!existsSync(join(p, RESULTS_FILE))) {
-    const below = findRuns(p).slice(0, 3).map((r) => r.id);
+    const below = findRuns(p)
+      .slice(0, 3)
+      .map((r) => r.id);
     if (below.length) throw new QuantevalError(`${arg}: not a run folder (no ${RESULTS_FILE}); runs below it: ${below.join(", ")}; pass one of them`);
   }
   return p;

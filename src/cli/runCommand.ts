@@ -11,6 +11,13 @@ import { printRun } from "./printRun.js";
 /** Signals that stop a run cleanly (resumable): Ctrl-C, docker stop / systemd / CI runners, a closed terminal. */
 const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
+/** `a, b,c` → ["a", "b", "c"]. */
+const splitNames = (v: string): string[] =>
+  v
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+
 export function registerRunCommand(program: Command): void {
   program
     .command("run")
@@ -19,10 +26,11 @@ export function registerRunCommand(program: Command): void {
     .requiredOption("-o, --out <dir>", "output directory (results.json, samples.jsonl, quanteval.sqlite)")
     .option("--limit <n>", "override every task's limit (perplexity: chunks)", (v) => parsePositiveInt(v, "--limit"))
     .option("--resume", "continue an interrupted run in --out without redoing finished requests")
+    .option("--only <names>", "evaluate only these variants, comma-separated (the baseline always)", splitNames)
     .option("-j, --concurrency <n>", "requests in flight per HTTP model (1–1024)", (v) => parsePositiveInt(v, "--concurrency", 1024))
     .option("--json", "print results.json to stdout instead of tables")
     .option("--details", "print the full tables (every score, comparison and drift figure), not only the verdict")
-    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; json?: boolean; details?: boolean; concurrency?: number }) => {
+    .action(async (configPath: string, o: { out: string; limit?: number; resume?: boolean; only?: string[]; json?: boolean; details?: boolean; concurrency?: number }) => {
       if (o.out.trim() === "") throw new QuantevalError("--out is empty; name an output folder (e.g. --out runs/today)");
       const loaded = loadConfig(configPath);
       if (o.concurrency !== undefined) {
@@ -46,6 +54,7 @@ export function registerRunCommand(program: Command): void {
         out: o.out,
         limit: o.limit,
         resume: o.resume,
+        only: o.only,
         progress,
         // Warnings are printed once, after the tables (printRun), not also as they arise.
         onLog: (m) => process.stderr.write(`${m}\n`),
@@ -54,6 +63,8 @@ export function registerRunCommand(program: Command): void {
         for (const s of STOP_SIGNALS) process.removeListener(s, onSigint);
       });
       if (o.json) {
+        // stdout is the JSON alone; the warnings (printed by printRun otherwise) go to stderr once.
+        for (const w of results.warnings) process.stderr.write(`warning: ${w}\n`);
         process.stdout.write(JSON.stringify(results, null, 2) + "\n");
         return;
       }

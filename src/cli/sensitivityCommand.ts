@@ -81,7 +81,7 @@ export function registerSensitivityCommand(program: Command): void {
     .option("--threads <n>", "threads")
     .option("--json", "print the report as JSON")
     .action(async (model: string, o: SensitivityCliOptions) => {
-      const input = await resolveModel(model, { baseDir: process.cwd(), field: "<model>" });
+      const input = await resolveModel(model, { field: "<model>" });
       const calib = await readCalibrationText(o.data, "--data", { baseDir: process.cwd() });
       const report = await analyzeSensitivity(input, {
         lowType: o.type,

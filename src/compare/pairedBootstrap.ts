@@ -39,11 +39,7 @@ export const MIN_BOOTSTRAP_RESAMPLES = 1000;
  * @param opts seed, resamples (default 1000, min 1000), alpha (default 0.05)
  * @throws RangeError on invalid arguments or when the statistic returns NaN
  */
-export function pairedBootstrapCI(
-  n: number,
-  statistic: (idx: Uint32Array) => number,
-  opts: PairedBootstrapOptions,
-): BootstrapCI {
+export function pairedBootstrapCI(n: number, statistic: (idx: Uint32Array) => number, opts: PairedBootstrapOptions): BootstrapCI {
   if (!Number.isInteger(n) || n <= 0) throw new RangeError(`pairedBootstrapCI: n must be a positive integer, got ${n}`);
   if (n > 0xffffffff) throw new RangeError("pairedBootstrapCI: n too large");
   if (!Number.isInteger(opts.seed)) throw new RangeError(`pairedBootstrapCI: seed must be an integer, got ${opts.seed}`);

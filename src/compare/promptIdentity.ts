@@ -43,10 +43,14 @@ export function assertSamePrompts(runA: string, runB: string): number {
     if (!sb) continue;
     checked++;
     if (sa.prompt_hash !== sb.prompt_hash) {
-      throw new QuantevalError(`runs differ in prompts: task ${sa.task} doc ${sa.doc_id} has prompt hash ${sa.prompt_hash} in ${runA} but ${sb.prompt_hash} in ${runB}; compare runs made with the same task definitions, few-shot and seed`);
+      throw new QuantevalError(
+        `runs differ in prompts: task ${sa.task} doc ${sa.doc_id} has prompt hash ${sa.prompt_hash} in ${runA} but ${sb.prompt_hash} in ${runB}; compare runs made with the same task definitions, few-shot and seed`,
+      );
     }
     if (JSON.stringify(sa.fewshot_ids ?? []) !== JSON.stringify(sb.fewshot_ids ?? [])) {
-      throw new QuantevalError(`runs differ in few-shot examples: task ${sa.task} doc ${sa.doc_id} uses ids [${(sa.fewshot_ids ?? []).join(",")}] in ${runA} but [${(sb.fewshot_ids ?? []).join(",")}] in ${runB}; use the same seed and num_fewshot`);
+      throw new QuantevalError(
+        `runs differ in few-shot examples: task ${sa.task} doc ${sa.doc_id} uses ids [${(sa.fewshot_ids ?? []).join(",")}] in ${runA} but [${(sb.fewshot_ids ?? []).join(",")}] in ${runB}; use the same seed and num_fewshot`,
+      );
     }
   }
   if (checked === 0) throw new QuantevalError(`runs ${runA} and ${runB} share no task documents to compare`);

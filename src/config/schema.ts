@@ -12,7 +12,12 @@ export const modelSpec = z
     /** Inferred from the model path (.gguf → gguf) when absent. */
     backend: z.enum(["gguf", "http", "onnx"]).optional(),
     /** Scoring window per sequence, in tokens. */
-    n_ctx: z.number().int().min(8).max(1 << 20).optional(),
+    n_ctx: z
+      .number()
+      .int()
+      .min(8)
+      .max(1 << 20)
+      .optional(),
     /** Total KV cells shared by parallel sequences (gguf). */
     kv_size: z.number().int().min(64).optional(),
     /** Tokens per decode call (gguf). */
@@ -64,7 +69,10 @@ export const imatrixCalibration = z
     /** Tokens per chunk (default 512, as llama-imatrix). */
     n_ctx: z.number().int().min(16).optional(),
     /** Short name in variant names (`q4_k_m@<name>-<chunks>`); defaults from the data file. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only").optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/, "letters, digits, _ . - only")
+      .optional(),
   })
   .strict();
 
@@ -73,7 +81,10 @@ export const quantizeSweep = z
     /** Quantization types to produce from the baseline with llama.cpp's quantizer. */
     quantize: z.array(z.string().min(1)).min(1),
     /** Calibrations: each type is made once per entry (`none`: without an imatrix). */
-    imatrix: z.array(z.union([imatrixCalibration, z.literal("none")])).min(1).optional(),
+    imatrix: z
+      .array(z.union([imatrixCalibration, z.literal("none")]))
+      .min(1)
+      .optional(),
     /** Per-tensor types for every variant (tensor-name regex → ggml type), as llama-quantize --tensor-type. */
     tensor_types: z.record(z.string(), z.string().min(1)).optional(),
     /** Where the variants are written; defaults to <out>/variants. */
@@ -81,19 +92,15 @@ export const quantizeSweep = z
   })
   .strict();
 
+/**
+ * A task entry as the config schema sees it: its `task` (and display `name`). Every other key
+ * belongs to the entry's task kind, whose strict schema checks it when the config loads
+ * (src/tasks/kinds/*.ts; unknown keys get "did you mean").
+ */
 export const taskSpec = z
   .object({
-    /** A built-in task name, a path to a task YAML, or `perplexity`. */
+    /** A built-in task name, a path to a task YAML, or a code task (`perplexity`, `generate`). */
     task: z.string().min(1),
-    limit: z.number().int().min(1).optional(),
-    num_fewshot: z.number().int().min(0).max(100).optional(),
-    /** Data file or dataset id overriding the task's own. */
-    data: z.string().optional(),
-    split: z.string().optional(),
-    /** perplexity: tokens per chunk. */
-    n_ctx: z.number().int().min(16).optional(),
-    /** perplexity: maximum number of chunks. */
-    chunks: z.number().int().min(1).optional(),
     /** Display name when the same task appears twice. */
     name: z.string().optional(),
   })
@@ -112,7 +119,15 @@ export const configSchema = z
     bootstrap: z.number().int().min(1000).max(1_000_000).default(1000),
     /** Measure load time, prefill and decode speed and peak memory per model. */
     cost: z.boolean().default(false),
+    /** Which models are resident together: `auto` (together when they fit memory_budget), `sequential` (one at a time) or `together`. */
+    schedule: z.enum(["auto", "sequential", "together"]).default("auto"),
+    /** Memory the schedule may use ("16GiB", "24GB" or bytes); defaults to free RAM (free VRAM when layers are offloaded). */
+    memory_budget: z.union([z.string().min(1), z.number().positive()]).optional(),
+    /** Keep the baseline's stored next-token distributions (<out>/distributions) after the run instead of deleting them. */
+    keep_distributions: z.boolean().default(false),
+    /** Where dataset ids and data files are looked up; relative to the config's folder. */
     data_dir: z.string().optional(),
+    /** Where bare model file names and hf: models are looked up; relative to the config's folder. */
     models_dir: z.string().optional(),
   })
   .strict();

@@ -6,9 +6,7 @@ import { QuantevalError } from "../util/errors.js";
 import { runSpeedBench, type SpeedBenchOptions } from "./speedBench.js";
 
 /** Message from the worker to measureCost. */
-export type CostWorkerMessage =
-  | { ok: true; result: Awaited<ReturnType<typeof runSpeedBench>>; max_rss_bytes: number }
-  | { ok: false; user: boolean; message: string; stack?: string };
+export type CostWorkerMessage = { ok: true; result: Awaited<ReturnType<typeof runSpeedBench>>; max_rss_bytes: number } | { ok: false; user: boolean; message: string; stack?: string };
 
 /**
  * This process's peak resident set size. On Linux, VmHWM of /proc/self/status: getrusage's

@@ -32,7 +32,13 @@ function childExecArgv(): string[] {
     const a = argv[i];
     if (a === "-e" || a === "-p" || drop.test(a)) {
       // A flag given as two words ("--eval code") takes its value along.
-      if (!a.includes("=") && i + 1 < argv.length && !argv[i + 1].startsWith("-") && /^(-e|-p|--eval|--print|--input-type|--test-reporter|--test-reporter-destination|--test-name-pattern|--test-concurrency|--watch-path|--test-shard|--test-skip-pattern)$/.test(a)) i++;
+      if (
+        !a.includes("=") &&
+        i + 1 < argv.length &&
+        !argv[i + 1].startsWith("-") &&
+        /^(-e|-p|--eval|--print|--input-type|--test-reporter|--test-reporter-destination|--test-name-pattern|--test-concurrency|--watch-path|--test-shard|--test-skip-pattern)$/.test(a)
+      )
+        i++;
       continue;
     }
     out.push(a);
@@ -72,7 +78,10 @@ export async function measureCost(modelPath: string, opts: CostOptions = {}): Pr
       resolve(got);
     });
   });
-  if (!msg) throw new Error(`cost measurement of ${modelPath}: the measuring process ended without a result (exit ${child.exitCode ?? child.signalCode})${stderr ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : ""}`);
+  if (!msg)
+    throw new Error(
+      `cost measurement of ${modelPath}: the measuring process ended without a result (exit ${child.exitCode ?? child.signalCode})${stderr ? `: ${stderr.trim().split("\n").slice(-3).join(" | ")}` : ""}`,
+    );
   if (!msg.ok) {
     if (msg.user) throw new QuantevalError(msg.message);
     const e = new Error(`cost measurement of ${modelPath} failed: ${msg.message}`);

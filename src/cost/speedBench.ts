@@ -57,9 +57,7 @@ async function loadModel(lib: LlamaLib, path: string): Promise<{ model: LlamaMod
   const mp = lib.model_default_params();
   mp.n_gpu_layers = lib.dir.includes("cuda") || lib.dir.includes("vulkan") ? 999 : 0;
   const t0 = performance.now();
-  const model = await new Promise<LlamaModel | null>((resolve, reject) =>
-    lib.model_load_from_file.async(path, mp, (err: unknown, m) => (err ? reject(err) : resolve(m))),
-  );
+  const model = await new Promise<LlamaModel | null>((resolve, reject) => lib.model_load_from_file.async(path, mp, (err: unknown, m) => (err ? reject(err) : resolve(m))));
   const ms = performance.now() - t0;
   if (!model) throw new QuantevalError(`${path}: llama.cpp could not load this GGUF (truncated, corrupt, or an unsupported architecture); re-download or re-convert it`);
   return { model, ms };

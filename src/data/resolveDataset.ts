@@ -50,10 +50,10 @@ export async function resolveDataset(ref: DatasetRef, opts: { dataDir?: string; 
   return target;
 }
 
-/** A data path from a config: relative to the config's folder, then to the working directory. */
-export function resolveLocalPath(p: string, baseDir: string): string | undefined {
+/** An existing local file: absolute, or relative to each of `dirs` in turn, then to the working directory. */
+export function resolveLocalPath(p: string, ...dirs: string[]): string | undefined {
   if (isAbsolute(p)) return existsSync(p) ? p : undefined;
-  for (const base of [baseDir, process.cwd()]) {
+  for (const base of [...dirs, process.cwd()]) {
     const c = resolve(base, p);
     if (existsSync(c)) return c;
   }

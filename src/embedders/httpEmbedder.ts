@@ -101,9 +101,7 @@ export class HttpEmbedder implements Embedder {
       throw new Error(`embeddings response from ${this.url} has ${Array.isArray(data) ? data.length : "no"} items for ${input.length} inputs`);
     }
     // OpenAI returns an index per item; honour it in case a server reorders.
-    const ordered = data.every((d) => typeof d.index === "number")
-      ? [...data].sort((a, b) => (a.index as number) - (b.index as number))
-      : data;
+    const ordered = data.every((d) => typeof d.index === "number") ? [...data].sort((a, b) => (a.index as number) - (b.index as number)) : data;
     return ordered.map((d, i) => {
       const e = d.embedding;
       if (!Array.isArray(e) || e.length === 0 || !e.every((x) => typeof x === "number")) {

@@ -40,7 +40,9 @@ export function assertSameLmEvalPrompts(task: string, ours: McSample[], theirs: 
     const args = sampleArguments(o, shape);
     const where = `task ${task} doc ${o.doc_id}`;
     if (t.prompt_hash && hashString(args[0][0]) !== t.prompt_hash) {
-      throw new QuantevalError(`${where}: the prompt differs from ${source} (prompt hash ${t.prompt_hash.slice(0, 16)} there, ${hashString(args[0][0]).slice(0, 16)} here; our context ends ${show(args[0][0])}); use the same task definition, num_fewshot and few-shot examples`);
+      throw new QuantevalError(
+        `${where}: the prompt differs from ${source} (prompt hash ${t.prompt_hash.slice(0, 16)} there, ${hashString(args[0][0]).slice(0, 16)} here; our context ends ${show(args[0][0])}); use the same task definition, num_fewshot and few-shot examples`,
+      );
     }
     if (t.arguments.length > 0) {
       if (t.arguments.length !== args.length) throw new QuantevalError(`${where}: ${source} scored ${t.arguments.length} requests, quanteval ${args.length}; the choices differ`);

@@ -49,7 +49,11 @@ export interface LmEvalResults {
 export function findResultsFile(path: string): string {
   if (!existsSync(path)) throw new QuantevalError(`${path}: not found; give an lm-eval results_*.json or its --output_path folder`);
   if (statSync(path).isFile()) return path;
-  const newest = (dir: string) => readdirSync(dir).filter((f) => /^results_.*\.json$/.test(f)).sort((a, b) => fileDateId(a).localeCompare(fileDateId(b))).pop();
+  const newest = (dir: string) =>
+    readdirSync(dir)
+      .filter((f) => /^results_.*\.json$/.test(f))
+      .sort((a, b) => fileDateId(a).localeCompare(fileDateId(b)))
+      .pop();
   const here = newest(path);
   if (here) return join(path, here);
   const models = readdirSync(path).filter((d) => statSync(join(path, d)).isDirectory() && newest(join(path, d)));

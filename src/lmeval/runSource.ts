@@ -83,18 +83,20 @@ export function readRun(dir: string): RunView {
     throw new QuantevalError(`${resultsPath}: not valid JSON (${(e as Error).message}); re-run 'quanteval run' to rewrite it`);
   }
   const byKey = new Map<string, McSample[]>();
-  readFileSync(samplesPath, "utf8").split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let s: McSample & { task: string; model: string };
-    try {
-      s = JSON.parse(line) as McSample & { task: string; model: string };
-    } catch (e) {
-      throw new QuantevalError(`${samplesPath}:${i + 1}: not valid JSON (${(e as Error).message})`);
-    }
-    const key = `${s.task}\u0000${s.model}`;
-    if (!byKey.has(key)) byKey.set(key, []);
-    byKey.get(key)!.push(s);
-  });
+  readFileSync(samplesPath, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let s: McSample & { task: string; model: string };
+      try {
+        s = JSON.parse(line) as McSample & { task: string; model: string };
+      } catch (e) {
+        throw new QuantevalError(`${samplesPath}:${i + 1}: not valid JSON (${(e as Error).message})`);
+      }
+      const key = `${s.task}\u0000${s.model}`;
+      if (!byKey.has(key)) byKey.set(key, []);
+      byKey.get(key)!.push(s);
+    });
   const tasks: RunTask[] = Object.entries(res.tasks).map(([name, t]) => ({
     name,
     type: t.type,

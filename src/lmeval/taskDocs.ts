@@ -33,7 +33,7 @@ export async function loadTaskDocs(taskFile: string, samples: McSample[], dataDi
   }
   try {
     const dir = dirname(taskFile);
-    const { rows, path } = await loadSplit(def, def.test_split, { baseDir: dir, taskDir: dir, dataDir });
+    const { rows, path } = await loadSplit(def, def.test_split, { taskDir: dir, dataDir });
     for (const s of samples) {
       const row = rows[s.doc_id];
       const rendered = row ? renderDoc(def, row, `${path}:${s.doc_id + 1}`) : undefined;

@@ -4,7 +4,10 @@
 
 /** Lower-cased whitespace tokens of one output, as the distinct-n metrics count them. */
 export function diversityTokens(text: string): string[] {
-  return text.toLowerCase().split(/\s+/u).filter((t) => t.length > 0);
+  return text
+    .toLowerCase()
+    .split(/\s+/u)
+    .filter((t) => t.length > 0);
 }
 
 /**
@@ -65,9 +68,7 @@ export function uniqueSentenceRatio(outputs: readonly string[]): number {
  */
 export function meanLengthRatio(variantOutputs: readonly string[], baselineOutputs: readonly string[]): number {
   if (variantOutputs.length !== baselineOutputs.length) {
-    throw new Error(
-      `meanLengthRatio: ${variantOutputs.length} variant outputs but ${baselineOutputs.length} baseline outputs`,
-    );
+    throw new Error(`meanLengthRatio: ${variantOutputs.length} variant outputs but ${baselineOutputs.length} baseline outputs`);
   }
   let sum = 0;
   let n = 0;

@@ -2,12 +2,7 @@
 // report always says which normalization produced a number ("exact_match_quasi", not "EM").
 
 /** The exact-match metric names, in the order reports should list them. */
-export const EXACT_MATCH_METRICS = [
-  "exact_match",
-  "exact_match_prefix",
-  "exact_match_suffix",
-  "exact_match_quasi",
-] as const;
+export const EXACT_MATCH_METRICS = ["exact_match", "exact_match_prefix", "exact_match_suffix", "exact_match_quasi"] as const;
 
 /** One of the exact-match metric names. */
 export type ExactMatchMetric = (typeof EXACT_MATCH_METRICS)[number];
@@ -31,7 +26,10 @@ export function normalizeQuasi(s: string): string {
   const lowered = s.toLowerCase();
   const noPunct = lowered.replace(ASCII_PUNCTUATION, "");
   const noArticles = noPunct.replace(ARTICLES, " ");
-  return noArticles.split(/\s+/u).filter((t) => t.length > 0).join(" ");
+  return noArticles
+    .split(/\s+/u)
+    .filter((t) => t.length > 0)
+    .join(" ");
 }
 
 /** `exact_match`: the prediction and reference are the same string, with no normalization at all. */

@@ -63,6 +63,7 @@ const ENTRIES: MetricInfo[] = [
   { name: "f1", kind: "accuracy", higher_is_better: true, test: "bootstrap_ci", label: "macro-F1" },
   { name: "exact_match", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "exact match" },
   { name: "rougeL", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "ROUGE-L" },
+  { name: "token_f1", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "token F1" },
   // Distribution drift against the baseline.
   { name: "ppl_ratio", kind: "distribution", higher_is_better: false, test: "ci_vs_tolerance", label: "PPL ratio", tolerance: 1.01 },
   { name: "kld_mean", kind: "distribution", higher_is_better: false, test: "ci_vs_tolerance", label: "KLD", unit: "nats", tolerance: 0.01 },

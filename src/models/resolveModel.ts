@@ -1,4 +1,5 @@
-// Resolves a model reference: a local path (relative to the config), a bare file name under
+// Resolves a model reference: a local path (already resolved beside the config when the config
+// loaded; else relative to the working directory), a bare file name under
 // the models directory, or an `hf:<org>/<repo>/<file>` URI looked up under the models
 // directory (by full path, then by file name) and downloaded when online and absent.
 import { existsSync, mkdirSync, renameSync } from "node:fs";
@@ -10,7 +11,8 @@ import { modelsDir } from "../data/dataDirs.js";
 import { resolveLocalPath } from "../data/resolveDataset.js";
 import { QuantevalError } from "../util/errors.js";
 
-export async function resolveModel(ref: string, opts: { baseDir: string; modelsDir?: string; field: string }): Promise<string> {
+/** The local file of a model reference; `modelsDir` is absolute (the config's models_dir resolved beside it). */
+export async function resolveModel(ref: string, opts: { modelsDir?: string; field: string }): Promise<string> {
   const dir = modelsDir(opts.modelsDir);
   if (ref.startsWith("hf:")) {
     const rest = ref.slice(3);
@@ -33,7 +35,7 @@ export async function resolveModel(ref: string, opts: { baseDir: string; modelsD
       throw new QuantevalError(`${opts.field}: ${ref} is not under ${dir} and downloading it failed (${(e as Error).message}); place the file there or set QUANTEVAL_MODELS_DIR`);
     }
   }
-  const local = resolveLocalPath(ref, opts.baseDir) ?? [join(dir, ref)].find((p) => existsSync(p));
+  const local = resolveLocalPath(ref) ?? [join(dir, ref)].find((p) => existsSync(p));
   if (!local) throw new QuantevalError(`${opts.field}: model file not found: ${ref} (looked beside the config, in the working directory and in ${dir}); fix the path or set QUANTEVAL_MODELS_DIR`);
   return local;
 }

@@ -23,9 +23,32 @@ export interface TypoResult {
 
 // QWERTY neighbours of each lower-case letter (same row and the rows above/below).
 const QWERTY_NEIGHBOURS: Record<string, string> = {
-  q: "wa", w: "qeas", e: "wrsd", r: "etdf", t: "ryfg", y: "tugh", u: "yihj", i: "uojk", o: "ipkl", p: "ol",
-  a: "qwsz", s: "awedxz", d: "serfcx", f: "drtgvc", g: "ftyhbv", h: "gyujnb", j: "huikmn", k: "jiolm", l: "kop",
-  z: "asx", x: "zsdc", c: "xdfv", v: "cfgb", b: "vghn", n: "bhjm", m: "njk",
+  q: "wa",
+  w: "qeas",
+  e: "wrsd",
+  r: "etdf",
+  t: "ryfg",
+  y: "tugh",
+  u: "yihj",
+  i: "uojk",
+  o: "ipkl",
+  p: "ol",
+  a: "qwsz",
+  s: "awedxz",
+  d: "serfcx",
+  f: "drtgvc",
+  g: "ftyhbv",
+  h: "gyujnb",
+  j: "huikmn",
+  k: "jiolm",
+  l: "kop",
+  z: "asx",
+  x: "zsdc",
+  c: "xdfv",
+  v: "cfgb",
+  b: "vghn",
+  n: "bhjm",
+  m: "njk",
 };
 
 const LETTER = /^\p{L}$/u;

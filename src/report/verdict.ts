@@ -10,7 +10,7 @@
 import { primaryAccuracyMetric, accuracyMetricsOf } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 import { formatBytes } from "../util/formatBytes.js";
-import { accuracyEvidence, driftEvidence, type Evidence, kldIsApproximate, signed, type TaskFacts } from "./verdictEvidence.js";
+import { accuracyEvidence, driftEvidence, type Evidence, generationEvidence, kldIsApproximate, signed, type TaskFacts } from "./verdictEvidence.js";
 
 export { verdictSummary, verdictTable } from "./verdictTables.js";
 export { formatBytes };
@@ -82,7 +82,7 @@ export interface VariantVerdict {
   status: VariantStatus;
   /** The measures that decided the status, in words with their figures. */
   decided_by: string[];
-  /** Measures that could not decide (uninformative tasks, generation drift without a CI). */
+  /** Measures that could not decide (uninformative tasks, generation drift that cannot clear a loss). */
   notes: string[];
 }
 
@@ -152,8 +152,16 @@ export function buildVerdict(results: RunResults): Verdict {
   const kldTask = Object.entries(results.tasks).find(([, t]) => t.type === "perplexity" && Object.values(t.comparisons).some((c) => num((c as Cmp).kld_mean) !== null))?.[0] ?? null;
   const variants: Record<string, VariantVerdict> = {};
   const notes = accuracyTasks.filter((t) => facts[t].informative === false).map((t) => `${t} cannot detect a loss: ${facts[t].reasons.join("; ")}`);
-  // Generation drift has no paired CI yet: shown in the reports, stated here as not judged.
-  for (const [name, t] of Object.entries(results.tasks)) if (t.type === "generate") notes.push(`${name}: generation drift is shown but not judged (no paired CI yet)`);
+  // Generation drift: a significant drop of a paired reference metric is a loss; it never clears one.
+  const generateTasks = Object.entries(results.tasks).filter(([, t]) => t.type === "generate");
+  for (const [name, t] of generateTasks) {
+    const paired = Object.values(t.comparisons).some((c) => (c as Cmp).paired && Object.keys((c as Cmp).paired as object).some((k) => !k.startsWith("embed_")));
+    notes.push(
+      paired
+        ? `${name}: generation drift can show a loss (bootstrap CI of Δ token F1 / Δ ROUGE-L), not rule one out; embedding distances are shown, not judged`
+        : `${name}: generation drift is shown but not judged (no references, so no paired Δ)`,
+    );
+  }
 
   const rows: VerdictRow[] = names.map((model) => {
     const m = (results.models[model] ?? {}) as Record<string, unknown>;
@@ -189,6 +197,7 @@ export function buildVerdict(results: RunResults): Verdict {
     const drift = kldTask ? (results.tasks[kldTask].comparisons[model] as Cmp | undefined) : undefined;
     const approximate = kldTask !== null && kldIsApproximate(results, model);
     if (drift && !isBase) evidence.push(...driftEvidence(kldTask!, drift, approximate));
+    if (!isBase) for (const [name, t] of generateTasks) evidence.push(...generationEvidence(name, (t.comparisons[model] ?? {}) as Cmp));
     const hasKld = kldTask !== null && (isBase || num(drift?.kld_mean) !== null);
     if (!isBase) variants[model] = judge(evidence, notes);
     return {

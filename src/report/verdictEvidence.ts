@@ -9,7 +9,10 @@
 //   (and the KLD also against the noise floor). A CI wholly beyond it is a loss; wholly within,
 //   it rules a loss out; straddling, it is inconclusive. A KLD measured from a server's top-k
 //   log-probs is approximate (it leaves out the tail mass): it can show a loss, never clear one.
-// - Generation drift is shown but not judged here until its deltas carry paired CIs.
+// - Generation drift: the paired-bootstrap CI of Δ token F1 and Δ ROUGE-L against the references
+//   (src/tasks/generate/pairedDrift.ts). A significant drop is a loss; no drop does not clear a
+//   variant (no tolerance says how much generation change is acceptable). Embedding distances to
+//   the baseline carry a CI too but are shown, not judged: the baseline's own distance is 0.
 import { metricInfo, TEST_LABEL } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 
@@ -85,6 +88,18 @@ export function driftEvidence(task: string, c: Cmp, approximate: boolean): Evide
     const e = againstTolerance(`${task} KLD${approximate ? " (approximate, top-k)" : ""}`, kld, num(c.kld_err), tol, (v) => v.toPrecision(3));
     // An approximate KLD leaves out the tail: it can show a loss but cannot rule one out.
     if (!(approximate && e.says === "ok")) out.push(e);
+  }
+  return out;
+}
+
+/** Generation-drift evidence of one variant: significant drops of its paired reference metrics (`paired`). */
+export function generationEvidence(task: string, c: Cmp): Evidence[] {
+  const paired = c.paired as Record<string, Cmp> | undefined;
+  const out: Evidence[] = [];
+  for (const [metric, p] of Object.entries(paired ?? {})) {
+    const delta = num(p.delta);
+    if (p.test !== "bootstrap_ci" || p.significant !== true || delta === null || delta >= 0) continue;
+    out.push({ says: "loss", text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, vs references)` });
   }
   return out;
 }

@@ -1,33 +1,32 @@
 // The library entry point: config → models → tasks → comparisons → store → results.json.
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
 import { backendKind, openBackend } from "../backends/openBackend.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
-import type { ModelSpec, TaskSpec } from "../config/schema.js";
+import type { ModelSpec } from "../config/schema.js";
+import { measureCost } from "../cost/measureCost.js";
 import { resolveModel } from "../models/resolveModel.js";
+import { writeAtomic, writeResults } from "../results/resultsFile.js";
+import { RESULTS_VERSION, type RunResults, type TaskResults } from "../results/types.js";
 import { RunStore } from "../store/runStore.js";
-import { loadTask } from "../tasks/taskRegistry.js";
+import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
-import { measureCost } from "../cost/measureCost.js";
-import { type VerdictJson, verdictJson } from "../report/verdict.js";
+import { type RunModel, planRun } from "./planRun.js";
+import { compareTask, evaluateGroup, prepareTask } from "./runTask.js";
+import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
-import { prepareDocs, runMultipleChoiceTask } from "./runMultipleChoiceTask.js";
-import { resolveLocalPath } from "../data/resolveDataset.js";
-import { dataDir } from "../data/dataDirs.js";
-import { runPerplexityTask } from "./runPerplexityTask.js";
-import { prepareLoglikelihoodDocs, runLoglikelihoodTask } from "./runLoglikelihoodTask.js";
-import { prepareRollingDocs, runRollingTask } from "./runRollingTask.js";
-import { runLlamacppTask } from "./runLlamacppTask.js";
-import { prepareLlamacpp } from "../tasks/llamacpp/data.js";
-import type { LoadedTask } from "../tasks/taskRegistry.js";
-import type { MultipleChoiceTask } from "../tasks/taskDefinition.js";
-import { type ProgressSink, silentProgress, type TaskOutcome, type TaskRunContext } from "./taskContext.js";
 import { sweepVariants } from "./sweepVariants.js";
-import { type QuantHypothesisRow, type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
+import { type ProgressSink, silentProgress } from "./taskContext.js";
+import { type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
 
+export type { RunResults } from "../results/types.js";
+export { writeAtomic } from "../results/resultsFile.js";
+
+/** How to run: where to write, limits, resume, progress and messages. */
 export interface RunOptions {
   /** Output directory: results.json, samples.jsonl and the SQLite store. */
   out: string;
@@ -35,39 +34,20 @@ export interface RunOptions {
   limit?: number;
   /** Continue a run already in `out`. */
   resume?: boolean;
+  /** Progress bars; silent by default. */
   progress?: ProgressSink;
   /** Called with each warning as it happens. */
   onWarning?: (message: string) => void;
   /** Called with one-line status messages (model loaded, task done). */
   onLog?: (message: string) => void;
+  /** `--only`: evaluate only these variants (the baseline always). */
+  only?: string[];
   /** Stops the run cleanly at the next batch boundary (SIGINT in the CLI). */
   signal?: AbortSignal;
 }
 
-export interface RunResults {
-  quanteval_results_version: 1;
-  created: string;
-  baseline: string;
-  variants: string[];
-  noise_floor: string | null;
-  models: Record<string, ModelDescription & Record<string, unknown>>;
-  tasks: Record<string, Omit<TaskOutcome, "samples">>;
-  warnings: string[];
-  manifest: Record<string, unknown>;
-  requests: { cached: number; computed: number };
-  /** The verdict from all the evidence (src/report/verdict.ts): status per variant, informativeness per task. */
-  verdict?: VerdictJson;
-  /** Quantization-choice hypotheses (imatrix vs none, chunks, calibration sets) of a sweep. */
-  quantization_hypotheses?: QuantHypothesisRow[];
-}
-
+/** The name of the noise-floor re-run of the baseline: `<baseline>~noise`. */
 export const NOISE_SUFFIX = "~noise";
-
-/** Writes a file atomically: a reader never sees half of it. */
-export function writeAtomic(path: string, data: string): void {
-  writeFileSync(`${path}.tmp`, data);
-  renameSync(`${path}.tmp`, path);
-}
 
 /** Runs the whole evaluation described by `loaded` and writes results.json and samples.jsonl. */
 export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Promise<RunResults> {
@@ -81,25 +61,34 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const log = opts.onLog ?? (() => {});
   if (opts.limit !== undefined && (!Number.isInteger(opts.limit) || opts.limit < 1)) throw new QuantevalError(`--limit must be a whole number ≥ 1 (got ${opts.limit})`);
   const out = resolve(opts.out);
-  // Settings that cannot change a score (HTTP concurrency) stay out of the run's identity.
-  const configHash = createHash("sha256").update(JSON.stringify({ config, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v))).digest("hex");
+  // Settings that cannot change a score (HTTP concurrency; which models are resident together,
+  // whose results agree to 1e-6) stay out of the run's identity. So do the variants: every cached
+  // answer is keyed by its model's fingerprint (weights + settings), so a variant added (or
+  // changed) and resumed computes only its own requests, the others' come from the store.
+  const { schedule: _s, memory_budget: _m, keep_distributions: _k, variants: _v, ...scored } = config;
+  const configHash = createHash("sha256")
+    .update(JSON.stringify({ config: scored, limit: opts.limit ?? null }, (k, v) => (k === "concurrency" ? undefined : v)))
+    .digest("hex");
   const store = RunStore.open(out, { configHash, resume: opts.resume });
   store.signal = opts.signal;
   const backends: Backend[] = [];
   let status: "done" | "failed" | "interrupted" = "failed";
   try {
-    // Models: baseline first, then variants (given, or made by a quantization sweep).
+    // Models: baseline first, then variants (given, or made by a quantization sweep). Their
+    // paths were resolved when the config loaded; hf: models are fetched here.
+    const modelPath = (spec: ModelSpec, field: string) =>
+      backendKind(spec) === "http" ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
     const specs: ModelSpec[] = [config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
-    const basePath = backendKind(config.baseline) === "http" ? undefined : await resolveModel(config.baseline.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: baseline.model` });
+    const basePath = await modelPath(config.baseline, "baseline.model");
     const paths: Array<string | undefined> = [basePath];
     if (Array.isArray(config.variants)) {
       for (const [i, v] of config.variants.entries()) {
         specs.push(v);
-        paths.push(backendKind(v) === "http" ? undefined : await resolveModel(v.model ?? "", { baseDir: loaded.baseDir, modelsDir: config.models_dir, field: `${loaded.path}: variants[${i}].model` }));
+        paths.push(await modelPath(v, `variants[${i}].model`));
       }
     } else {
-      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, baseDir: loaded.baseDir, dataDir: config.data_dir ? resolve(loaded.baseDir, config.data_dir) : undefined });
+      const made = await sweepVariants(basePath!, config.baseline, config.variants, join(out, "variants"), { progress, log, warn, dataDir: loaded.dataDir });
       sweptMeta = made.map((m) => m.meta);
       for (const m of made) {
         specs.push(m.spec);
@@ -111,75 +100,104 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       if (names.has(s.name)) throw new QuantevalError(`${loaded.path}: model name '${s.name}' is used twice; give every model a unique name`);
       names.add(s.name);
     }
-    // Preflight: every task and its data are checked before any model is loaded, so a typo
-    // costs a second, not a run.
-    await preflightTasks(config, loaded.baseDir, opts.limit);
-    const descriptions = new Map<string, ModelDescription>();
-    for (const [i, spec] of specs.entries()) {
-      const b = await openBackend(spec, paths[i]);
-      backends.push(b);
-      const d = await b.describe();
-      descriptions.set(b.name, d);
-      log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
-    }
-    let noiseName: string | null = null;
-    if (config.noise_floor) {
-      // The same baseline under another batch layout: one sequence per context, smaller batches.
-      noiseName = `${config.baseline.name}${NOISE_SUFFIX}`;
-      const spec: ModelSpec = { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) };
-      const b = await openBackend(spec, basePath);
-      backends.push(b);
-      descriptions.set(b.name, await b.describe());
-    }
-    const [baseline, ...variants] = backends;
-    const baseDesc = descriptions.get(baseline.name)!;
-    for (const v of variants) {
-      const d = descriptions.get(v.name)!;
-      if (d.vocab_hash && baseDesc.vocab_hash && d.vocab_hash !== baseDesc.vocab_hash) {
-        warn(`'${v.name}' has a different tokenizer from the baseline '${baseline.name}': accuracy, paired statistics and flips apply, token-level metrics (KLD, top-1, Δp) are skipped`);
+    if (opts.only) {
+      // --only: a subset of the variants; the baseline is always evaluated (or read from the store).
+      const known = specs.slice(1).map((s) => s.name);
+      const unknown = opts.only.filter((n) => !known.includes(n));
+      if (unknown.length) throw new QuantevalError(`--only: no variant named ${unknown.map((n) => `'${n}'`).join(", ")} in ${loaded.path}; the variants are ${known.join(", ") || "(none)"}`);
+      for (let i = specs.length - 1; i >= 1; i--) {
+        if (!opts.only.includes(specs[i].name)) {
+          specs.splice(i, 1);
+          paths.splice(i, 1);
+        }
       }
     }
-
+    // Preflight: every task and its data are checked before any model is loaded, so a typo
+    // costs a second, not a run.
+    const prepared: PreparedTask[] = [];
+    for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
+    // The noise floor is one more model of the schedule: the same baseline under another batch
+    // layout (one sequence per context, smaller batches), never a second copy resident beside it
+    // unless the whole run fits together.
+    const runModels: RunModel[] = specs.map((spec, i) => ({ spec, path: paths[i] }));
+    let noiseName: string | null = null;
+    if (config.noise_floor) {
+      noiseName = `${config.baseline.name}${NOISE_SUFFIX}`;
+      runModels.push({ spec: { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) }, path: basePath });
+    }
+    const plan = await planRun(runModels, config, loaded.path);
+    log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
+    const byName = new Map(runModels.map((m) => [m.spec.name, m]));
+    const descriptions = new Map<string, ModelDescription>();
+    const scratchDir = join(out, "distributions");
+    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];
-    const usedNames = new Set<string>();
-    for (const spec of config.tasks) {
-      let name = spec.name ?? spec.task;
-      for (let k = 2; usedNames.has(name); k++) name = `${spec.name ?? spec.task}#${k}`;
-      usedNames.add(name);
-      const ctx: TaskRunContext = {
-        spec,
-        name,
-        baseDir: loaded.baseDir,
-        dataDir: config.data_dir ? resolve(loaded.baseDir, config.data_dir) : undefined,
-        seed: config.seed,
-        limit: opts.limit,
-        bootstrap: config.bootstrap,
-        baseline,
-        variants,
-        noiseFloorName: noiseName ?? undefined,
-        store,
-        progress,
-        warn,
-      };
-      const outcome = await runTask(ctx, loaded.baseDir);
-      markSignificance(outcome, noiseName);
-      for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
-      store.db.transaction(() => {
-        for (const [model, rows] of Object.entries(outcome.samples)) store.putSamples(name, model, rows);
-      })();
-      for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
-      const { samples: _samples, ...rest } = outcome;
-      tasks[name] = rest;
-      taskManifest[name] = outcome.manifest;
-      log(`finished ${name}`);
+    let baseDesc: ModelDescription | undefined;
+    // Comparisons, from the store alone.
+    const compareAll = async (openModels: Backend[]) => {
+      for (const [i, task] of loaded.tasks.entries()) {
+        const name = task.name;
+        const outcome = await compareTask(name, prepared[i], {
+          seed: config.seed,
+          bootstrap: config.bootstrap,
+          baseline: config.baseline.name,
+          variants: runModels.slice(1).map((m) => m.spec.name),
+          noiseFloorName: noiseName ?? undefined,
+          store,
+          progress,
+          warn,
+          openModels,
+        });
+        markSignificance(outcome, noiseName);
+        for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
+        store.db.transaction(() => {
+          for (const [model, rows] of Object.entries(outcome.samples)) store.putSamples(name, model, rows);
+        })();
+        for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
+        const { samples: _samples, ...rest } = outcome;
+        // The kinds build these shapes; src/results/types.ts names each of them.
+        tasks[name] = rest as unknown as TaskResults;
+        taskManifest[name] = outcome.manifest;
+        log(`finished ${name}`);
+      }
+    };
+    for (const [g, group] of plan.groups.entries()) {
+      // Open the group, run every task's evaluation for its models into the store, release it.
+      const open: Backend[] = [];
+      try {
+        for (const est of group) {
+          const m = byName.get(est.name)!;
+          const b = await openBackend(m.spec, m.path);
+          open.push(b);
+          backends.push(b);
+          const d = await b.describe();
+          descriptions.set(b.name, d);
+          if (b.name === config.baseline.name) baseDesc = d;
+          else if (d.vocab_hash && baseDesc?.vocab_hash && d.vocab_hash !== baseDesc.vocab_hash && b.name !== noiseName) {
+            warn(`'${b.name}' has a different tokenizer from the baseline '${config.baseline.name}': accuracy, paired statistics and flips apply, token-level metrics (KLD, top-1, Δp) are skipped`);
+          }
+          log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
+        }
+        // A kind that selects its items against the models (generate: prompts that fit every
+        // context) selects once, against the first group, which holds the baseline.
+        if (g === 0) for (const p of prepared) await p.selectForModels?.(open);
+        for (const [i, task] of loaded.tasks.entries()) await evaluateGroup(task.name, prepared[i], open, groupCtx);
+        // One group holding every model: compare while they are open (a judge may be one of them).
+        if (plan.groups.length === 1) await compareAll(open);
+      } finally {
+        for (const b of open) await b.dispose().catch(() => undefined);
+      }
     }
+    if (plan.groups.length > 1) await compareAll([]);
+    if (!config.keep_distributions) await rm(scratchDir, { recursive: true, force: true });
+    const baseline = backends[0];
+    const variants = backends.slice(1);
     // Cost: each model measured in a child process of its own (peak RSS per model), after the
     // evaluation's models are released so they do not compete for memory or cores.
     const cost = new Map<string, Record<string, unknown>>();
     if (config.cost) {
-      for (const b of backends) await b.dispose();
       for (const [i, spec] of specs.entries()) {
         const path = paths[i];
         if (!path || backendKind(spec) !== "gguf") continue;
@@ -191,7 +209,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       }
     }
     const results: RunResults = {
-      quanteval_results_version: 1,
+      quanteval_results_version: RESULTS_VERSION,
       created: new Date().toISOString(),
       baseline: baseline.name,
       variants: variants.map((v) => v.name).filter((n) => n !== noiseName),
@@ -199,13 +217,16 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       models: Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs, ...(cost.get(b.name) ?? {}) }])),
       tasks,
       warnings,
-      manifest: buildManifest({
-        configText: loaded.text,
-        seed: config.seed,
-        limit: opts.limit,
-        models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
-        tasks: taskManifest,
-      }),
+      manifest: {
+        ...buildManifest({
+          configText: loaded.text,
+          seed: config.seed,
+          limit: opts.limit,
+          models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
+          tasks: taskManifest,
+        }),
+        schedule: plan.record,
+      },
       requests: { ...store.counters },
       ...(sweptMeta ? { quantization_hypotheses: quantHypotheses(tasks, sweptMeta) } : {}),
     };
@@ -214,7 +235,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     for (const line of formatQuantHypotheses(results.quantization_hypotheses ?? [])) log(line);
     mkdirSync(out, { recursive: true });
     writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
-    writeAtomic(join(out, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults(join(out, "results.json"), results);
     store.setMeta("results", "results.json");
     status = "done";
     return results;
@@ -222,48 +243,6 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     if (opts.signal?.aborted) status = "interrupted";
     throw e;
   } finally {
-    for (const b of backends) await b.dispose().catch(() => undefined);
     store.close(status);
   }
-}
-
-async function preflightTasks(config: LoadedConfig["config"], baseDir: string, limit?: number): Promise<void> {
-  for (const spec of config.tasks) {
-    const type = taskType(spec);
-    if (type === "perplexity") {
-      const dd = dataDir(config.data_dir ? resolve(baseDir, config.data_dir) : undefined);
-      if (spec.data && !resolveLocalPath(spec.data, baseDir) && !resolveLocalPath(spec.data, dd) && !spec.data.includes(":")) {
-        throw new QuantevalError(`task ${spec.name ?? spec.task}: data file not found: ${spec.data} (looked beside the config, in the working directory and in ${dd}); fix 'data' or set QUANTEVAL_DATA_DIR`);
-      }
-    } else if (type === "multiple_choice") {
-      const task = loadTask(spec.task, baseDir);
-      const c = { spec, baseDir, dataDir: config.data_dir ? resolve(baseDir, config.data_dir) : undefined, seed: config.seed, limit, name: spec.name ?? spec.task };
-      const def = task.def;
-      if (def.type === "multiple_choice") await prepareDocs(c, { ...task, def });
-      else if (def.type === "loglikelihood") await prepareLoglikelihoodDocs(c, { ...task, def });
-      else if (def.type === "rolling") await prepareRollingDocs(c, { ...task, def });
-      else prepareLlamacpp(c, { ...task, def });
-    }
-  }
-}
-
-function taskType(spec: TaskSpec): string {
-  return (spec as { type?: string }).type ?? (spec.task === "perplexity" ? "perplexity" : spec.task === "generate" ? "generate" : "multiple_choice");
-}
-
-async function runTask(ctx: TaskRunContext, baseDir: string): Promise<TaskOutcome> {
-  const type = taskType(ctx.spec);
-  if (type === "perplexity") return runPerplexityTask(ctx);
-  if (type === "generate") {
-    const modPath = "./runGenerateTask.js";
-    const mod = (await import(modPath).catch(() => undefined)) as { runGenerateTask?: (c: TaskRunContext) => Promise<TaskOutcome> } | undefined;
-    if (!mod?.runGenerateTask) throw new QuantevalError(`task ${ctx.name}: the generate task type is not available in this build`);
-    return mod.runGenerateTask(ctx);
-  }
-  const task = loadTask(ctx.spec.task, baseDir);
-  const def = task.def;
-  if (def.type === "loglikelihood") return runLoglikelihoodTask(ctx, { ...task, def });
-  if (def.type === "rolling") return runRollingTask(ctx, { ...task, def });
-  if (def.type === "llamacpp_hellaswag" || def.type === "llamacpp_winogrande") return runLlamacppTask(ctx, { ...task, def });
-  return runMultipleChoiceTask(ctx, task as LoadedTask<MultipleChoiceTask>);
 }

@@ -1,28 +1,24 @@
-// Runs the llama-perplexity-compatible perplexity task (and drift against the baseline).
+// Runs the llama-perplexity-compatible perplexity task (and drift against the baseline) on
+// every model at once: the variants' KLD needs the baseline's distributions chunk by chunk.
 import { createHash } from "node:crypto";
-import { dataDir } from "../data/dataDirs.js";
-import { readUtf8 } from "../data/readRows.js";
-import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
-import { distMath } from "../metrics/distMathKernels.js";
+import type { Backend } from "../backends/backend.js";
 import { runPerplexity, type PerplexityRun } from "../tasks/perplexity.js";
-import { QuantevalError } from "../util/errors.js";
-import { cacheKey } from "../store/runStore.js";
-import type { TaskOutcome, TaskRunContext } from "./taskContext.js";
+import { cacheKey, type RunStore } from "../store/runStore.js";
+import type { ProgressSink } from "./taskContext.js";
 
-async function resolveText(ctx: TaskRunContext): Promise<{ path: string; text: string }> {
-  const data = ctx.spec.data ?? "wikitext:wikitext-2-raw-v1:test";
-  // A plain path: beside the config, in the working directory, then under the data directory.
-  let path = resolveLocalPath(data, ctx.baseDir) ?? resolveLocalPath(data, dataDir(ctx.dataDir));
-  if (!path) {
-    const [id, config, split] = data.split(":");
-    if (!config || !split) throw new QuantevalError(`task ${ctx.name}: data '${data}' not found; give a text file path or a dataset id as <id>:<config>:<split>`);
-    path = await resolveDataset({ id, config, split }, { dataDir: ctx.dataDir });
-  }
-  return { path, text: readUtf8(path) };
+/** What the perplexity task needs from the run. */
+export interface PerplexityContext {
+  name: string;
+  spec: { n_ctx?: number; chunks?: number };
+  /** --limit, overriding `chunks`. */
+  limit?: number;
+  baseline: Backend;
+  variants: Backend[];
+  store: RunStore;
+  progress: ProgressSink;
 }
 
-export async function runPerplexityTask(ctx: TaskRunContext): Promise<TaskOutcome> {
-  const { path, text } = await resolveText(ctx);
+export async function runPerplexityTask(ctx: PerplexityContext, text: string): Promise<PerplexityRun> {
   const nCtx = ctx.spec.n_ctx ?? 512;
   const chunks = ctx.limit ?? ctx.spec.chunks;
   const models = [ctx.baseline, ...ctx.variants];
@@ -39,13 +35,5 @@ export async function runPerplexityTask(ctx: TaskRunContext): Promise<TaskOutcom
     ctx.progress.stop(id);
     ctx.store.putCached([[key, run]]);
   }
-  const comparisons: TaskOutcome["comparisons"] = {};
-  for (const [name, d] of Object.entries(run.drift)) comparisons[name] = d as unknown as Record<string, unknown>;
-  return {
-    type: "perplexity",
-    results: run.results as unknown as TaskOutcome["results"],
-    comparisons,
-    samples: {},
-    manifest: { data_file: path, text_sha256: run.text_sha256, n_ctx: nCtx, chunks: chunks ?? null, mode: "llama.cpp chunks (second half of each chunk scored, BOS first)", dist_math: distMath().name },
-  };
+  return run;
 }

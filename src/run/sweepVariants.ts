@@ -2,7 +2,7 @@
 // makes each type × calibration variant from the baseline with llama.cpp's own quantizer, the
 // imatrix of each calibration once (cached by model sha256 + text sha256 + chunks + n_ctx), and
 // the variants cached by input sha256 + type + imatrix + recipe. Names: `q4_k_m`, `q4_k_m@wiki-128`.
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { ImatrixCalibration, ModelSpec, QuantizeSweep } from "../config/schema.js";
 import { readCalibrationText } from "../quantize/imatrix/calibrationText.js";
 import { cachedImatrix } from "../quantize/imatrix/makeImatrix.js";
@@ -25,7 +25,7 @@ export async function sweepVariants(
   baseline: ModelSpec,
   sweep: QuantizeSweep,
   defaultOut: string,
-  io: { progress: ProgressSink; log: (m: string) => void; warn: (m: string) => void; baseDir: string; dataDir?: string },
+  io: { progress: ProgressSink; log: (m: string) => void; warn: (m: string) => void; dataDir?: string },
 ): Promise<SweptVariant[]> {
   const types = parseQuantTypes(sweep.quantize.join(","), "variants.quantize");
   const calibrations: Array<ImatrixCalibration | "none"> = sweep.imatrix ?? ["none"];
@@ -38,7 +38,8 @@ export async function sweepVariants(
       );
   }
   if (sweep.tensor_types) checkTensorTypes(sweep.tensor_types, "variants.tensor_types");
-  const outDir = sweep.out ? resolve(io.baseDir, sweep.out) : defaultOut;
+  // `out` and each calibration's `data` were resolved when the config loaded.
+  const outDir = sweep.out ?? defaultOut;
   const imatrices: Array<{ path?: string; meta: Omit<VariantQuantMeta, "type" | "name"> }> = [];
   for (const [i, c] of calibrations.entries()) {
     if (c === "none") {
@@ -46,7 +47,7 @@ export async function sweepVariants(
       continue;
     }
     const field = `variants.imatrix[${i}].data`;
-    const calib = await readCalibrationText(c.data, field, { baseDir: io.baseDir, dataDir: io.dataDir });
+    const calib = await readCalibrationText(c.data, field, { baseDir: process.cwd(), dataDir: io.dataDir });
     const name = c.name ?? calib.name;
     const id = `imatrix:${i}`;
     io.progress.start(id, `imatrix ${name} · ${c.chunks} chunks`, c.chunks);

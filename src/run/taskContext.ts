@@ -1,6 +1,5 @@
-// What every task type receives from the runner, and what it gives back.
+// What the runner gives a task, and what a task gives back.
 import type { Backend } from "../backends/backend.js";
-import type { TaskSpec } from "../config/schema.js";
 import type { RunStore } from "../store/runStore.js";
 
 /** Progress reporting; the CLI renders it with cli-progress, the library default is silent. */
@@ -11,14 +10,13 @@ export interface ProgressSink {
   stop(id: string): void;
 }
 
+/** The library's default progress sink: reports nothing. */
 export const silentProgress: ProgressSink = { start() {}, update() {}, stop() {} };
 
+/** The run a task is part of: its settings and its models. */
 export interface TaskRunContext {
-  spec: TaskSpec;
-  /** Unique name of this task entry in results. */
-  name: string;
-  baseDir: string;
-  dataDir?: string;
+  /** The data dir (absolute), for dataset ids. */
+  dataDir: string;
   seed: number;
   /** --limit, overriding the task's own limit. */
   limit?: number;
@@ -35,6 +33,7 @@ export interface TaskRunContext {
 /** One per-sample row; `doc_id` identifies the item across models. */
 export type SampleRow = { doc_id: number } & Record<string, unknown>;
 
+/** One task's outcome as a kind's comparison builds it (src/results/types.ts names each kind's shape). */
 export interface TaskOutcome {
   type: string;
   /** Metrics per model name. */

@@ -76,7 +76,10 @@ export class BaselineDistributionsWriter {
   async append(d: WindowDistributions): Promise<void> {
     const nv = this.meta.n_vocab;
     if (d.nVocab !== nv) throw new RangeError(`BaselineDistributionsWriter.append: window has vocab ${d.nVocab}, store has ${nv}`);
-    if (!d.full) throw new QuantevalError(`baseline distributions: the baseline backend returned partial (top-k) rows${d.approximation ? ` (${d.approximation})` : ""}; storing needs full rows, use an in-process backend`);
+    if (!d.full)
+      throw new QuantevalError(
+        `baseline distributions: the baseline backend returned partial (top-k) rows${d.approximation ? ` (${d.approximation})` : ""}; storing needs full rows, use an in-process backend`,
+      );
     const enc = ROW_ENCODINGS[this.meta.encoding];
     const rec = this.meta.record_bytes;
     const buf = new ArrayBuffer(d.nRows * rec);
@@ -157,9 +160,11 @@ export class BaselineDistributions {
     } catch {
       throw new QuantevalError(`${dir}: holds no stored baseline distributions (no readable ${META_FILE}); evaluate the baseline again`);
     }
-    if (meta.format !== FORMAT || meta.version !== 1 || !(meta.encoding in ROW_ENCODINGS)) throw new QuantevalError(`${join(dir, META_FILE)}: not a version-1 ${FORMAT} file; evaluate the baseline again`);
+    if (meta.format !== FORMAT || meta.version !== 1 || !(meta.encoding in ROW_ENCODINGS))
+      throw new QuantevalError(`${join(dir, META_FILE)}: not a version-1 ${FORMAT} file; evaluate the baseline again`);
     if (!meta.complete) throw new QuantevalError(`${dir}: stored baseline distributions are unfinished (the writing run stopped); evaluate the baseline again`);
-    if (opts.fingerprint !== undefined && opts.fingerprint !== meta.fingerprint) throw new QuantevalError(`${dir}: stored baseline distributions come from a different baseline (weights or settings changed); evaluate the baseline again`);
+    if (opts.fingerprint !== undefined && opts.fingerprint !== meta.fingerprint)
+      throw new QuantevalError(`${dir}: stored baseline distributions come from a different baseline (weights or settings changed); evaluate the baseline again`);
     return new BaselineDistributions(dir, meta, await open(join(dir, ROWS_FILE), "r"), opts.keep ?? false);
   }
 
@@ -225,10 +230,14 @@ export class BaselineDistributions {
 /** Adds every row of one window pair to `acc`; baseline and variant must score the same targets. */
 export function addWindowDrift(acc: DistributionDriftAccumulator, base: StoredWindow | WindowDistributions, variant: WindowDistributions, where: string): void {
   if (variant.nVocab !== base.nVocab) throw new QuantevalError(`${where}: variant vocabulary ${variant.nVocab} differs from the stored baseline's ${base.nVocab}; KLD needs the same vocabulary`);
-  if (variant.nRows !== base.nRows) throw new QuantevalError(`${where}: variant scored ${variant.nRows} rows, the stored baseline ${base.nRows}; the stored baseline was written for other windows, evaluate it again`);
+  if (variant.nRows !== base.nRows)
+    throw new QuantevalError(`${where}: variant scored ${variant.nRows} rows, the stored baseline ${base.nRows}; the stored baseline was written for other windows, evaluate it again`);
   const nv = base.nVocab;
   for (let r = 0; r < base.nRows; r++) {
-    if (variant.targets[r] !== base.targets[r]) throw new QuantevalError(`${where}: row ${r} predicts token ${variant.targets[r]} but the stored baseline's predicts ${base.targets[r]}; the stored baseline was written for other windows, evaluate it again`);
+    if (variant.targets[r] !== base.targets[r])
+      throw new QuantevalError(
+        `${where}: row ${r} predicts token ${variant.targets[r]} but the stored baseline's predicts ${base.targets[r]}; the stored baseline was written for other windows, evaluate it again`,
+      );
     acc.add(base.logprobs, r * nv, variant.logprobs, r * nv, base.targets[r]);
   }
 }
@@ -260,7 +269,10 @@ export async function storeBaselineDistributions(backend: Backend, windows: Toke
 
 /** Evaluates a variant on the windows the store was written for and adds its drift against the stored baseline to `acc`. */
 export async function driftAgainstStore(variant: Backend, windows: TokenWindow[], store: BaselineDistributions, acc: DistributionDriftAccumulator, opts: StreamOptions = {}): Promise<void> {
-  if (windows.length !== store.nWindows) throw new QuantevalError(`${store.dir}: the stored baseline has ${store.nWindows} windows, the variant '${variant.name}' was given ${windows.length}; the stored baseline was written for other windows, evaluate it again`);
+  if (windows.length !== store.nWindows)
+    throw new QuantevalError(
+      `${store.dir}: the stored baseline has ${store.nWindows} windows, the variant '${variant.name}' was given ${windows.length}; the stored baseline was written for other windows, evaluate it again`,
+    );
   await forEachWindow(variant, windows, opts, async (d, i) => {
     await store.addDrift(acc, i, d);
     await opts.onWindow?.(d, i);

@@ -34,12 +34,12 @@ export interface PreparedDoc {
 }
 
 export interface PrepareOptions {
-  baseDir: string;
+  /** Where dataset ids are looked up. */
   dataDir?: string;
   seed: number;
   limit?: number;
   numFewshot?: number;
-  /** Local data file overriding the dataset id (the test split). */
+  /** Local data file overriding the dataset id (the test split); resolved when the config loaded. */
   data?: string;
   /** Folder of the task YAML, for its relative `data_file`. */
   taskDir?: string;
@@ -56,15 +56,15 @@ export interface TaskDataSource {
 }
 
 /** Loads one split of a task's data: `file` (the config's `data`), else the task's data_file, else its dataset id under the data directory. */
-export async function loadSplit(def: TaskDataSource, split: string, opts: Pick<PrepareOptions, "baseDir" | "dataDir" | "taskDir">, file?: string): Promise<{ rows: Row[]; path: string }> {
+export async function loadSplit(def: TaskDataSource, split: string, opts: Pick<PrepareOptions, "dataDir" | "taskDir">, file?: string): Promise<{ rows: Row[]; path: string }> {
   let path: string;
   if (!file && def.data_file) {
-    const p = resolveLocalPath(def.data_file, opts.taskDir ?? opts.baseDir);
+    const p = opts.taskDir ? resolveLocalPath(def.data_file, opts.taskDir) : resolveLocalPath(def.data_file);
     if (!p) throw new QuantevalError(`task ${def.task}: data_file not found: ${def.data_file}`);
     file = p;
   }
   if (file) {
-    const p = resolveLocalPath(file, opts.baseDir);
+    const p = resolveLocalPath(file);
     if (!p) throw new QuantevalError(`task ${def.task}: data file not found: ${file}`);
     path = p;
   } else if (def.dataset) {
@@ -122,9 +122,7 @@ export function needsUnconditional(def: MultipleChoiceTask, panel = false): bool
 export function buildRequests(def: MultipleChoiceTask, r: RenderedDoc, prefix = "", unconditional = needsUnconditional(def)): LoglikelihoodRequest[] {
   const d = def.target_delimiter;
   const reqs =
-    r.continuation !== undefined
-      ? r.choices.map((c) => ({ context: prefix + c, continuation: d + r.continuation }))
-      : r.choices.map((c) => ({ context: prefix + r.text, continuation: d + c }));
+    r.continuation !== undefined ? r.choices.map((c) => ({ context: prefix + c, continuation: d + r.continuation })) : r.choices.map((c) => ({ context: prefix + r.text, continuation: d + c }));
   if (unconditional) for (const c of r.choices) reqs.push({ context: "", continuation: d + c });
   return reqs;
 }
@@ -149,9 +147,7 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
     let prefix = "";
     if (nShot > 0 && pool) {
       fewshotIds = drawFewshot(pool.rows.length, nShot, opts.seed, i, sameSplit ? i : undefined);
-      prefix = fewshotIds
-        .map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], rowWhere(pool!.path, pool!.rows, j))))
-        .join(def.fewshot_delimiter);
+      prefix = fewshotIds.map((j) => fewshotExample(def, renderDoc(def, pool!.rows[j], rowWhere(pool!.path, pool!.rows, j)))).join(def.fewshot_delimiter);
       prefix += def.fewshot_delimiter;
     }
     const context = rendered.continuation !== undefined ? prefix : prefix + text;
@@ -213,8 +209,9 @@ export function correctFor(s: ScoredDoc, gold: number, metric: string): boolean 
 }
 
 export interface McMetrics {
-  acc?: number;
-  acc_stderr?: number;
+  /** Always reported: lm-eval's multiple_choice accuracy (the comparisons cover only the task's listed metrics). */
+  acc: number;
+  acc_stderr: number;
   acc_norm?: number;
   acc_norm_stderr?: number;
   f1?: number;
@@ -235,10 +232,14 @@ function meanAndStderr(xs: boolean[]): [number, number] {
 }
 
 export function aggregateMultipleChoice(def: MultipleChoiceTask, docs: PreparedDoc[], scored: ScoredDoc[]): McMetrics {
-  const out: McMetrics = { n: scored.length, truncated: scored.filter((s) => s.truncated).length };
-  if (def.metrics.includes("acc")) [out.acc, out.acc_stderr] = meanAndStderr(scored.map((s) => s.correct));
+  const [acc, accStderr] = meanAndStderr(scored.map((s) => s.correct));
+  const out: McMetrics = { n: scored.length, truncated: scored.filter((s) => s.truncated).length, acc, acc_stderr: accStderr };
   if (def.metrics.includes("acc_norm")) [out.acc_norm, out.acc_norm_stderr] = meanAndStderr(scored.map((s) => s.correct_norm));
-  if (def.metrics.includes("f1")) out.f1 = macroF1(docs.map((d) => d.gold), scored.map((s) => s.pred));
+  if (def.metrics.includes("f1"))
+    out.f1 = macroF1(
+      docs.map((d) => d.gold),
+      scored.map((s) => s.pred),
+    );
   if (scored.length > 0 && scored.every((s) => s.panel)) {
     const panel = normalizationPanel(scored.map((s, i) => ({ gold: docs[i].gold, pred: s.panel! })));
     out.acc_norm_chars = panel.acc_norm_chars;

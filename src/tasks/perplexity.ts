@@ -48,7 +48,8 @@ interface ModelEntry {
   ownTokens?: number[];
 }
 
-function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos: number | undefined): number[][] {
+/** llama-perplexity's chunks: consecutive n_ctx-token windows, the first token of each replaced by BOS. */
+export function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos: number | undefined): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < nChunk; i++) {
     const w = tokens.slice(i * nCtx, (i + 1) * nCtx);
@@ -58,7 +59,8 @@ function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos: numbe
   return out;
 }
 
-class NllSum {
+/** Running NLL sums of one model (PPL, its error, word and byte perplexity). */
+export class NllSum {
   nll = 0;
   nll2 = 0;
   count = 0;
@@ -88,7 +90,7 @@ class NllSum {
 }
 
 /** Counts bytes and words of the scored span of one window, as text. */
-function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: number } {
+export function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: number } {
   const detok = (backend as { detokenize?: (t: number[]) => string }).detokenize;
   if (!detok) return { bytes: 0, words: 0 };
   const text = detok.call(backend, tokens);
@@ -122,7 +124,7 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
  * A broken model's NaN/±∞ logits reach the scored rows as non-finite target log-probs (the
  * log-softmax kernel turns a row with NaN or +∞ into NaN): name the first one, never average it.
  */
-function checkFinite(model: string, d: WindowDistributions, chunk: number, first: number, where: string): void {
+export function checkFinite(model: string, d: WindowDistributions, chunk: number, first: number, where: string): void {
   for (let r = 0; r < d.nRows; r++) {
     const lp = d.logprobs[r * d.nVocab + d.targets[r]];
     if (!Number.isFinite(lp)) {

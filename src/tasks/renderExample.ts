@@ -8,7 +8,7 @@ import { prepareRolling } from "./rolling.js";
 import type { TaskDefinition } from "./taskDefinition.js";
 
 export interface ExampleOptions {
-  baseDir: string;
+  /** Where dataset ids and llama.cpp data files are looked up. */
   dataDir?: string;
   /** A data file overriding the task's own (the config's `data`). */
   data?: string;
@@ -19,7 +19,7 @@ const q = (s: string) => JSON.stringify(s);
 /** The lines describing document 0 of the task. Throws QuantevalError when its data is absent. */
 export async function renderExample(task: { def: TaskDefinition; file: string }, opts: ExampleOptions): Promise<string[]> {
   const def = task.def;
-  const base = { taskDir: dirname(task.file), baseDir: opts.baseDir, dataDir: opts.dataDir, data: opts.data, seed: 1234, limit: 1 };
+  const base = { taskDir: dirname(task.file), dataDir: opts.dataDir, data: opts.data, seed: 1234, limit: 1 };
   switch (def.type) {
     case "multiple_choice": {
       const [doc] = await prepareMultipleChoice(def, base);
@@ -44,7 +44,7 @@ export async function renderExample(task: { def: TaskDefinition; file: string },
     }
     case "llamacpp_hellaswag":
     case "llamacpp_winogrande": {
-      const prep = prepareLlamacpp({ baseDir: opts.baseDir, dataDir: opts.dataDir, spec: { data: opts.data }, name: def.task, limit: 1 }, { def, file: task.file });
+      const prep = prepareLlamacpp({ dataDir: opts.dataDir, spec: { data: opts.data }, name: def.task, limit: 1 }, { def, file: task.file });
       if (prep.hellaswag) {
         const t = prep.hellaswag[0];
         return [`task ${t.index} (first selected)`, ...t.endings.map((e, i) => `sequence ${i}${i === t.gold ? " (gold)" : ""}: ${q(`${t.context} ${e}`)}`)];

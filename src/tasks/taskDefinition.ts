@@ -103,13 +103,9 @@ const llamacppCommon = {
   tasks: z.number().int().min(0).optional(),
 };
 
-export const llamacppHellaswagTask = z
-  .object({ ...llamacppCommon, type: z.literal("llamacpp_hellaswag"), metrics: z.array(z.literal("acc_norm")).min(1) })
-  .strict();
+export const llamacppHellaswagTask = z.object({ ...llamacppCommon, type: z.literal("llamacpp_hellaswag"), metrics: z.array(z.literal("acc_norm")).min(1) }).strict();
 
-export const llamacppWinograndeTask = z
-  .object({ ...llamacppCommon, type: z.literal("llamacpp_winogrande"), metrics: z.array(z.literal("acc")).min(1) })
-  .strict();
+export const llamacppWinograndeTask = z.object({ ...llamacppCommon, type: z.literal("llamacpp_winogrande"), metrics: z.array(z.literal("acc")).min(1) }).strict();
 
 /** Any task YAML. */
 export const taskDefinition = z.discriminatedUnion("type", [multipleChoiceTask, loglikelihoodTask, rollingTask, llamacppHellaswagTask, llamacppWinograndeTask]);

@@ -3,22 +3,13 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
+import { describeZodError } from "../config/zodErrors.js";
 import { yamlToJs } from "../util/yamlToJs.js";
-import { describeZodError } from "../config/loadConfig.js";
 import { QuantevalError } from "../util/errors.js";
 import { taskDefinition, type TaskDefinition } from "./taskDefinition.js";
 
 /** The folder of built-in task YAML files (works from src/ under tsx and from dist/). */
 export const builtinTaskDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "tasks");
-
-/** Task types implemented in code rather than YAML. */
-export const CODE_TASKS: Record<string, { type: string; description: string; metrics: string[] }> = {
-  perplexity: {
-    type: "perplexity",
-    description: "llama-perplexity-compatible chunked perplexity over raw text; with variants also KLD, top-1 agreement and Δp against the baseline",
-    metrics: ["ppl", "word_perplexity", "byte_perplexity", "bits_per_byte", "kld_mean", "top1_agreement"],
-  },
-};
 
 export interface LoadedTask<D extends TaskDefinition = TaskDefinition> {
   def: D;
@@ -39,19 +30,24 @@ export function parseTaskYaml(text: string, file: string): TaskDefinition {
   return parsed.data;
 }
 
-/** Loads a built-in task by name, or a task YAML by path (relative to `baseDir`). */
-export function loadTask(nameOrPath: string, baseDir: string): LoadedTask {
-  const candidates = /\.ya?ml$/i.test(nameOrPath) ? [resolve(baseDir, nameOrPath), resolve(nameOrPath)] : [join(builtinTaskDir, `${nameOrPath}.yaml`)];
+/** Loads a built-in task by name, or a task YAML by path (absolute, or relative to `dir`, then to the working directory). */
+export function loadTask(nameOrPath: string, dir = process.cwd()): LoadedTask {
+  const candidates = /\.ya?ml$/i.test(nameOrPath) ? [resolve(dir, nameOrPath), resolve(nameOrPath)] : [join(builtinTaskDir, `${nameOrPath}.yaml`)];
   const file = candidates.find((c) => existsSync(c));
   if (!file) {
-    const known = listTaskNames();
+    const known = yamlTaskNames();
     throw new QuantevalError(`unknown task '${nameOrPath}'; run 'quanteval tasks' to list them (known: ${known.join(", ")}) or give a path to a task .yaml`);
   }
   const text = readFileSync(file, "utf8");
   return { def: parseTaskYaml(text, file), file, text };
 }
 
-export function listTaskNames(): string[] {
-  const yamls = existsSync(builtinTaskDir) ? readdirSync(builtinTaskDir).filter((f) => f.endsWith(".yaml")).map((f) => basename(f, ".yaml")) : [];
-  return [...Object.keys(CODE_TASKS), ...yamls].sort();
+/** The built-in task YAML names (code tasks such as perplexity are listed by the kind registry). */
+export function yamlTaskNames(): string[] {
+  return existsSync(builtinTaskDir)
+    ? readdirSync(builtinTaskDir)
+        .filter((f) => f.endsWith(".yaml"))
+        .map((f) => basename(f, ".yaml"))
+        .sort()
+    : [];
 }

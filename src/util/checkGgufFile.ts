@@ -7,7 +7,7 @@ import { QuantevalError } from "./errors.js";
  * (e.g. "the 'model' path"). Returns the file size.
  */
 export function checkGgufFile(path: string, what: string): number {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch {

@@ -1,10 +1,11 @@
 // Reads a finished (or running) run for the viewer and the report: results.json plus the run
 // store opened read-only, so it never takes the writer lock and can read while a run writes.
 // Samples are paged and filtered inside SQLite: a page never loads more than `limit` samples.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import type { RunResults } from "../run/runEvaluation.js";
+import { readResults as readResultsFile } from "../results/resultsFile.js";
+import type { RunResults } from "../results/types.js";
 import { STORE_FILE } from "../store/runStore.js";
 import { explainStoreError } from "../store/storeErrors.js";
 import { QuantevalError } from "../util/errors.js";
@@ -60,7 +61,8 @@ export const MAX_PAGE = 500;
  * The answer a sample gave: the chosen index for multiple choice, the text for generation
  * tasks (whichever of these fields the task type writes).
  */
-const answer = (t: string) => `coalesce(json_extract(${t}.data, '$.pred'), json_extract(${t}.data, '$.output'), json_extract(${t}.data, '$.generation'), json_extract(${t}.data, '$.completion'), json_extract(${t}.data, '$.text'))`;
+const answer = (t: string) =>
+  `coalesce(json_extract(${t}.data, '$.pred'), json_extract(${t}.data, '$.output'), json_extract(${t}.data, '$.generation'), json_extract(${t}.data, '$.completion'), json_extract(${t}.data, '$.text'))`;
 const FILTER_SQL: Record<SampleFilter, string> = {
   all: "1",
   changed: `(${answer("b")} IS NOT ${answer("v")})`,
@@ -77,21 +79,10 @@ export function isRunDir(dir: string): boolean {
   return existsSync(join(dir, RESULTS_FILE)) && existsSync(join(dir, STORE_FILE));
 }
 
-/** Reads and minimally checks a results.json. */
+/** Reads a run's results.json (the typed schema, version-checked); optional fields get their defaults. */
 export function readResults(dir: string): RunResults {
-  const file = join(dir, RESULTS_FILE);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, "utf8"));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new QuantevalError(code === "ENOENT" ? `${file}: not found; pass a run's output folder (quanteval run --out DIR)` : `${file}: not valid JSON (${(e as Error).message}); re-run the evaluation to rewrite it`);
-  }
-  const r = raw as Partial<RunResults>;
-  if (!r || r.quanteval_results_version !== 1 || typeof r.baseline !== "string" || !Array.isArray(r.variants) || typeof r.tasks !== "object") {
-    throw new QuantevalError(`${file}: not a quanteval results file (quanteval_results_version 1 with baseline, variants and tasks); pass a run's output folder`);
-  }
-  return { ...r, warnings: r.warnings ?? [], models: r.models ?? {}, manifest: r.manifest ?? {}, requests: r.requests ?? { cached: 0, computed: 0 }, noise_floor: r.noise_floor ?? null } as RunResults;
+  const r = readResultsFile(join(dir, RESULTS_FILE));
+  return { ...r, warnings: r.warnings ?? [], models: r.models ?? {}, manifest: r.manifest ?? {}, requests: r.requests ?? { cached: 0, computed: 0 }, noise_floor: r.noise_floor ?? null };
 }
 
 /** A run opened for reading. */
@@ -110,7 +101,9 @@ export class RunReader {
     this.results = results;
     this.db = db;
     this.mtimeMs = mtimeMs;
-    this.pageStmts = new Map(SAMPLE_FILTERS.map((f) => [f, db.prepare(`SELECT b.doc_id AS doc_id, b.data AS b, v.data AS v ${FROM} AND ${SEARCH_SQL} AND ${FILTER_SQL[f]} ORDER BY b.doc_id LIMIT @limit OFFSET @offset`)]));
+    this.pageStmts = new Map(
+      SAMPLE_FILTERS.map((f) => [f, db.prepare(`SELECT b.doc_id AS doc_id, b.data AS b, v.data AS v ${FROM} AND ${SEARCH_SQL} AND ${FILTER_SQL[f]} ORDER BY b.doc_id LIMIT @limit OFFSET @offset`)]),
+    );
     this.countStmt = db.prepare(
       `SELECT count(*) AS all_, coalesce(sum(${FILTER_SQL.changed}), 0) AS changed, coalesce(sum(${FILTER_SQL.correct_to_wrong}), 0) AS c2w, coalesce(sum(${FILTER_SQL.wrong_to_correct}), 0) AS w2c ${FROM} AND ${SEARCH_SQL}`,
     );

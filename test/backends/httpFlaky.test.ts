@@ -122,7 +122,11 @@ test("flaky replica: concurrency 32, every request resolved exactly once, result
   const got = await sharded.loglikelihood(reqs, (done) => progress.push(done));
 
   assert.equal(got.length, reqs.length);
-  assert.deepEqual(progress, reqs.map((_, i) => i + 1), "each request resolved once, none lost");
+  assert.deepEqual(
+    progress,
+    reqs.map((_, i) => i + 1),
+    "each request resolved once, none lost",
+  );
   got.forEach((r, i) => {
     assert.equal(r.nTokens, want[i].nTokens);
     assert.equal(r.isGreedy, want[i].isGreedy);

@@ -56,7 +56,7 @@ const english: LoglikelihoodRequest[] = [
 
 async function copaRequests(limit: number): Promise<LoglikelihoodRequest[]> {
   const task = loadTask("kobest_copa", repoRoot);
-  const docs = await prepareMultipleChoice(task.def as Parameters<typeof prepareMultipleChoice>[0], { baseDir: repoRoot, dataDir: sharedPath("datasets"), seed: 1234, limit });
+  const docs = await prepareMultipleChoice(task.def as Parameters<typeof prepareMultipleChoice>[0], { dataDir: sharedPath("datasets"), seed: 1234, limit });
   return docs.flatMap((d) => d.requests);
 }
 

@@ -158,7 +158,7 @@ function writeTinyLm(dir: string, seed: number): Record<string, Weights> {
   for (let c = 174; c <= 255; c++) bs.push(c);
   const cs = [...bs];
   let n = 0;
-  for (let c = 0; c < 256; c++) if (!bs.includes(c)) (bs.push(c), cs.push(256 + n++));
+  for (let c = 0; c < 256; c++) if (!bs.includes(c)) bs.push(c), cs.push(256 + n++);
   const vocab: Record<string, number> = {};
   bs.forEach((byte, i) => (vocab[String.fromCodePoint(cs[i])] = byte));
   vocab["<s>"] = 256;
@@ -173,13 +173,21 @@ function writeTinyLm(dir: string, seed: number): Record<string, Weights> {
       added_tokens: [special(256, "<s>"), special(257, "</s>")],
       normalizer: null,
       pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: { type: "TemplateProcessing", single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }], pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 0 } }], special_tokens: { "<s>": { id: "<s>", ids: [256], tokens: ["<s>"] } } },
+      post_processor: {
+        type: "TemplateProcessing",
+        single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+        pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 0 } }],
+        special_tokens: { "<s>": { id: "<s>", ids: [256], tokens: ["<s>"] } },
+      },
       decoder: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
       model: { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: [] },
     }),
   );
   writeFileSync(join(dir, "tokenizer_config.json"), JSON.stringify({ bos_token: "<s>", eos_token: "</s>", add_bos_token: true, model_max_length: 512, tokenizer_class: "PreTrainedTokenizerFast" }));
-  writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "gpt2", architectures: ["GPT2LMHeadModel"], vocab_size: V, n_positions: 512, n_embd: D, n_layer: 1, n_head: 1, bos_token_id: 256, eos_token_id: 257 }));
+  writeFileSync(
+    join(dir, "config.json"),
+    JSON.stringify({ model_type: "gpt2", architectures: ["GPT2LMHeadModel"], vocab_size: V, n_positions: 512, n_embd: D, n_layer: 1, n_head: 1, bos_token_id: 256, eos_token_id: 257 }),
+  );
   return weights;
 }
 

@@ -41,8 +41,12 @@ test("only a missing optional package is softened; other load errors surface unc
   assert.equal(isMissingPackageImportError(missing, "other-package"), false);
   await assert.rejects(
     importOptional("quanteval-no-such-package", "model 'm' (backend x)", () => import("quanteval-no-such-package" as string)),
-    (e: unknown) => e instanceof QuantevalError && /model 'm' \(backend x\) needs the package quanteval-no-such-package, which is not installed; run 'npm install quanteval-no-such-package'/.test(e.message),
+    (e: unknown) =>
+      e instanceof QuantevalError && /model 'm' \(backend x\) needs the package quanteval-no-such-package, which is not installed; run 'npm install quanteval-no-such-package'/.test(e.message),
   );
   const broken = new SyntaxError("Unexpected token in the module");
-  await assert.rejects(importOptional("quanteval-no-such-package", "x", () => Promise.reject(broken)), (e: unknown) => e === broken);
+  await assert.rejects(
+    importOptional("quanteval-no-such-package", "x", () => Promise.reject(broken)),
+    (e: unknown) => e === broken,
+  );
 });

@@ -117,7 +117,11 @@ test("rolling windows are lm-eval's disjoint windows (context_len 1) and score e
       assert.equal(w.from, ctx.length, `maxLen ${maxLen} window ${i}: first scored`);
       assert.ok(w.tokens.length <= maxLen + 1);
     });
-    assert.deepEqual(ours.flatMap((w) => w.tokens.slice(w.from)), tokens, `maxLen ${maxLen}: each token scored once, in order`);
+    assert.deepEqual(
+      ours.flatMap((w) => w.tokens.slice(w.from)),
+      tokens,
+      `maxLen ${maxLen}: each token scored once, in order`,
+    );
   }
   const enc = await encodeRolling(vocab, text, 16);
   assert.equal(enc.nTokens, tokens.length);

@@ -3,8 +3,7 @@ import { test } from "node:test";
 
 import { logBinomialCoefficient, mcnemarExactP } from "../../src/compare/mcnemar.js";
 
-const relClose = (actual: number, expected: number, rel: number) =>
-  assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `expected ${expected}, got ${actual}`);
+const relClose = (actual: number, expected: number, rel: number) => assert.ok(Math.abs(actual - expected) <= rel * Math.abs(expected), `expected ${expected}, got ${actual}`);
 
 test("no discordant pairs → p = 1", () => {
   assert.equal(mcnemarExactP(0, 0), 1);
@@ -31,7 +30,12 @@ test("balanced or nearly balanced discordant pairs → p = 1", () => {
 });
 
 test("symmetric in b and c", () => {
-  for (const [b, c] of [[3, 11], [17, 40], [123, 170]]) assert.equal(mcnemarExactP(b, c), mcnemarExactP(c, b));
+  for (const [b, c] of [
+    [3, 11],
+    [17, 40],
+    [123, 170],
+  ])
+    assert.equal(mcnemarExactP(b, c), mcnemarExactP(c, b));
 });
 
 test("stable for n up to 1e5", () => {

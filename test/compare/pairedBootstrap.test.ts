@@ -42,8 +42,8 @@ test("pairing: a variant that is the baseline shifted on a few items has a tight
 
 test("deterministic under the seed", () => {
   const n = 150;
-  const baseline = Array.from({ length: n }, (_, i) => (i * 7) % 5 < 3 ? 1 : 0);
-  const variant = Array.from({ length: n }, (_, i) => (i * 11) % 7 < 4 ? 1 : 0);
+  const baseline = Array.from({ length: n }, (_, i) => ((i * 7) % 5 < 3 ? 1 : 0));
+  const variant = Array.from({ length: n }, (_, i) => ((i * 11) % 7 < 4 ? 1 : 0));
   const stat = accDelta(baseline, variant);
   const a = pairedBootstrapCI(n, stat, { seed: 123 });
   const b = pairedBootstrapCI(n, stat, { seed: 123 });

@@ -25,10 +25,7 @@ const KEYS = [
 const correctness = Array.from({ length: 120 }, (_, i) => (i * 13) % 10 < 6);
 
 test("acc: baseline vs itself is a no-op", () => {
-  const r: PairedComparison = comparePaired(
-    { baselineCorrect: correctness, variantCorrect: [...correctness], metric: "acc" },
-    { seed: 1 },
-  );
+  const r: PairedComparison = comparePaired({ baselineCorrect: correctness, variantCorrect: [...correctness], metric: "acc" }, { seed: 1 });
   assert.deepEqual(Object.keys(r).sort(), KEYS);
   assert.deepEqual(r, {
     metric: "acc",
@@ -96,10 +93,7 @@ test("acc: flips, rates, McNemar and delta of a constructed case", () => {
 });
 
 test("reported scores override the recomputed ones; baseline 0 gives recovery null", () => {
-  const r = comparePaired(
-    { baselineCorrect: [true, false], variantCorrect: [true, true], baselineScore: 0.5, variantScore: 0.75, metric: "acc" },
-    { seed: 1 },
-  );
+  const r = comparePaired({ baselineCorrect: [true, false], variantCorrect: [true, true], baselineScore: 0.5, variantScore: 0.75, metric: "acc" }, { seed: 1 });
   assert.equal(r.baseline, 0.5);
   assert.equal(r.variant, 0.75);
   assert.equal(r.delta, 0.25);
@@ -130,11 +124,7 @@ test("f1: each resample recomputes macro-F1 on the resampled gold/pred of both m
   assert.equal(r.delta, r.variant - r.baseline);
   // the same bootstrap with the slow, literal statistic gives the identical interval
   const pick = (a: number[], idx: Uint32Array) => Array.from(idx, (i) => a[i]);
-  const ref = pairedBootstrapCI(
-    n,
-    (idx) => macroF1(pick(gold, idx), pick(varPred, idx)) - macroF1(pick(gold, idx), pick(basePred, idx)),
-    { seed: 77, resamples: 1000 },
-  );
+  const ref = pairedBootstrapCI(n, (idx) => macroF1(pick(gold, idx), pick(varPred, idx)) - macroF1(pick(gold, idx), pick(basePred, idx)), { seed: 77, resamples: 1000 });
   assert.equal(r.ci_low, ref.low);
   assert.equal(r.ci_high, ref.high);
   assert.ok(r.ci_low <= r.delta && r.delta <= r.ci_high);
@@ -142,20 +132,7 @@ test("f1: each resample recomputes macro-F1 on the resampled gold/pred of both m
 
 test("invalid input throws", () => {
   assert.throws(() => comparePaired({ baselineCorrect: [], variantCorrect: [], metric: "acc" }, { seed: 1 }), RangeError);
-  assert.throws(
-    () => comparePaired({ baselineCorrect: [true], variantCorrect: [true, false], metric: "acc" }, { seed: 1 }),
-    RangeError,
-  );
-  assert.throws(
-    () => comparePaired({ baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1] }, { seed: 1 }),
-    RangeError,
-  );
-  assert.throws(
-    () =>
-      comparePaired(
-        { baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1], baselinePred: [1], variantPred: [1, 2] },
-        { seed: 1 },
-      ),
-    RangeError,
-  );
+  assert.throws(() => comparePaired({ baselineCorrect: [true], variantCorrect: [true, false], metric: "acc" }, { seed: 1 }), RangeError);
+  assert.throws(() => comparePaired({ baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1] }, { seed: 1 }), RangeError);
+  assert.throws(() => comparePaired({ baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1], baselinePred: [1], variantPred: [1, 2] }, { seed: 1 }), RangeError);
 });

@@ -16,7 +16,10 @@ const KEYS = ["file_bytes", "params", "bits_per_weight", "load_ms", "prefill_tps
 test("measureCost: every key present and positive, per model, from a child process", async () => {
   const f32 = await measureCost(models.stories(), { threads: 2, repetitions: 2 });
   const q4 = await measureCost(models.storiesVariant("q4_0"), { threads: 2, repetitions: 2 });
-  for (const [name, c] of [["f32", f32], ["q4_0", q4]] as const) {
+  for (const [name, c] of [
+    ["f32", f32],
+    ["q4_0", q4],
+  ] as const) {
     for (const k of KEYS) assert.ok(Number.isFinite(c[k]) && c[k] > 0, `${name}.${k} = ${c[k]}`);
     assert.equal(c.cost_detail.prefill_tps_runs.length, 2);
     assert.equal(c.cost_detail.decode_tps_runs.length, 2);

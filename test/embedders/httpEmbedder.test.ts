@@ -57,7 +57,10 @@ test("posts {model, input}, sends the bearer key, batches, and keeps input order
   assert.equal(e.id, "http:fake-embed");
   const texts = ["a", "hello", "quantization", "xyz", "aeiou"];
   const vecs = await e.embed(texts);
-  assert.deepEqual(vecs.map((v) => Array.from(v)), texts.map(fakeEmbedding));
+  assert.deepEqual(
+    vecs.map((v) => Array.from(v)),
+    texts.map(fakeEmbedding),
+  );
   assert.equal(requests.length, 3);
   assert.deepEqual(requests[0], { url: "/v1/embeddings", auth: `Bearer ${KEY}`, body: { model: "fake-embed", input: ["a", "hello"] } });
   assert.deepEqual(await e.embed([]), []);

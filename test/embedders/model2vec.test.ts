@@ -26,11 +26,7 @@ test("a text embeds to a deterministic unit vector of dim 64", async () => {
 });
 
 test("paraphrases are closer than unrelated texts; a text is at distance 0 from itself", async () => {
-  const [cat, catParaphrase, revenue] = await m2v.embed([
-    "The cat sat on the mat.",
-    "A cat was sitting on the mat.",
-    "Quarterly revenue grew by eight percent.",
-  ]);
+  const [cat, catParaphrase, revenue] = await m2v.embed(["The cat sat on the mat.", "A cat was sitting on the mat.", "Quarterly revenue grew by eight percent."]);
   const para = cosineDistance(cat, catParaphrase);
   const unrelated = cosineDistance(cat, revenue);
   assert.ok(para < unrelated, `paraphrase ${para} vs unrelated ${unrelated}`);

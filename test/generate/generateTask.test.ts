@@ -48,7 +48,19 @@ test("generate: metrics, embedding drift, self-distance 0, Q4_0 drifts further t
   for (const m of ["f32", "f32_again", "q8_0", "q4_0"]) {
     const r = res[m];
     assert.equal(r.n, N);
-    for (const k of ["exact_match", "exact_match_prefix", "exact_match_suffix", "exact_match_quasi", "token_f1", "rouge1", "rougeL", "distinct_1", "distinct_2", "distinct_3", "unique_sentence_ratio"]) {
+    for (const k of [
+      "exact_match",
+      "exact_match_prefix",
+      "exact_match_suffix",
+      "exact_match_quasi",
+      "token_f1",
+      "rouge1",
+      "rougeL",
+      "distinct_1",
+      "distinct_2",
+      "distinct_3",
+      "unique_sentence_ratio",
+    ]) {
       assert.ok(r[k] >= 0 && r[k] <= 1, `${m} ${k} = ${r[k]} in [0, 1]`);
     }
     assert.ok(r.rougeL > 0, `${m} shares some words with the references`);
@@ -76,7 +88,9 @@ test("generate: metrics, embedding drift, self-distance 0, Q4_0 drifts further t
   }
 
   // Q4_0 drifts further from the baseline than Q8_0.
-  t.diagnostic(`to baseline, mean L1: q8_0 ${cmp.q8_0.embed_l1_to_baseline.toFixed(4)} q4_0 ${cmp.q4_0.embed_l1_to_baseline.toFixed(4)}; mean cosine: q8_0 ${cmp.q8_0.embed_cos_to_baseline.toFixed(4)} q4_0 ${cmp.q4_0.embed_cos_to_baseline.toFixed(4)}`);
+  t.diagnostic(
+    `to baseline, mean L1: q8_0 ${cmp.q8_0.embed_l1_to_baseline.toFixed(4)} q4_0 ${cmp.q4_0.embed_l1_to_baseline.toFixed(4)}; mean cosine: q8_0 ${cmp.q8_0.embed_cos_to_baseline.toFixed(4)} q4_0 ${cmp.q4_0.embed_cos_to_baseline.toFixed(4)}`,
+  );
   t.diagnostic(`identical outputs: q8_0 ${cmp.q8_0.identical_to_baseline} q4_0 ${cmp.q4_0.identical_to_baseline}`);
   assert.ok(cmp.q4_0.embed_l1_to_baseline > cmp.q8_0.embed_l1_to_baseline);
   assert.ok(cmp.q4_0.embed_cos_to_baseline > cmp.q8_0.embed_cos_to_baseline);
@@ -87,16 +101,47 @@ test("generate: metrics, embedding drift, self-distance 0, Q4_0 drifts further t
   assert.equal(hyp.length, 3 * 2);
   for (const r of hyp) for (const k of ["metric", "distance", "hypothesis", "win", "cells", "win_rate"]) assert.ok(k in r, `row has ${k}`);
   const self = hyp.filter((r) => r.hypothesis === "baseline self-distance is min");
-  assert.deepEqual(self.map((r) => [r.distance, r.win, r.cells]), [["l1", 3, 3], ["cos", 3, 3]]);
+  assert.deepEqual(
+    self.map((r) => [r.distance, r.win, r.cells]),
+    [
+      ["l1", 3, 3],
+      ["cos", 3, 3],
+    ],
+  );
   const closer = hyp.filter((r) => r.hypothesis === "q8_0 closer than q4_0");
-  assert.deepEqual(closer.map((r) => [r.win, r.cells, r.win_rate]), [[1, 1, 1], [1, 1, 1]]);
+  assert.deepEqual(
+    closer.map((r) => [r.win, r.cells, r.win_rate]),
+    [
+      [1, 1, 1],
+      [1, 1, 1],
+    ],
+  );
   t.diagnostic(JSON.stringify(hyp.filter((r) => String(r.hypothesis).startsWith("within"))));
 
   // Samples.
-  const samples = readFileSync(join(out, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const samples = readFileSync(join(out, "samples.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(samples.length, 4 * N);
   const s = samples.find((x) => x.model === "q4_0" && x.doc_id === 3);
-  for (const k of ["doc_id", "prompt", "reference", "output", "finish_reason", "n_tokens", "token_f1", "rougeL", "embed_l1_to_baseline", "embed_cos_to_baseline", "embed_l1_to_reference", "embed_cos_to_reference", "perturbed_prompt", "perturbed_output"]) assert.ok(k in s, `sample has ${k}`);
+  for (const k of [
+    "doc_id",
+    "prompt",
+    "reference",
+    "output",
+    "finish_reason",
+    "n_tokens",
+    "token_f1",
+    "rougeL",
+    "embed_l1_to_baseline",
+    "embed_cos_to_baseline",
+    "embed_l1_to_reference",
+    "embed_cos_to_reference",
+    "perturbed_prompt",
+    "perturbed_output",
+  ])
+    assert.ok(k in s, `sample has ${k}`);
 
   // Typos are a pure function of (prompt, rate, seed): the samples hold exactly that noise.
   for (const x of samples.filter((y) => y.model === "f32")) assert.equal(x.perturbed_prompt, applyTypos(x.prompt, 0.05, typoSeed(7, x.doc_id)));
@@ -127,7 +172,17 @@ test("generate: the issue's minimal config works with paths relative to the conf
     {
       baseline: model("f32", models.stories()),
       variants: [model("q4_0", models.storiesVariant("q4_0"))],
-      tasks: [{ task: "generate", data: relative(dir, sharedPath("datasets", "dolly-hhrlhf-small", "train.jsonl")), input: "prompt", reference: "response", max_tokens: 64, limit: 16, embedders: [{ kind: "model2vec", path: relative(dir, models.model2vec()) }] }],
+      tasks: [
+        {
+          task: "generate",
+          data: relative(dir, sharedPath("datasets", "dolly-hhrlhf-small", "train.jsonl")),
+          input: "prompt",
+          reference: "response",
+          max_tokens: 64,
+          limit: 16,
+          embedders: [{ kind: "model2vec", path: relative(dir, models.model2vec()) }],
+        },
+      ],
     },
     dir,
   );
@@ -151,15 +206,24 @@ test("generate: seeded sampling is reproducible, stop strings cut, chat needs a 
     );
     const out = join(dir, "out");
     await runEvaluation(loadConfig(configPath), { out });
-    return readFileSync(join(out, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { output: string; finish_reason: string });
+    return readFileSync(join(out, "samples.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { output: string; finish_reason: string });
   };
   const greedy = await run({});
   const a = await run({ temperature: 0.9, top_p: 0.95, seed: 5 });
   const b = await run({ temperature: 0.9, top_p: 0.95, seed: 5 });
   const c = await run({ temperature: 0.9, top_p: 0.95, seed: 6 });
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.map((s) => s.output), c.map((s) => s.output));
-  assert.notDeepEqual(a.map((s) => s.output), greedy.map((s) => s.output));
+  assert.notDeepEqual(
+    a.map((s) => s.output),
+    c.map((s) => s.output),
+  );
+  assert.notDeepEqual(
+    a.map((s) => s.output),
+    greedy.map((s) => s.output),
+  );
   const stopped = await run({ stop: ["."] });
   for (const [i, s] of stopped.entries()) {
     assert.ok(!s.output.includes("."));

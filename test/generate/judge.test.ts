@@ -23,7 +23,8 @@ test("verdicts: A, B and Even in common spellings; stories and prose are unparse
     ["The better answer is B.", "B"],
     ["B is better", "B"],
     ["\n\n(A)", "A"],
-  ] as const) assert.equal(parseVerdict(text), v, JSON.stringify(text));
+  ] as const)
+    assert.equal(parseVerdict(text), v, JSON.stringify(text));
   for (const text of ["", "A little girl named Lily", "Once upon a time", "Both are bad", "AB", "C"]) assert.equal(parseVerdict(text), null, JSON.stringify(text));
 });
 
@@ -129,7 +130,15 @@ test("both orders with a scripted judge: position bias cancels, preferences surv
 
   // Prefers the longer answer, Even on equal length: consistent across orders.
   const longer = await judgeWith((a, b) => (a.length === b.length ? "Even" : a.length > b.length ? "A" : "B"));
-  assert.deepEqual(longer.pairs.map((p) => [p.ab.verdict, p.ba.verdict]), [["B", "A"], ["A", "B"], ["Even", "Even"], ["B", "A"]]);
+  assert.deepEqual(
+    longer.pairs.map((p) => [p.ab.verdict, p.ba.verdict]),
+    [
+      ["B", "A"],
+      ["A", "B"],
+      ["Even", "Even"],
+      ["B", "A"],
+    ],
+  );
   // Variant wins docs 0 and 3 (twice each), loses doc 1 twice, doc 2 is Even twice: (4 + 0.5·2) / 8.
   assert.equal(longer.summary.win_rate, 5 / 8);
   assert.equal(longer.summary.score, 1 / 8);
@@ -187,5 +196,8 @@ test("judge: a model name that is not in the run fails with one line", async () 
     },
     dir,
   );
-  await assert.rejects(runEvaluation(loadConfig(configPath), { out: join(dir, "out") }), { name: "QuantevalError", message: /^task 'generate': judge\.model 'gpt' is not a model of this run \(models: f32\)/ });
+  await assert.rejects(runEvaluation(loadConfig(configPath), { out: join(dir, "out") }), {
+    name: "QuantevalError",
+    message: /^task 'generate': judge\.model 'gpt' is not a model of this run \(models: f32\)/,
+  });
 });

@@ -39,7 +39,10 @@ test("a bad probes file is one line naming the entry", () => {
   p = write("- question: q\n  facts: [{numbr: 3}]\n");
   assert.throws(() => loadProbes(p), { message: `${p}: entry [0].facts[0]: a fact is a string, {regex, flags?} or {number, tolerance?}` });
   p = write("- question: q\n  facts: [{regex: '('}]\n");
-  assert.throws(() => loadProbes(p), (e: Error) => e.message.startsWith(`${p}: entry [0].facts[0]: invalid regex`));
+  assert.throws(
+    () => loadProbes(p),
+    (e: Error) => e.message.startsWith(`${p}: entry [0].facts[0]: invalid regex`),
+  );
   p = write("- question: q\n  fact: [x]\n");
   assert.throws(() => loadProbes(p), { message: `${p}: entry [0]: unknown key 'fact'` });
   assert.throws(() => loadProbes(join(dir, "nope.yaml")), /probes file not found/);

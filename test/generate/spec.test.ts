@@ -4,7 +4,18 @@ import { test } from "node:test";
 import { parseGenerateSpec } from "../../src/tasks/generate/spec.js";
 
 test("the issue's minimal entry parses with greedy defaults", () => {
-  const s = parseGenerateSpec({ task: "generate", data: "../shared/datasets/dolly-hhrlhf-small/train.jsonl", input: "prompt", reference: "response", max_tokens: 64, limit: 16, embedders: [{ kind: "model2vec", path: "../shared/models/model2vec-test" }] }, "g");
+  const s = parseGenerateSpec(
+    {
+      task: "generate",
+      data: "../shared/datasets/dolly-hhrlhf-small/train.jsonl",
+      input: "prompt",
+      reference: "response",
+      max_tokens: 64,
+      limit: 16,
+      embedders: [{ kind: "model2vec", path: "../shared/models/model2vec-test" }],
+    },
+    "g",
+  );
   assert.equal(s.temperature, 0);
   assert.equal(s.top_p, 1);
   assert.equal(s.chat, false);

@@ -45,7 +45,22 @@ process.once("exit", () => {
 
 export async function startLlamaServer(opts: LlamaServerOptions): Promise<RunningLlamaServer> {
   const port = await freePort();
-  const args = ["-m", opts.model, "--host", "127.0.0.1", "--port", String(port), "-c", String(opts.ctx ?? 2048), "--parallel", String(opts.parallel ?? 4), "-t", String(opts.threads ?? 1), "--no-webui", ...(opts.extraArgs ?? [])];
+  const args = [
+    "-m",
+    opts.model,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "-c",
+    String(opts.ctx ?? 2048),
+    "--parallel",
+    String(opts.parallel ?? 4),
+    "-t",
+    String(opts.threads ?? 1),
+    "--no-webui",
+    ...(opts.extraArgs ?? []),
+  ];
   const child = spawn(opts.bin, args, { stdio: ["ignore", "pipe", "pipe"] });
   running.add(child);
   let log = "";

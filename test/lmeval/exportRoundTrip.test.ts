@@ -47,7 +47,10 @@ test("export → read back: the lm-eval baseline gives the run's own paired delt
   });
   const lm = tempDir("quanteval-lmeval-");
   const summary = await exportLmEval(out, lm, { dataDir: sharedPath("datasets") });
-  assert.deepEqual(summary.models.map((m) => m.model), ["f32", "q4_0"]);
+  assert.deepEqual(
+    summary.models.map((m) => m.model),
+    ["f32", "q4_0"],
+  );
   assert.deepEqual(readdirSync(lm).sort(), ["f32", "q4_0"]);
 
   const base = readLmEvalResults(join(lm, "f32")).tasks.kobest_copa;
@@ -78,7 +81,10 @@ test("export → read back: the lm-eval baseline gives the run's own paired delt
 
   // The guard: change document 3's context in a copy of the lm-eval samples.
   const samplesFile = base.samplesFile!;
-  const lines = readFileSync(samplesFile, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { doc_id: number; arguments: Record<string, { arg_0: string }> });
+  const lines = readFileSync(samplesFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { doc_id: number; arguments: Record<string, { arg_0: string }> });
   lines[3].arguments.gen_args_1.arg_0 += " ";
   const changed = tempDir("quanteval-lmeval-changed-");
   mkdirSync(join(changed, "f32"));

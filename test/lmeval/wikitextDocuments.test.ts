@@ -30,7 +30,10 @@ test("the raw WikiText-2 test file splits into lm-eval's 62 articles, detokenize
 test("Python's whitespace rules decide headings and word counts", () => {
   // A heading line padded with \x1c (whitespace to Python's strip, not to JavaScript's trim).
   const docs = splitWikitextArticles("\x1c = A = \x1c\nx\n = B = \ny\r\nz");
-  assert.deepEqual(docs.map((d) => d.title), ["A", "B"]);
+  assert.deepEqual(
+    docs.map((d) => d.title),
+    ["A", "B"],
+  );
   assert.equal(docs[1].page, " = B = \ny\nz");
   // re.split(r"\s+", "a\x85b\ufeffc") in CPython: ['a', 'b\ufeffc']
   assert.equal(wikitextCounts("a\x85b\ufeffc").words, 2);

@@ -3,18 +3,9 @@ import { test } from "node:test";
 
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 
-import {
-  DistributionDriftAccumulator,
-  klDivergence,
-  llamaMedian,
-  llamaPercentile,
-  logSoftmaxInPlace,
-  meanAndUncertainty,
-  meanCovariance,
-} from "../../src/metrics/distributionDrift.js";
+import { DistributionDriftAccumulator, klDivergence, llamaMedian, llamaPercentile, logSoftmaxInPlace, meanAndUncertainty, meanCovariance } from "../../src/metrics/distributionDrift.js";
 
-const close = (actual: number | null, expected: number, tol: number, what = "") =>
-  assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${what} expected ${expected}, got ${actual}`);
+const close = (actual: number | null, expected: number, tol: number, what = "") => assert.ok(actual !== null && Math.abs(actual - expected) <= tol, `${what} expected ${expected}, got ${actual}`);
 
 const logRow = (...p: number[]) => Float32Array.from(p, Math.log);
 

@@ -1,14 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  EXACT_MATCH_METRICS,
-  exactMatch,
-  exactMatchPrefix,
-  exactMatchQuasi,
-  exactMatchScores,
-  exactMatchSuffix,
-  normalizeQuasi,
-} from "../../src/metrics/exactMatch.js";
+import { EXACT_MATCH_METRICS, exactMatch, exactMatchPrefix, exactMatchQuasi, exactMatchScores, exactMatchSuffix, normalizeQuasi } from "../../src/metrics/exactMatch.js";
 
 test("normalizeQuasi follows SQuAD normalize_answer", () => {
   assert.equal(normalizeQuasi("The  Eiffel Tower!"), "eiffel tower");

@@ -3,8 +3,7 @@ import { test } from "node:test";
 
 import { macroF1 } from "../../src/metrics/f1.js";
 
-const close = (actual: number, expected: number, tol = 1e-15) =>
-  assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);
+const close = (actual: number, expected: number, tol = 1e-15) => assert.ok(Math.abs(actual - expected) <= tol, `expected ${expected}, got ${actual}`);
 
 test("perfect and fully wrong predictions", () => {
   assert.equal(macroF1([0, 1, 1, 0], [0, 1, 1, 0]), 1);

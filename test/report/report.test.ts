@@ -36,7 +36,10 @@ test("the HTML report is one file: inline scripts only, data as escaped JSON, a 
   const data = scripts.find(([, attrs]) => attrs.includes('type="application/json"'))!;
   assert.doesNotMatch(data[2], /[<>&]/);
   const payload = JSON.parse(data[2]) as { tables: { summary: { rows: string[][] } }; charts: Array<{ id: string }> };
-  assert.ok(payload.tables.summary.rows.some((r) => r[0] === XSS.taskName), "task name survives the round trip");
+  assert.ok(
+    payload.tables.summary.rows.some((r) => r[0] === XSS.taskName),
+    "task name survives the round trip",
+  );
   assert.deepEqual(
     payload.charts.map((c) => c.id),
     ["forest", "kld-0", "frontier-kld", "frontier-acc"],
@@ -98,12 +101,26 @@ test("Pareto flags: smaller and better dominates", () => {
     { x: 5, y: null },
   ];
   assert.deepEqual(paretoFlags(pts, false), [true, false, true, true, false]);
-  assert.deepEqual(paretoFlags(pts.map((p) => ({ x: p.x, y: p.y === null ? null : -p.y })), true), [true, false, true, true, false]);
+  assert.deepEqual(
+    paretoFlags(
+      pts.map((p) => ({ x: p.x, y: p.y === null ? null : -p.y })),
+      true,
+    ),
+    [true, false, true, true, false],
+  );
 });
 
 test("Markdown shows every table and keeps HTML-looking text inert", () => {
   const md = buildMarkdownReport(run.results);
-  for (const h of ["### Against the baseline", "### Distribution drift", "### KL divergence percentiles", "### Quality–size–speed frontier", "### Scores", "### Models", "### Reproducibility manifest"]) {
+  for (const h of [
+    "### Against the baseline",
+    "### Distribution drift",
+    "### KL divergence percentiles",
+    "### Quality–size–speed frontier",
+    "### Scores",
+    "### Models",
+    "### Reproducibility manifest",
+  ]) {
     assert.ok(md.includes(h), `missing ${h}`);
   }
   assert.ok(md.includes("tiny&lt;img src=x onerror=window.__xss=3&gt;"));

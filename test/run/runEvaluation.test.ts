@@ -41,7 +41,10 @@ test("run: KoBEST with few-shot and perplexity on stories260K and its variants",
   // results.json and samples.jsonl on disk.
   const onDisk = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
   assert.deepEqual(Object.keys(onDisk.tasks), ["kobest_copa", "kobest_sentineg", "perplexity"]);
-  const samples = readFileSync(join(out, "samples.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const samples = readFileSync(join(out, "samples.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(samples.length, 3 * 24 + 3 * 12);
   const s = samples.find((x) => x.task === "kobest_sentineg" && x.model === "f32");
   for (const k of ["doc_id", "prompt", "choices", "loglikelihoods", "pred", "gold", "fewshot_ids"]) assert.ok(k in s, `sample has ${k}`);

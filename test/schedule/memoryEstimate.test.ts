@@ -9,7 +9,17 @@ import { planSchedule } from "../../src/schedule/planSchedule.js";
 import { models } from "../helpers/shared.js";
 
 const GB = 1e9;
-const model = (name: string, gb: number): MemoryEstimate => ({ name, weights_bytes: gb * GB, kv_bytes: 0, compute_bytes: 0, total_bytes: gb * GB, kv_cells: 4096, cache_type: "f16", n_vocab: 32000, device: "ram" });
+const model = (name: string, gb: number): MemoryEstimate => ({
+  name,
+  weights_bytes: gb * GB,
+  kv_bytes: 0,
+  compute_bytes: 0,
+  total_bytes: gb * GB,
+  kv_cells: 4096,
+  cache_type: "f16",
+  n_vocab: 32000,
+  device: "ram",
+});
 const run = [model("f16", 13.5), model("q8_0", 7), model("q6_k", 5.5), model("q4_k_m", 4.1), model("q3_k_m", 3.3)];
 
 describe("memoryEstimate", () => {
@@ -34,7 +44,10 @@ describe("memoryEstimate", () => {
     // measured (several runs): stories260K 13.9–14.5 MiB, llama-2-tiny-random 72.7–75.9 MiB (see memoryEstimate.ts)
     const s = await estimateModelMemory("stories", models.stories());
     const t = await estimateModelMemory("tiny", models.tinyRandom());
-    for (const [e, measured] of [[s, 14.5 * 2 ** 20], [t, 74 * 2 ** 20]] as const) {
+    for (const [e, measured] of [
+      [s, 14.5 * 2 ** 20],
+      [t, 74 * 2 ** 20],
+    ] as const) {
       assert.ok(Math.abs(e.total_bytes - measured) / measured < 0.25, `${e.name}: estimate ${e.total_bytes} vs measured ${measured}`);
     }
     assert.equal(s.kv_cells, 4096);

@@ -59,12 +59,18 @@ describe("planSchedule", () => {
   test("a budget too small for one model names it and what it needs, in one line", () => {
     assert.throws(
       () => planSchedule({ models: run, mode: "sequential", budget: { bytes: 8 * GB, source: "memory_budget" }, where: "config.yaml: memory_budget" }),
-      (e: Error) => e instanceof QuantevalError && /^config\.yaml: memory_budget: model 'f16' needs ~12\.6 GiB .* the memory budget is 7\.45 GiB \(memory_budget\); raise memory_budget/.test(e.message) && !e.message.includes("\n"),
+      (e: Error) =>
+        e instanceof QuantevalError &&
+        /^config\.yaml: memory_budget: model 'f16' needs ~12\.6 GiB .* the memory budget is 7\.45 GiB \(memory_budget\); raise memory_budget/.test(e.message) &&
+        !e.message.includes("\n"),
     );
   });
 
   test("an unknown mode is a one-line error listing the modes", () => {
-    assert.throws(() => planSchedule({ models: run, mode: "parallel" as never, budget: { bytes: undefined, source: "unknown" } }), /unknown schedule 'parallel'; use one of auto, sequential, together/);
+    assert.throws(
+      () => planSchedule({ models: run, mode: "parallel" as never, budget: { bytes: undefined, source: "unknown" } }),
+      /unknown schedule 'parallel'; use one of auto, sequential, together/,
+    );
   });
 });
 
@@ -75,7 +81,10 @@ describe("memoryBudget", () => {
     assert.equal(parseMemoryBudget("16 GiB"), 16 * 2 ** 30);
     assert.equal(parseMemoryBudget("1.5t"), 1.5e12);
     for (const bad of ["lots", "-3GB", "0", 0, "12 parsecs", null]) {
-      assert.throws(() => parseMemoryBudget(bad, "config.yaml: memory_budget"), (e: Error) => e instanceof QuantevalError && /^config\.yaml: memory_budget: '.*' is not a memory size; write e\.g\. 24GB/.test(e.message));
+      assert.throws(
+        () => parseMemoryBudget(bad, "config.yaml: memory_budget"),
+        (e: Error) => e instanceof QuantevalError && /^config\.yaml: memory_budget: '.*' is not a memory size; write e\.g\. 24GB/.test(e.message),
+      );
     }
   });
 });

@@ -113,7 +113,9 @@ function checkPair(label: string, r: PairRun, nVocab: number): void {
   for (const k of EXACT_FIELDS) assert.equal(r.stored.u16[k], r.co[k], `${label}: u16 ${k}`);
   // … and KLD carries only the rounding of entries above the −16 floor (see baselineDistributionsFormat.ts).
   const absErr = Math.abs(r.stored.u16.kld_mean - r.co.kld_mean);
-  console.log(`# ${label}: KLD co ${r.co.kld_mean.toExponential(6)} u16 ${r.stored.u16.kld_mean.toExponential(6)} (rel ${(absErr / r.co.kld_mean).toExponential(2)}), top-1 ${r.co.top1_agreement.toFixed(5)}, ${r.nRows} positions, disk u16 ${r.bytes.u16} B (${r.bytes.u16 / r.nRows} B/position), f32 ${r.bytes.f32} B`);
+  console.log(
+    `# ${label}: KLD co ${r.co.kld_mean.toExponential(6)} u16 ${r.stored.u16.kld_mean.toExponential(6)} (rel ${(absErr / r.co.kld_mean).toExponential(2)}), top-1 ${r.co.top1_agreement.toFixed(5)}, ${r.nRows} positions, disk u16 ${r.bytes.u16} B (${r.bytes.u16 / r.nRows} B/position), f32 ${r.bytes.f32} B`,
+  );
   assert.ok(absErr <= ROW_ENCODINGS.u16.maxAbsError, `${label}: u16 KLD mean error ${absErr} within the per-entry rounding ${ROW_ENCODINGS.u16.maxAbsError}`);
   assert.ok(absErr <= Math.max(1e-3 * Math.abs(r.co.kld_mean), KLD_NOISE), `${label}: u16 KLD within 0.1% of co-evaluation (or ${KLD_NOISE} nats)`);
   assert.equal(r.bytes.u16, r.nRows * bytesPerPosition(nVocab, "u16"));
@@ -159,7 +161,10 @@ describe("stored baseline distributions", () => {
       await storeBaselineDistributions(base, [w0], dir);
       const store = await BaselineDistributions.open(dir);
       const acc = new DistributionDriftAccumulator(512);
-      await assert.rejects(driftAgainstStore(base, [w1], store, acc), (e: Error) => e instanceof QuantevalError && /row 0 predicts token \d+ but the stored baseline's predicts \d+; the stored baseline was written for other windows/.test(e.message));
+      await assert.rejects(
+        driftAgainstStore(base, [w1], store, acc),
+        (e: Error) => e instanceof QuantevalError && /row 0 predicts token \d+ but the stored baseline's predicts \d+; the stored baseline was written for other windows/.test(e.message),
+      );
       await assert.rejects(driftAgainstStore(base, [w0, w1], store, acc), (e: Error) => e instanceof QuantevalError && /has 1 windows, the variant 'base' was given 2/.test(e.message));
       await store.dispose();
     } finally {
@@ -197,8 +202,14 @@ describe("stored baseline distributions", () => {
     await tie.dispose();
 
     // Disk per scored position, u16 (f32): 512, 32k, 128k and 256k vocabularies.
-    assert.deepEqual([512, 32000, 128000, 256000].map((v) => bytesPerPosition(v)), [1044, 64020, 256020, 512020]);
-    assert.deepEqual([512, 32000, 128000, 256000].map((v) => bytesPerPosition(v, "f32")), [2068, 128020, 512020, 1024020]);
+    assert.deepEqual(
+      [512, 32000, 128000, 256000].map((v) => bytesPerPosition(v)),
+      [1044, 64020, 256020, 512020],
+    );
+    assert.deepEqual(
+      [512, 32000, 128000, 256000].map((v) => bytesPerPosition(v, "f32")),
+      [2068, 128020, 512020, 1024020],
+    );
     const again = await BaselineDistributions.open(dir, { keep: true });
     await again.delete();
     assert.equal(existsSync(dir), false, "delete() removes a kept store");

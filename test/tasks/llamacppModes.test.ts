@@ -9,14 +9,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { GgufBackend } from "../../src/backends/gguf.js";
-import { runLlamacppTask } from "../../src/run/runLlamacppTask.js";
+import { configureEntry } from "../../src/config/loadConfig.js";
+import { runTask } from "../../src/run/runTask.js";
 import { silentProgress, type TaskRunContext } from "../../src/run/taskContext.js";
 import { RunStore } from "../../src/store/runStore.js";
 import { parseHellaswagFile, scoreHellaswag, selectHellaswagTasks } from "../../src/tasks/llamacpp/hellaswag.js";
 import { mt19937, uniformIntLibstdcxx } from "../../src/tasks/llamacpp/mt19937.js";
 import { parseWinograndeCsv, scoreWinogrande, selectWinograndeTasks } from "../../src/tasks/llamacpp/winogrande.js";
-import type { LlamacppTask } from "../../src/tasks/taskDefinition.js";
-import { builtinTaskDir } from "../../src/tasks/taskRegistry.js";
 import { llamaTool, runLlamaTool } from "../helpers/llamaBin.js";
 import { models } from "../helpers/shared.js";
 import { tempDir } from "../helpers/runConfig.js";
@@ -31,7 +30,11 @@ const HS: Array<[string, number, string[]]> = [
   ["Lily went to the park with her mom. She saw a big red ball on the grass. Lily", 0, ["ran to the ball and kicked it.", "ate the ball for lunch.", "flew to the moon.", "turned into a tree."]],
   ["Tom had a little dog named Max. Every morning, Tom", 1, ["sold the sun to a fish.", "gave Max a bowl of food.", "swam in the sky.", "painted the wind blue."]],
   ["The sun was hot and the sand was warm. Sue and Ben built a castle. Then a big wave", 2, ["sang a song to them.", "ate a cookie.", "came and washed the castle away.", "went to school."]],
-  ["Once upon a time, there was a little bird. The bird wanted to fly high. It flapped its wings and", 3, ["cooked some soup.", "read a book about cars.", "fell asleep in the car.", "flew up into the blue sky."]],
+  [
+    "Once upon a time, there was a little bird. The bird wanted to fly high. It flapped its wings and",
+    3,
+    ["cooked some soup.", "read a book about cars.", "fell asleep in the car.", "flew up into the blue sky."],
+  ],
   ["Mia was sad because her toy was broken. Her dad saw her cry. He", 0, ["fixed the toy and Mia smiled.", "threw the house away.", "ate the toy with a spoon.", "turned the sky green."]],
   ["It was a cold day. Sam put on his hat and his coat. He", 1, ["jumped into the hot sun.", "went outside to play in the snow.", "ate his coat.", "swam in the oven."]],
   ["The cat saw a little mouse. The mouse ran into a hole. The cat", 2, ["baked a cake.", "drove a big truck.", "sat and waited by the hole.", "flew over the moon."]],
@@ -123,7 +126,11 @@ for (const n of [12, 400]) {
       if (s.correct) correct++;
       return ((100 * correct) / (i + 1)).toFixed(8);
     });
-    assert.deepEqual(ours, ref.map((l) => l[1].replace("%", "")), "running acc_norm after each task, in llama.cpp's order");
+    assert.deepEqual(
+      ours,
+      ref.map((l) => l[1].replace("%", "")),
+      "running acc_norm after each task, in llama.cpp's order",
+    );
     console.log(`# hellaswag N=${n}: acc_norm ours ${ours[ours.length - 1]}% llama.cpp ${ref[ref.length - 1][1]} (selection ${items.map((i) => i.index).join(",")})`);
   });
 }
@@ -133,7 +140,10 @@ for (const n of [0, 6]) {
     const ref = referenceTaskLines(["--winogrande", ...(n ? ["--winogrande-tasks", String(n)] : []), "-f", wgFile], n || 11);
     const { items, skipped } = parseWinograndeCsv(WG);
     // The header fails ("no _"), and the last line is never read (getline stops at the end of file).
-    assert.deepEqual(skipped.map((s) => s.line), [1]);
+    assert.deepEqual(
+      skipped.map((s) => s.line),
+      [1],
+    );
     assert.equal(items.length, 11);
     const scores = await scoreWinogrande(backend!, selectWinograndeTasks(items, n));
     assert.equal(scores.length, ref.length);
@@ -158,12 +168,10 @@ test("runLlamacppTask reports llama.cpp's acc_norm, caches per task and pairs va
   const out = tempDir();
   const store = RunStore.open(out, { configHash: "llamacpp-test" });
   try {
-    const file = join(builtinTaskDir, "hellaswag_llamacpp.yaml");
-    const def: LlamacppTask = { task: "hellaswag_llamacpp", type: "llamacpp_hellaswag", metrics: ["acc_norm"], tasks: 400, data_file: "llamacpp/hellaswag_val_full.txt" };
+    // The built-in hellaswag_llamacpp.yaml; the entry gives its data and limit.
+    const entry = configureEntry({ task: "hellaswag_llamacpp", data: hsFile, limit: 8 }, { dir });
     const ctx: TaskRunContext = {
-      spec: { task: "hellaswag_llamacpp", data: hsFile, limit: 8 },
-      name: "hellaswag_llamacpp",
-      baseDir: dir,
+      dataDir: dir,
       seed: 1234,
       bootstrap: 1000,
       baseline: backend!,
@@ -172,13 +180,13 @@ test("runLlamacppTask reports llama.cpp's acc_norm, caches per task and pairs va
       progress: silentProgress,
       warn: () => {},
     };
-    const outcome = await runLlamacppTask(ctx, { def, file, text: "" });
+    const outcome = await runTask(entry, ctx);
     assert.equal(outcome.results.f32.acc_norm, refAcc);
     assert.equal(outcome.results.f32.n, 8);
     assert.equal(outcome.samples.f32.length, 8);
     assert.equal((outcome.comparisons.q8_0.acc_norm as { n: number }).n, 8);
     const computed = store.counters.computed;
-    await runLlamacppTask(ctx, { def, file, text: "" });
+    await runTask(entry, ctx);
     assert.equal(store.counters.computed, computed, "the second run is served from the cache");
   } finally {
     store.close("done");

@@ -41,7 +41,12 @@ test("hellaswag: process_docs preprocessing, capitalised ctx_b, acc and acc_norm
     ctx_a: "[header] How to clean a kettle [title] Fill the kettle with water.",
     ctx_b: "then add White vinegar.",
     ctx: "unused",
-    endings: ["[step] Boil the mixture and let it sit for an hour.", "Throw the kettle away  [substeps] and buy a new one.", " Pour the water on the floor.", "Paint the kettle red [title] It looks nice."],
+    endings: [
+      "[step] Boil the mixture and let it sit for an hour.",
+      "Throw the kettle away  [substeps] and buy a new one.",
+      " Pour the water on the floor.",
+      "Paint the kettle red [title] It looks nice.",
+    ],
     source_id: "wikihow~1",
     split: "val",
     split_type: "indomain",
@@ -65,9 +70,22 @@ test("hellaswag: process_docs preprocessing, capitalised ctx_b, acc and acc_norm
 });
 
 test("arc_easy and arc_challenge: Question/Answer prompt, gold = choices.label.index(answerKey)", () => {
-  const row = { id: "Mercury_7", question: "Which gas do plants take in from the air?", choices: { text: ["oxygen", "carbon dioxide", "helium", "neon"], label: ["A", "B", "C", "D"] }, answerKey: "B" };
+  const row = {
+    id: "Mercury_7",
+    question: "Which gas do plants take in from the air?",
+    choices: { text: ["oxygen", "carbon dioxide", "helium", "neon"], label: ["A", "B", "C", "D"] },
+    answerKey: "B",
+  };
   const q = "Question: Which gas do plants take in from the air?\nAnswer:";
-  const expected = { gold: 1, requests: [[q, " oxygen"], [q, " carbon dioxide"], [q, " helium"], [q, " neon"]] };
+  const expected = {
+    gold: 1,
+    requests: [
+      [q, " oxygen"],
+      [q, " carbon dioxide"],
+      [q, " helium"],
+      [q, " neon"],
+    ],
+  };
   assert.deepEqual(requests("arc_easy", row), expected);
   assert.deepEqual(requests("arc_challenge", row), expected);
   // Some ARC rows label their choices 1–4.
@@ -110,13 +128,16 @@ test("copa: premise without its period + connector; lower-cased choices after tw
       ["The man broke his toe because", "  he got a hole in his sock."],
     ],
   });
-  assert.deepEqual(requests("copa", { premise: " I tipped the bottle. ", choice1: "The liquid in the bottle froze.", choice2: "The liquid in the bottle poured out.", question: "effect", idx: 1, label: 1 }), {
-    gold: 1,
-    requests: [
-      ["I tipped the bottle therefore", "  the liquid in the bottle froze."],
-      ["I tipped the bottle therefore", "  the liquid in the bottle poured out."],
-    ],
-  });
+  assert.deepEqual(
+    requests("copa", { premise: " I tipped the bottle. ", choice1: "The liquid in the bottle froze.", choice2: "The liquid in the bottle poured out.", question: "effect", idx: 1, label: 1 }),
+    {
+      gold: 1,
+      requests: [
+        ["I tipped the bottle therefore", "  the liquid in the bottle froze."],
+        ["I tipped the bottle therefore", "  the liquid in the bottle poured out."],
+      ],
+    },
+  );
 });
 
 test("winogrande: partial scoring — the contexts differ, the continuation after the blank is shared", () => {
@@ -142,7 +163,7 @@ test("winogrande few-shot: examples are the gold context + delimiter + continuat
   ];
   writeFileSync(join(folder, "validation.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
   writeFileSync(join(folder, "train.jsonl"), JSON.stringify({ sentence: "Anna is taller than Lily so _ reaches the shelf.", option1: "Anna", option2: "Lily", answer: "1" }) + "\n");
-  const [doc] = await prepareMultipleChoice(mc("winogrande"), { baseDir: dir, dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
+  const [doc] = await prepareMultipleChoice(mc("winogrande"), { dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
   const shot = "Anna is taller than Lily so Anna reaches the shelf.\n\n";
   assert.deepEqual(
     doc.requests.map((r) => [r.context, r.continuation]),
@@ -151,7 +172,7 @@ test("winogrande few-shot: examples are the gold context + delimiter + continuat
       [`${shot}Tom gave Ben the ball because Ben`, " was kind."],
     ],
   );
-  const shown = await renderExample({ def: mc("winogrande"), file: join(builtinTaskDir, "winogrande.yaml") }, { baseDir: dir, dataDir: dir });
+  const shown = await renderExample({ def: mc("winogrande"), file: join(builtinTaskDir, "winogrande.yaml") }, { dataDir: dir });
   assert.equal(shown[0], `choice 0 (gold): context ${JSON.stringify("Tom gave Ben the ball because Tom")} continuation " was kind."`);
 });
 
@@ -159,9 +180,15 @@ test("copa few-shot: the solved example keeps lm-eval's double space", async () 
   const dir = tempDir();
   const folder = join(dir, "aps", "super_glue", "copa");
   mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, "validation.jsonl"), JSON.stringify({ premise: "The man broke his toe.", choice1: "He dropped a hammer on his foot.", choice2: "He got a hole in his sock.", question: "cause", idx: 0, label: 0 }) + "\n");
-  writeFileSync(join(folder, "train.jsonl"), JSON.stringify({ premise: "My body cast a shadow over the grass.", choice1: "The sun was rising.", choice2: "The grass was cut.", question: "cause", idx: 0, label: 0 }) + "\n");
-  const [doc] = await prepareMultipleChoice(mc("copa"), { baseDir: dir, dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
+  writeFileSync(
+    join(folder, "validation.jsonl"),
+    JSON.stringify({ premise: "The man broke his toe.", choice1: "He dropped a hammer on his foot.", choice2: "He got a hole in his sock.", question: "cause", idx: 0, label: 0 }) + "\n",
+  );
+  writeFileSync(
+    join(folder, "train.jsonl"),
+    JSON.stringify({ premise: "My body cast a shadow over the grass.", choice1: "The sun was rising.", choice2: "The grass was cut.", question: "cause", idx: 0, label: 0 }) + "\n",
+  );
+  const [doc] = await prepareMultipleChoice(mc("copa"), { dataDir: dir, seed: 1, limit: 1, numFewshot: 1 });
   assert.equal(doc.context, "My body cast a shadow over the grass because  the sun was rising.\n\nThe man broke his toe because");
 });
 

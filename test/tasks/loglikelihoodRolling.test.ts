@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { parse } from "yaml";
 import { GgufBackend } from "../../src/backends/gguf.js";
-import { runLoglikelihoodTask } from "../../src/run/runLoglikelihoodTask.js";
-import { runRollingTask } from "../../src/run/runRollingTask.js";
+import { configureEntry } from "../../src/config/loadConfig.js";
+import { runTask } from "../../src/run/runTask.js";
 import { silentProgress, type TaskRunContext } from "../../src/run/taskContext.js";
 import { RunStore } from "../../src/store/runStore.js";
 import { renderExample } from "../../src/tasks/renderExample.js";
 import { builtinTaskDir } from "../../src/tasks/taskRegistry.js";
-import { type LoglikelihoodTask, type RollingTask, taskDefinition } from "../../src/tasks/taskDefinition.js";
+import { type LoglikelihoodTask, taskDefinition } from "../../src/tasks/taskDefinition.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { tempDir } from "../helpers/runConfig.js";
 
@@ -39,8 +39,13 @@ function load<T>(name: string): { def: T; file: string; text: string } {
   return { def: taskDefinition.parse(parse(text)) as T, file, text };
 }
 
-function ctxFor(name: string, limit?: number): TaskRunContext {
-  return { spec: { task: name, limit }, name, baseDir: dataDir, dataDir, seed: 1234, bootstrap: 1000, baseline: f32, variants: [q8], store, progress: silentProgress, warn: () => {} };
+function ctxFor(): TaskRunContext {
+  return { dataDir, seed: 1234, bootstrap: 1000, baseline: f32, variants: [q8], store, progress: silentProgress, warn: () => {} };
+}
+
+/** Runs the built-in task `name` as a config entry would. */
+function runBuiltin(name: string) {
+  return runTask(configureEntry({ task: name }, { dataDir }), ctxFor());
 }
 
 before(async () => {
@@ -70,7 +75,7 @@ after(async () => {
 
 test("lambada_openai: ppl = exp(−mean ll of the last word), acc = share of greedy last words", async () => {
   const task = load<LoglikelihoodTask>("lambada_openai");
-  const outcome = await runLoglikelihoodTask(ctxFor("lambada_openai"), task);
+  const outcome = await runBuiltin("lambada_openai");
   const direct = await f32.loglikelihood(LAMBADA.map((t) => ({ context: t.slice(0, t.lastIndexOf(" ")), continuation: t.slice(t.lastIndexOf(" ")) })));
   const r = outcome.results.f32 as { ppl: number; acc: number; n: number };
   assert.equal(r.n, 4);
@@ -81,13 +86,12 @@ test("lambada_openai: ppl = exp(−mean ll of the last word), acc = share of gre
   assert.equal(cmp.acc.n, 4);
   assert.ok(cmp.ppl.ratio! > 0);
   console.log(`# lambada (4 hand-written lines) f32 ppl ${r.ppl.toFixed(3)} acc ${r.acc}; q8_0 ppl ${(outcome.results.q8_0 as { ppl: number }).ppl.toFixed(3)}`);
-  const shown = await renderExample(task, { baseDir: dataDir, dataDir });
+  const shown = await renderExample(task, { dataDir });
   assert.deepEqual(shown, [`context: ${JSON.stringify(LAMBADA[0].slice(0, LAMBADA[0].lastIndexOf(" ")))}`, 'continuation: " ball"']);
 });
 
 test("wikitext: word/byte perplexity and bits per byte over the detokenized pages, counted on the originals", async () => {
-  const task = load<RollingTask>("wikitext");
-  const outcome = await runRollingTask(ctxFor("wikitext"), task);
+  const outcome = await runBuiltin("wikitext");
   const r = outcome.results.f32 as { word_perplexity: number; byte_perplexity: number; bits_per_byte: number; words: number; bytes: number; tokens: number };
   const rows = outcome.samples.f32 as unknown as Array<{ logprob: number; words: number; bytes: number; n_tokens: number }>;
   const ll = rows[0].logprob + rows[1].logprob;
@@ -101,5 +105,7 @@ test("wikitext: word/byte perplexity and bits per byte over the detokenized page
   const [direct] = await f32.loglikelihoodRolling(["= Short =\nIt was 3.5 km long.\n".replace(/^/, " ")]);
   assert.ok(Math.abs(direct.logprob - rows[1].logprob) < 1e-6);
   const cmp = outcome.comparisons.q8_0 as Record<string, { ratio: number }>;
-  console.log(`# wikitext (${rows[0].n_tokens} + ${rows[1].n_tokens} tokens) f32 word_ppl ${r.word_perplexity.toFixed(3)} byte_ppl ${r.byte_perplexity.toFixed(4)} bpb ${r.bits_per_byte.toFixed(4)}; q8_0/f32 word_ppl ratio ${cmp.word_perplexity.ratio.toFixed(5)}`);
+  console.log(
+    `# wikitext (${rows[0].n_tokens} + ${rows[1].n_tokens} tokens) f32 word_ppl ${r.word_perplexity.toFixed(3)} byte_ppl ${r.byte_perplexity.toFixed(4)} bpb ${r.bits_per_byte.toFixed(4)}; q8_0/f32 word_ppl ratio ${cmp.word_perplexity.ratio.toFixed(5)}`,
+  );
 });

@@ -40,7 +40,7 @@ test("the panel scores every normalization, and flags a ranking that flips", () 
   assert.deepEqual(flipped.reversals, [{ normalization: "acc_norm_chars", above: "f32", below: "q4_0" }]);
 });
 
-test("normalizations add lm-eval's unconditional requests (\"\", delimiter + choice) after the conditional ones", () => {
+test('normalizations add lm-eval\'s unconditional requests ("", delimiter + choice) after the conditional ones', () => {
   const def = { ...(loadTask("kobest_sentineg", process.cwd()).def as MultipleChoiceTask), normalizations: true };
   const r = renderDoc(def, { sentence: "좋다", label: 1 }, "row");
   assert.deepEqual(buildRequests(def, r), [
@@ -53,7 +53,7 @@ test("normalizations add lm-eval's unconditional requests (\"\", delimiter + cho
 
 test("on stories260K the panel's acc and chars entries equal the task's acc and acc_norm", async () => {
   const def = loadTask("kobest_hellaswag", process.cwd()).def as MultipleChoiceTask;
-  const docs = await prepareMultipleChoice(def, { baseDir: process.cwd(), dataDir: sharedPath("datasets"), seed: 1234, limit: 6, normalizations: true });
+  const docs = await prepareMultipleChoice(def, { dataDir: sharedPath("datasets"), seed: 1234, limit: 6, normalizations: true });
   assert.ok(docs.every((d) => d.unconditional && d.requests.length === 8));
   const b = await GgufBackend.open({ name: "f32", path: models.stories(), nCtx: 512 });
   try {
@@ -61,7 +61,13 @@ test("on stories260K the panel's acc and chars entries equal the task's acc and 
     let k = 0;
     const scored = docs.map((d) => {
       const rs = d.requests.map(() => res[k++]);
-      return scoreDoc(d, rs.map((r) => r.logprob), rs.map((r) => r.isGreedy), false, rs.map((r) => r.nTokens));
+      return scoreDoc(
+        d,
+        rs.map((r) => r.logprob),
+        rs.map((r) => r.isGreedy),
+        false,
+        rs.map((r) => r.nTokens),
+      );
     });
     const m = aggregateMultipleChoice(def, docs, scored);
     assert.equal(m.acc_norm_chars, m.acc_norm);

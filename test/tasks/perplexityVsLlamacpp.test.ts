@@ -60,7 +60,9 @@ test("perplexity and KLD match llama-perplexity on stories260K vs Q4_0", { skip 
     const run = await runPerplexity(text, base, [q4], { nCtx: N_CTX, chunks: CHUNKS }, "test");
     const d = run.drift.q4_0;
     assert.ok(!("skipped" in d), `KLD was skipped: ${JSON.stringify(d)}`);
-    console.log(`# PPL(base) ours ${run.results.f32.ppl.toFixed(4)} llama.cpp ${refPplBase}; PPL(Q) ours ${run.results.q4_0.ppl.toFixed(4)} llama.cpp ${refPplQ}; KLD ours ${d.kld_mean.toFixed(6)} llama.cpp ${refKld}; top-1 ours ${d.top1_agreement.toFixed(5)} llama.cpp ${refTop}`);
+    console.log(
+      `# PPL(base) ours ${run.results.f32.ppl.toFixed(4)} llama.cpp ${refPplBase}; PPL(Q) ours ${run.results.q4_0.ppl.toFixed(4)} llama.cpp ${refPplQ}; KLD ours ${d.kld_mean.toFixed(6)} llama.cpp ${refKld}; top-1 ours ${d.top1_agreement.toFixed(5)} llama.cpp ${refTop}`,
+    );
     assert.equal(sig4(run.results.f32.ppl), sig4(refPplBase), "PPL(base) to 4 significant digits");
     assert.equal(sig4(run.results.q4_0.ppl), sig4(refPplQ), "PPL(Q) to 4 significant digits");
     assert.ok(Math.abs(d.kld_mean - refKld) / refKld < 0.01, "KLD within 1%");

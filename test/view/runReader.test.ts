@@ -130,7 +130,10 @@ test("runs are found at the root or below it; bad results files are one-line err
   const bad = mkdtempSync(join(tmpdir(), "quanteval-bad-"));
   try {
     writeFileSync(join(bad, "results.json"), "{not json");
-    assert.throws(() => readResults(bad), (e: Error) => e instanceof QuantevalError && e.message.startsWith(join(bad, "results.json")) && !e.message.includes("\n"));
+    assert.throws(
+      () => readResults(bad),
+      (e: Error) => e instanceof QuantevalError && e.message.startsWith(join(bad, "results.json")) && !e.message.includes("\n"),
+    );
     writeFileSync(join(bad, "results.json"), JSON.stringify({ hello: 1 }));
     assert.throws(() => readResults(bad), /not a quanteval results file/);
     mkdirSync(join(bad, "empty"));

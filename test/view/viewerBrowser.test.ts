@@ -38,7 +38,8 @@ type Sample = { doc_id: number; pred: number; correct: boolean };
 /** doc_ids whose answer changed / flipped between f32 and q4_0, straight from the store. */
 function fromStore(): { changed: number[]; c2w: number[]; w2c: number[] } {
   const db = new Database(join(run.dir, STORE_FILE), { readonly: true });
-  const load = (model: string) => new Map((db.prepare("SELECT data FROM samples WHERE task = ? AND model = ?").all(run.task, model) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Sample).map((s) => [s.doc_id, s]));
+  const load = (model: string) =>
+    new Map((db.prepare("SELECT data FROM samples WHERE task = ? AND model = ?").all(run.task, model) as Array<{ data: string }>).map((r) => JSON.parse(r.data) as Sample).map((s) => [s.doc_id, s]));
   const b = load("f32");
   const v = load("q4_0");
   db.close();
@@ -51,7 +52,7 @@ function fromStore(): { changed: number[]; c2w: number[]; w2c: number[] } {
 }
 
 const idle = () => page.waitForSelector("body[data-state=idle]");
-const shownDocIds = async () => (await page.locator("tr.sample-row").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-doc-id")))));
+const shownDocIds = async () => await page.locator("tr.sample-row").evaluateAll((rows) => rows.map((r) => Number(r.getAttribute("data-doc-id"))));
 
 test("the viewer lists the run and opens its comparison side by side", { skip }, async () => {
   await page.goto(viewer.url);
@@ -101,7 +102,10 @@ test("search narrows the rows; paging moves through them", { skip }, async () =>
   await page.click("#next");
   await idle();
   assert.equal(await page.textContent("#status"), "rows 26–40 of 40");
-  assert.deepEqual(await shownDocIds(), Array.from({ length: 15 }, (_, i) => 25 + i));
+  assert.deepEqual(
+    await shownDocIds(),
+    Array.from({ length: 15 }, (_, i) => 25 + i),
+  );
 });
 
 test("prompts with <script> and <img onerror> render as inert text in the viewer", { skip }, async () => {

@@ -24,7 +24,10 @@ export function describeGguf(lib: LlamaLib, model: LlamaModel, vocab: GgufVocab,
     sha256: at.sha256,
     file_bytes: statSync(at.path).size,
     params,
-    quantization: ftypeName.replace(/^\(guessed\)\s*/, "").replace(/^(all|mostly)\s+/i, "").toUpperCase(),
+    quantization: ftypeName
+      .replace(/^\(guessed\)\s*/, "")
+      .replace(/^(all|mostly)\s+/i, "")
+      .toUpperCase(),
     bits_per_weight: params > 0 ? (size * 8) / params : undefined,
     architecture: metaString(lib, model, "general.architecture"),
     n_layer: lib.model_n_layer(model),

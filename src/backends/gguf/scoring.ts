@@ -48,7 +48,11 @@ export async function scoreLoglikelihood(sc: ScoringContext, tok: RequestTokeniz
         const last = pos === g.ctx.length - 1;
         const e: PlanEntry = { token, pos, seqs, output: last };
         entries.push(e);
-        if (last) reads.set(e, g.items.map((it) => ({ req: it.req, target: it.cont[0] })));
+        if (last)
+          reads.set(
+            e,
+            g.items.map((it) => ({ req: it.req, target: it.cont[0] })),
+          );
       });
       g.items.forEach((it, k) => {
         for (let j = 0; j < it.cont.length - 1; j++) {

@@ -66,7 +66,10 @@ async function tryRequest<T>(pool: HttpPool, path: string, body: unknown, replic
 
 function quantizationName(ftype: unknown): string | undefined {
   if (typeof ftype !== "string") return undefined;
-  return ftype.replace(/^\(guessed\)\s*/, "").replace(/^(all|mostly)\s+/i, "").toUpperCase();
+  return ftype
+    .replace(/^\(guessed\)\s*/, "")
+    .replace(/^(all|mostly)\s+/i, "")
+    .toUpperCase();
 }
 
 async function probeLlama(pool: HttpPool, props: LlamaProps, opts: ProbeOptions): Promise<ServerProfile> {
@@ -88,9 +91,19 @@ async function probeLlama(pool: HttpPool, props: LlamaProps, opts: ProbeOptions)
   for (let r = 1; r < pool.replicaCount; r++) {
     const p = await pool.request<LlamaProps>("/props", undefined, { replica: r });
     const m = (await pool.request<ModelsList>("/v1/models", undefined, { replica: r })).data?.[0]?.meta ?? {};
-    const other = { server: "llama-server", model_file: p.model_path ? basename(p.model_path) : undefined, n_vocab: Number(m.n_vocab), n_params: m.n_params, size: m.size, ftype: m.ftype, n_ctx_train: m.n_ctx_train };
+    const other = {
+      server: "llama-server",
+      model_file: p.model_path ? basename(p.model_path) : undefined,
+      n_vocab: Number(m.n_vocab),
+      n_params: m.n_params,
+      size: m.size,
+      ftype: m.ftype,
+      n_ctx_train: m.n_ctx_train,
+    };
     if (JSON.stringify(other) !== JSON.stringify(identity)) {
-      throw new QuantevalError(`${opts.label}: base_url replica ${pool.redactedUrls()[r]} serves a different model (${JSON.stringify(other)}) from ${pool.redactedUrls()[0]} (${JSON.stringify(identity)}); replicas must serve the same weights`);
+      throw new QuantevalError(
+        `${opts.label}: base_url replica ${pool.redactedUrls()[r]} serves a different model (${JSON.stringify(other)}) from ${pool.redactedUrls()[0]} (${JSON.stringify(identity)}); replicas must serve the same weights`,
+      );
     }
     if ((p.default_generation_settings?.n_ctx ?? 0) !== (props.default_generation_settings?.n_ctx ?? 0)) {
       throw new QuantevalError(`${opts.label}: base_url replicas have different per-slot contexts; start every llama-server with the same -c and --parallel`);
@@ -169,7 +182,8 @@ async function probeOpenAi(pool: HttpPool, opts: ProbeOptions): Promise<ServerPr
   const tok = vllmTokenizer(pool, modelId);
   const plain = await tryRequest<{ tokens?: number[]; max_model_len?: number }>(pool, "/tokenize", { model: modelId, prompt: "a", add_special_tokens: false }, 0);
   if (!plain?.tokens?.length) {
-    if (opts.protocol && opts.protocol !== "generate-only") throw new QuantevalError(`${opts.label}: protocol '${opts.protocol}' needs the server's /tokenize endpoint, which ${pool.redactedUrls()[0]} does not have`);
+    if (opts.protocol && opts.protocol !== "generate-only")
+      throw new QuantevalError(`${opts.label}: protocol '${opts.protocol}' needs the server's /tokenize endpoint, which ${pool.redactedUrls()[0]} does not have`);
     profile.scoring = undefined;
     return profile;
   }
@@ -184,7 +198,8 @@ async function probeOpenAi(pool: HttpPool, opts: ProbeOptions): Promise<ServerPr
   const from = Math.max(1, profile.bosPrefix.length);
   const candidates: ProtocolId[] = opts.protocol ? [opts.protocol] : ["vllm-prompt-logprobs", "openai-echo"];
   for (const kind of candidates) {
-    if (kind !== "vllm-prompt-logprobs" && kind !== "openai-echo") throw new QuantevalError(`${opts.label}: protocol '${kind}' is not available on this server; use vllm-prompt-logprobs or openai-echo`);
+    if (kind !== "vllm-prompt-logprobs" && kind !== "openai-echo")
+      throw new QuantevalError(`${opts.label}: protocol '${kind}' is not available on this server; use vllm-prompt-logprobs or openai-echo`);
     const scoring = new OpenAiScoring({ pool, model: modelId, kind, maxTopK: 20, label: opts.label });
     try {
       const got = await scoring.score(sample, from, 1);

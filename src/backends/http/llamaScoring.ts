@@ -170,7 +170,11 @@ export class LlamaScoring implements ScoringProtocol {
     const common = { temperature: 0, cache_prompt: true, post_sampling_probs: false, ...constraint, ...(this.o.model ? { model: this.o.model } : {}) };
     const fatal = (_status: number, body: string) => grammar && /grammar/i.test(body);
     if (this.o.oai) {
-      const d = await this.o.pool.request<{ choices?: Array<{ index?: number; logprobs?: { content?: LlamaProb[] } }> }>("/v1/completions", { prompt, max_tokens: n, logprobs: k, ...common }, { fatal });
+      const d = await this.o.pool.request<{ choices?: Array<{ index?: number; logprobs?: { content?: LlamaProb[] } }> }>(
+        "/v1/completions",
+        { prompt, max_tokens: n, logprobs: k, ...common },
+        { fatal },
+      );
       const choices = [...(d.choices ?? [])].sort((x, y) => (x.index ?? 0) - (y.index ?? 0));
       return choices.map((c) => c.logprobs?.content ?? []);
     }

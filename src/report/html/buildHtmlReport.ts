@@ -73,15 +73,9 @@ export function buildHtmlReport(results: RunResults, opts: HtmlReportOptions = {
   const libs = chartLibraries();
   const page = escapeScriptText(REPORT_PAGE_SCRIPT);
   const scripts = [...libs.map((l) => l.code), page];
-  const csp = [
-    "default-src 'none'",
-    `script-src ${scripts.map(sha256).join(" ")}`,
-    "style-src 'unsafe-inline'",
-    "img-src data:",
-    "connect-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
+  const csp = ["default-src 'none'", `script-src ${scripts.map(sha256).join(" ")}`, "style-src 'unsafe-inline'", "img-src data:", "connect-src 'none'", "base-uri 'none'", "form-action 'none'"].join(
+    "; ",
+  );
   return [
     "<!doctype html>",
     '<html lang="en">',

@@ -49,7 +49,8 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
   return {
     id: "forest",
     title: "Δ against the baseline (forest plot)",
-    caption: "Each point is a variant's change in an accuracy metric (a fraction of the items); the line is its paired-bootstrap 95% CI. Filled points are significant by the metric's test (exact McNemar for accuracies, the bootstrap CI for F1) and beyond the noise floor.",
+    caption:
+      "Each point is a variant's change in an accuracy metric (a fraction of the items); the line is its paired-bootstrap 95% CI. Filled points are significant by the metric's test (exact McNemar for accuracies, the bootstrap CI for F1) and beyond the noise floor.",
     spec: {
       width: WIDTH - 180,
       height: { step: Math.max(22, 14 * nVariants) },
@@ -94,7 +95,8 @@ export function kldCharts(values: KldPercentile[], variantOrder: string[], color
     return {
       id: `kld-${i}`,
       title: `KL divergence percentiles · ${task}`,
-      caption: "Per-token KL divergence of each variant's next-token distribution from the baseline's, at each percentile (log scale). The tail (99%, 99.9%, max) is where quantization damage shows first.",
+      caption:
+        "Per-token KL divergence of each variant's next-token distribution from the baseline's, at each percentile (log scale). The tail (99%, 99.9%, max) is where quantization damage shows first.",
       spec: {
         width: WIDTH,
         height: 260,
@@ -105,7 +107,15 @@ export function kldCharts(values: KldPercentile[], variantOrder: string[], color
           xOffset: { field: "variant", sort: variantOrder },
           y: { field: "kld", type: "quantitative", scale: { type: "log", domainMin: floor }, title: "KL divergence (nats, log scale)" },
           y2: { datum: floor },
-          color: { field: "variant", type: "nominal", sort: variantOrder, scale: colorScale(variantOrder.filter((v) => rows.some((r) => r.variant === v)), colorDomain) },
+          color: {
+            field: "variant",
+            type: "nominal",
+            sort: variantOrder,
+            scale: colorScale(
+              variantOrder.filter((v) => rows.some((r) => r.variant === v)),
+              colorDomain,
+            ),
+          },
           tooltip: [{ field: "variant" }, { field: "percentile" }, { field: "kld", format: ".3e", title: "KLD" }],
         },
       },
@@ -125,11 +135,28 @@ function frontierChart(id: string, title: string, caption: string, points: Front
     pts.map((p) => (unranked(p) ? { x: null, y: null } : { x: (x.higherIsBetter ? -1 : 1) * (p[x.field] as number), y: (y.higherIsBetter ? -1 : 1) * (p[y.field] as number) })),
     false,
   );
-  const data = pts.map((p, i) => ({ ...p, label: unranked(p) ? `${p.label} (${APPROX_MARK} approximate KLD)` : p.label, x: p[x.field], y: p[y.field], pareto: flags[i], role: p.is_baseline ? "baseline" : "variant" }));
+  const data = pts.map((p, i) => ({
+    ...p,
+    label: unranked(p) ? `${p.label} (${APPROX_MARK} approximate KLD)` : p.label,
+    x: p[x.field],
+    y: p[y.field],
+    pareto: flags[i],
+    role: p.is_baseline ? "baseline" : "variant",
+  }));
   // Speed on the x axis: a rule from the slowest to the fastest repetition shows the spread.
   const spread =
     x.field === "decode_tps" && data.some((d) => d.decode_tps_min !== null)
-      ? [{ mark: { type: "rule", strokeWidth: 2, opacity: 0.6 }, encoding: { x: { field: "decode_tps_min", type: "quantitative" }, x2: { field: "decode_tps_max" }, y: { field: "y", type: "quantitative" }, color: { field: "model", type: "nominal", sort: colorDomain, legend: null } } }]
+      ? [
+          {
+            mark: { type: "rule", strokeWidth: 2, opacity: 0.6 },
+            encoding: {
+              x: { field: "decode_tps_min", type: "quantitative" },
+              x2: { field: "decode_tps_max" },
+              y: { field: "y", type: "quantitative" },
+              color: { field: "model", type: "nominal", sort: colorDomain, legend: null },
+            },
+          },
+        ]
       : [];
   const positives = data.map((d) => d.y as number).filter((v) => v > 0);
   const xEnc = { field: "x", type: "quantitative", title: x.title, scale: { zero: false, padding: 30 } };
@@ -158,7 +185,16 @@ function frontierChart(id: string, title: string, caption: string, points: Front
           encoding: {
             x: xEnc,
             y: yEnc,
-            color: { field: "model", type: "nominal", title: "model", sort: colorDomain, scale: colorScale(colorDomain.filter((m) => data.some((d) => d.model === m)), colorDomain) },
+            color: {
+              field: "model",
+              type: "nominal",
+              title: "model",
+              sort: colorDomain,
+              scale: colorScale(
+                colorDomain.filter((m) => data.some((d) => d.model === m)),
+                colorDomain,
+              ),
+            },
             shape: { field: "role", type: "nominal", title: null, scale: { domain: ["baseline", "variant"], range: ["diamond", "circle"] } },
             size: withSpeedSize ? { field: "decode_tps", type: "quantitative", title: "decode tok/s", scale: { range: [60, 400] } } : { value: 110 },
             tooltip: [
@@ -191,11 +227,31 @@ export function frontierCharts(points: FrontierPoint[], colorDomain: string[] = 
   const note = "The dashed line joins the Pareto frontier: no other model is both smaller and better.";
   const out = [
     frontierChart("frontier-kld", `Quality–size frontier: ${size.title} vs KLD`, `${note}${speed ? " Point size is decode tokens/s." : ""}`, points, size, kld, speed, colorDomain),
-    frontierChart("frontier-acc", `Quality–size frontier: ${size.title} vs accuracy Δ`, `${note} Accuracy Δ is the mean over the accuracy tasks (never a perplexity Δ).`, points, size, acc, speed, colorDomain),
+    frontierChart(
+      "frontier-acc",
+      `Quality–size frontier: ${size.title} vs accuracy Δ`,
+      `${note} Accuracy Δ is the mean over the accuracy tasks (never a perplexity Δ).`,
+      points,
+      size,
+      acc,
+      speed,
+      colorDomain,
+    ),
   ];
   if (speed) {
     const tps: Axis = { field: "decode_tps", title: "decode tokens/s", higherIsBetter: true };
-    out.push(frontierChart("frontier-speed", "Quality–speed frontier: decode tokens/s vs KLD", "The dashed line joins the models no other model beats on both speed and KLD. Each point is the median over the timed repetitions; its line spans the slowest to the fastest.", points, tps, kld, false, colorDomain));
+    out.push(
+      frontierChart(
+        "frontier-speed",
+        "Quality–speed frontier: decode tokens/s vs KLD",
+        "The dashed line joins the models no other model beats on both speed and KLD. Each point is the median over the timed repetitions; its line spans the slowest to the fastest.",
+        points,
+        tps,
+        kld,
+        false,
+        colorDomain,
+      ),
+    );
   }
   return out.filter((c): c is ChartSpec => c !== null);
 }
@@ -206,7 +262,8 @@ export function driftCharts(values: DriftValue[], colorDomain: string[]): ChartS
   return tasks.map((task, i) => ({
     id: `drift-${i}`,
     title: `Generation drift · ${task}`,
-    caption: "How far each variant's generations move from the baseline's outputs and from the references (embedding L1 and cosine distances, lower is closer), with length ratio, metric deltas, judge win rate and fact retention where measured. The baseline's own distance to the references is shown for comparison.",
+    caption:
+      "How far each variant's generations move from the baseline's outputs and from the references (embedding L1 and cosine distances, lower is closer), with length ratio, metric deltas, judge win rate and fact retention where measured. The baseline's own distance to the references is shown for comparison.",
     spec: {
       data: { values: values.filter((v) => v.task === task) },
       facet: { field: "metric", type: "nominal", title: null, sort: [...new Set(values.filter((v) => v.task === task).map((v) => v.metric))] },
@@ -218,7 +275,16 @@ export function driftCharts(values: DriftValue[], colorDomain: string[]): ChartS
         encoding: {
           x: { field: "variant", type: "nominal", sort: colorDomain, title: null, axis: { labelAngle: -30 } },
           y: { field: "value", type: "quantitative", title: null },
-          color: { field: "variant", type: "nominal", sort: colorDomain, legend: null, scale: colorScale(colorDomain.filter((v) => values.some((d) => d.task === task && d.variant === v)), colorDomain) },
+          color: {
+            field: "variant",
+            type: "nominal",
+            sort: colorDomain,
+            legend: null,
+            scale: colorScale(
+              colorDomain.filter((v) => values.some((d) => d.task === task && d.variant === v)),
+              colorDomain,
+            ),
+          },
           tooltip: [{ field: "variant" }, { field: "metric" }, { field: "value", format: ".4g" }],
         },
       },
@@ -232,5 +298,7 @@ export function allCharts(r: RunResults, data: { records: ComparisonRecord[]; kl
   const order = comparedModels(r);
   // One colour per model across every chart.
   const colors = [r.baseline, ...order];
-  return [forestChart(data.records, order, colors), ...kldCharts(data.kld, order, colors), ...frontierCharts(data.frontier, colors), ...driftCharts(data.drift, colors)].filter((c): c is ChartSpec => c !== null);
+  return [forestChart(data.records, order, colors), ...kldCharts(data.kld, order, colors), ...frontierCharts(data.frontier, colors), ...driftCharts(data.drift, colors)].filter(
+    (c): c is ChartSpec => c !== null,
+  );
 }

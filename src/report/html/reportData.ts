@@ -167,7 +167,18 @@ function generationRecords(task: string, variant: string, c: Record<string, unkn
 }
 
 function perplexityRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null, approximate: boolean): ComparisonRecord[] {
-  const base = { task, type: "perplexity", variant, is_noise_floor: variant === noiseName, p_value: null, flips_correct_to_wrong: null, flips_wrong_to_correct: null, n: num(c.n_tokens), test: TEST_LABEL.ci_vs_tolerance, approximate: false };
+  const base = {
+    task,
+    type: "perplexity",
+    variant,
+    is_noise_floor: variant === noiseName,
+    p_value: null,
+    flips_correct_to_wrong: null,
+    flips_wrong_to_correct: null,
+    n: num(c.n_tokens),
+    test: TEST_LABEL.ci_vs_tolerance,
+    approximate: false,
+  };
   if (typeof c.skipped === "string") {
     return [{ ...base, metric: "ppl", baseline: null, value: null, delta: null, ci_low: null, ci_high: null, recovery_pct: null, noise_floor: null, significant: null, note: `skipped: ${c.skipped}` }];
   }
@@ -298,8 +309,14 @@ export function frontierPoints(r: RunResults): FrontierPoint[] {
   });
   const x = (p: FrontierPoint) => p.bits_per_weight ?? p.file_mb;
   // An approximate KLD is not ranked against exact ones: left off the KLD frontier.
-  paretoFlags(points.map((p) => ({ x: x(p), y: p.kld_approximate ? null : p.kld_mean })), false).forEach((f, i) => (points[i].pareto_kld = f));
-  paretoFlags(points.map((p) => ({ x: x(p), y: p.acc_delta })), true).forEach((f, i) => (points[i].pareto_acc = f));
+  paretoFlags(
+    points.map((p) => ({ x: x(p), y: p.kld_approximate ? null : p.kld_mean })),
+    false,
+  ).forEach((f, i) => (points[i].pareto_kld = f));
+  paretoFlags(
+    points.map((p) => ({ x: x(p), y: p.acc_delta })),
+    true,
+  ).forEach((f, i) => (points[i].pareto_acc = f));
   return points;
 }
 

@@ -30,7 +30,7 @@ export interface DatasetInfo {
 
 export interface LoadItemsOptions {
   taskName: string;
-  baseDir: string;
+  /** Where dataset ids are looked up (local paths were resolved when the config loaded). */
   dataDir?: string;
   split?: string;
   input: string;
@@ -43,13 +43,14 @@ export interface LoadItemsOptions {
 /** A field value or a {{field}} template rendered from the row. */
 export function fieldText(row: Row, field: string, where: string): string {
   if (field.includes("{{")) return render(field, row, where);
-  if (!(field in row)) throw new QuantevalError(`${where}: field '${field}' missing from the row (fields: ${Object.keys(row).join(", ")}); set 'input'/'reference' to a field name or a {{field}} template`);
+  if (!(field in row))
+    throw new QuantevalError(`${where}: field '${field}' missing from the row (fields: ${Object.keys(row).join(", ")}); set 'input'/'reference' to a field name or a {{field}} template`);
   const v = row[field];
   return typeof v === "string" ? v : JSON.stringify(v);
 }
 
 async function resolveData(data: string, opts: LoadItemsOptions): Promise<string> {
-  const local = resolveLocalPath(data, opts.baseDir);
+  const local = resolveLocalPath(data);
   if (local) return local;
   const parts = data.split(":");
   if (parts.length >= 2 || opts.split) {
@@ -57,7 +58,9 @@ async function resolveData(data: string, opts: LoadItemsOptions): Promise<string
     const ref = b !== undefined ? { id, config: a, split: b } : a !== undefined ? { id, split: a } : { id, split: opts.split! };
     return resolveDataset(ref, { dataDir: opts.dataDir });
   }
-  throw new QuantevalError(`task '${opts.taskName}': data '${data}' not found (relative to ${opts.baseDir} or the working directory); give a file path or a dataset id <id>:<config>:<split>`);
+  throw new QuantevalError(
+    `task '${opts.taskName}': data '${data}' not found (looked beside the config, in the working directory and in the data dir); give a file path or a dataset id <id>:<config>:<split>`,
+  );
 }
 
 /**
@@ -82,7 +85,10 @@ export async function loadGenerateItems(data: string[], opts: LoadItemsOptions):
       items.push({ doc_id: items.length, dataset: label, row: i, prompt, reference });
       info.used++;
     }
-    if (info.used === 0) throw new QuantevalError(`task '${opts.taskName}': no usable prompt in ${path} (${info.rows} rows, ${info.skipped_too_long} too long for the models' context); raise the models' n_ctx or lower max_tokens`);
+    if (info.used === 0)
+      throw new QuantevalError(
+        `task '${opts.taskName}': no usable prompt in ${path} (${info.rows} rows, ${info.skipped_too_long} too long for the models' context); raise the models' n_ctx or lower max_tokens`,
+      );
     datasets.push(info);
   }
   return { items, datasets };

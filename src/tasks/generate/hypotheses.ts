@@ -26,6 +26,15 @@ export interface HypothesisRow {
   /** Cells evaluated (cells with a missing or non-finite value are left out). */
   cells: number;
   win_rate: number | null;
+  /**
+   * True when the expectation holds by construction rather than by measurement (e.g. the
+   * baseline's self-distance is 0 in every cell: without a noise-floor re-run, or because greedy
+   * decoding reproduced the baseline exactly, so "≤ any variant" cannot fail). A trivial row is
+   * no evidence: its win rate must not be counted for or against the hypothesis.
+   */
+  trivial: boolean;
+  /** Why the row is trivial (absent when it is not). */
+  trivial_reason?: string;
 }
 
 export interface HypothesisModels {
@@ -47,11 +56,19 @@ function defaultTarget(h: HypothesisEntry): "baseline" | "reference" {
   return h.target ?? (h.expect === "within" ? "reference" : "baseline");
 }
 
+/** Why a self-distance of 0 in every cell makes "baseline self-distance is min" hold by construction. */
+function selfZeroReason(selfModel: string | undefined): string {
+  return selfModel
+    ? `the noise-floor re-run '${selfModel}' reproduced the baseline's outputs exactly (as greedy decoding does): self-distance 0 in every cell, so it is ≤ any variant's`
+    : "no noise-floor re-run: the self-distance is the baseline against itself, 0 by construction, so it is ≤ any variant's";
+}
+
 /**
  * Evaluates every hypothesis for every (metric, distance) pair found in `cells`.
  * - baseline_self_distance_is_min: cell = dataset × variant; holds when the baseline's own
  *   distance (its noise-floor re-run when there is one, else the baseline itself: 0 to the
- *   baseline) is ≤ the variant's.
+ *   baseline) is ≤ the variant's. When that self-distance is 0 in every cell the row is
+ *   marked `trivial` (it cannot fail, so it is no evidence).
  * - closer {a, b}: cell = dataset; holds when a's distance < b's.
  * - within {factor}: cell = dataset × variant; holds when the variant's distance ≤ factor × the
  *   smallest distance of any model (baseline included) on that dataset.
@@ -59,7 +76,10 @@ function defaultTarget(h: HypothesisEntry): "baseline" | "reference" {
 export function evaluateHypotheses(hyps: readonly HypothesisEntry[], cells: readonly CellValue[], models: HypothesisModels, where: string): HypothesisRow[] {
   const all = [models.baseline, ...models.variants, ...(models.selfModel ? [models.selfModel] : [])];
   hyps.forEach((h, i) => {
-    for (const [k, name] of [["a", h.a], ["b", h.b]] as const) {
+    for (const [k, name] of [
+      ["a", h.a],
+      ["b", h.b],
+    ] as const) {
       if (name !== undefined && !all.includes(name)) throw new QuantevalError(`${where}: hypotheses[${i}].${k}: no model named '${name}' in this run (models: ${all.join(", ")})`);
     }
     h.models?.forEach((m, j) => {
@@ -84,6 +104,8 @@ export function evaluateHypotheses(hyps: readonly HypothesisEntry[], cells: read
         };
         let win = 0;
         let n = 0;
+        // Cells whose baseline self-distance is exactly 0: "self ≤ variant" holds for any variant.
+        let zeroSelf = 0;
         const check = (holds: boolean | undefined) => {
           if (holds === undefined) return;
           n++;
@@ -99,6 +121,7 @@ export function evaluateHypotheses(hyps: readonly HypothesisEntry[], cells: read
             for (const m of cellModels) {
               if (m === models.selfModel || m === models.baseline) continue;
               const v = value(d, m);
+              if (self !== undefined && v !== undefined && self === 0) zeroSelf++;
               check(self === undefined || v === undefined ? undefined : self <= v);
             }
           } else {
@@ -110,7 +133,18 @@ export function evaluateHypotheses(hyps: readonly HypothesisEntry[], cells: read
             }
           }
         }
-        rows.push({ metric, distance, hypothesis: hypothesisLabel(h), target, win, cells: n, win_rate: n > 0 ? win / n : null });
+        const trivial = n > 0 && zeroSelf === n;
+        rows.push({
+          metric,
+          distance,
+          hypothesis: hypothesisLabel(h),
+          target,
+          win,
+          cells: n,
+          win_rate: n > 0 ? win / n : null,
+          trivial,
+          ...(trivial ? { trivial_reason: selfZeroReason(models.selfModel) } : {}),
+        });
       }
     }
   }

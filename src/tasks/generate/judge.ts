@@ -32,7 +32,10 @@ export type Verdict = "A" | "B" | "Even";
  * merely starts with the article "A" is not a verdict.
  */
 export function parseVerdict(text: string): Verdict | null {
-  const line = text.split("\n").map((l) => l.trim()).find((l) => l.length > 0);
+  const line = text
+    .split("\n")
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
   if (!line) return null;
   let s = line.replace(/[*_`"'“”‘’()[\]]/g, "").trim();
   s = s.replace(/^(?:final\s+)?(?:verdict|answer|the better answer is|better answer|better)\s*[:\-–]?\s*/i, "").trim();
@@ -184,7 +187,10 @@ export async function judgePairs(o: JudgeRunOptions): Promise<PairJudgment[]> {
   );
   const runnable = prompts.filter((_, k) => fits[k]);
   const requests: GenerateRequest[] = runnable.map((p) => ({ prompt: p.prompt, maxTokens: o.maxTokens, stop: ["\n\n"], ...(o.chat ? { chat: true } : {}) }));
-  const answers = await o.store.cached<GenerateRequest, GenerateResult>(o.judge.fingerprint(), "generate", requests, (missing) => o.judge.generate(missing), { batchSize: 64, onProgress: o.onProgress });
+  const answers = await o.store.cached<GenerateRequest, GenerateResult>(o.judge.fingerprint(), "generate", requests, (missing) => o.judge.generate(missing), {
+    batchSize: 64,
+    onProgress: o.onProgress,
+  });
   const byKey = new Map<string, string>();
   runnable.forEach((p, k) => byKey.set(`${p.i}:${p.order}`, answers[k].text));
   return o.questions.map((_, i) => {

@@ -1,4 +1,4 @@
-// Opens the embedders a generate task lists, resolving local paths against the config's folder.
+// Opens the embedders a generate task lists (their local paths were resolved when the config loaded).
 import { createEmbedder } from "../../embedders/createEmbedder.js";
 import type { Embedder } from "../../embedders/embedder.js";
 import { GgufEmbedder } from "../../embedders/ggufEmbedder.js";
@@ -10,7 +10,7 @@ import type { EmbedderEntry } from "./spec.js";
  * One embedder per entry, in order; ids are made unique (`#2`, …) when two entries share one.
  * Errors are one line naming `embedders[i]`. The caller disposes the embedders.
  */
-export async function openEmbedders(entries: EmbedderEntry[], baseDir: string, taskName: string): Promise<Embedder[]> {
+export async function openEmbedders(entries: EmbedderEntry[], taskName: string): Promise<Embedder[]> {
   const out: Embedder[] = [];
   const ids = new Set<string>();
   try {
@@ -19,8 +19,8 @@ export async function openEmbedders(entries: EmbedderEntry[], baseDir: string, t
       let path: string | undefined;
       if (e.kind !== "http") {
         if (!e.path) throw new QuantevalError(`${where}: kind '${e.kind}' needs 'path' (a local model ${e.kind === "gguf" ? "file" : "folder"})`);
-        path = resolveLocalPath(e.path, baseDir);
-        if (!path) throw new QuantevalError(`${where}: path '${e.path}' not found (relative to ${baseDir} or the working directory)`);
+        path = resolveLocalPath(e.path);
+        if (!path) throw new QuantevalError(`${where}: path '${e.path}' not found (looked beside the config and in the working directory)`);
       }
       let emb: Embedder;
       try {

@@ -9,7 +9,15 @@ import { QuantevalError } from "../../util/errors.js";
 
 const factSchema = z.union([
   z.string().min(1),
-  z.object({ regex: z.string().min(1), flags: z.string().regex(/^[dgimsuvy]*$/).optional() }).strict(),
+  z
+    .object({
+      regex: z.string().min(1),
+      flags: z
+        .string()
+        .regex(/^[dgimsuvy]*$/)
+        .optional(),
+    })
+    .strict(),
   z.object({ number: z.number(), tolerance: z.number().min(0).default(0) }).strict(),
 ]);
 
@@ -45,7 +53,8 @@ export function loadProbes(path: string): Probe[] {
     if (!r.success) {
       const issue = r.error.issues.find((i) => i.code === "unrecognized_keys") ?? r.error.issues[0];
       const at = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-      const msg = issue.code === "invalid_union" ? "a fact is a string, {regex, flags?} or {number, tolerance?}" : issue.code === "unrecognized_keys" ? `unknown key '${issue.keys[0]}'` : issue.message;
+      const msg =
+        issue.code === "invalid_union" ? "a fact is a string, {regex, flags?} or {number, tolerance?}" : issue.code === "unrecognized_keys" ? `unknown key '${issue.keys[0]}'` : issue.message;
       throw new QuantevalError(`${path}: entry [${i}]${at}: ${msg}`);
     }
     r.data.facts.forEach((f, k) => {

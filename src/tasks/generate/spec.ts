@@ -75,7 +75,12 @@ export const generateTaskSpec = z
     input: z.string().min(1).default("prompt"),
     /** Field holding the reference answer, or a {{field}} template; reference metrics need it. */
     reference: z.string().min(1).optional(),
-    max_tokens: z.number().int().min(1).max(1 << 16).default(64),
+    max_tokens: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 16)
+      .default(64),
     stop: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
     /** 0 = greedy (default). */
     temperature: z.number().min(0).max(10).default(0),
@@ -85,7 +90,10 @@ export const generateTaskSpec = z
     /** Render prompts with each model's own chat template (GGUF metadata). */
     chat: z.boolean().default(false),
     /** Seeded typo noise on the inputs; every metric is also reported on the noisy prompts. */
-    perturb: z.object({ typos: z.number().min(0).max(1), seed: z.number().int().optional() }).strict().optional(),
+    perturb: z
+      .object({ typos: z.number().min(0).max(1), seed: z.number().int().optional() })
+      .strict()
+      .optional(),
     embedders: z.array(embedderSpec).min(1).optional(),
     judge: judgeSpec.optional(),
     hypotheses: z.array(hypothesisSpec).min(1).optional(),

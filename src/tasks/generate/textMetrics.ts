@@ -41,7 +41,10 @@ export function aggregateGenerations(gens: readonly GenerateResult[], baseline: 
   out.unique_sentence_ratio = uniqueSentenceRatio(texts);
   out.mean_length = mean(texts.map((t) => Array.from(t).length));
   out.mean_tokens = mean(gens.map((g) => g.nTokens));
-  out.length_ratio_to_baseline = meanLengthRatio(texts, baseline.map((b) => b.text));
+  out.length_ratio_to_baseline = meanLengthRatio(
+    texts,
+    baseline.map((b) => b.text),
+  );
   out.identical_to_baseline = mean(gens.map((g, i) => (g.text === baseline[i].text ? 1 : 0)));
   for (const reason of ["eos", "length", "stop"] as const) out[`finish_${reason}_rate`] = mean(gens.map((g) => (g.finishReason === reason ? 1 : 0)));
   return out;

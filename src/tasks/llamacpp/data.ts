@@ -14,7 +14,7 @@ import { parseWinograndeCsv, selectWinograndeTasks, type WinograndeItem } from "
 
 /** What locates the data: the config entry's fields and the run's data directory. */
 export interface LlamacppDataContext {
-  baseDir: string;
+  /** Where a task's data_file is looked up when it is not beside the task YAML. */
   dataDir?: string;
   /** --limit, overriding the entry's limit. */
   limit?: number;
@@ -26,7 +26,8 @@ export interface LlamacppDataContext {
 export function resolveLlamacppData(ctx: LlamacppDataContext, task: { def: LlamacppTask; file: string }): string {
   const def = task.def;
   if (ctx.spec.data) {
-    const p = resolveLocalPath(ctx.spec.data, ctx.baseDir);
+    // The config loader resolved `data` beside the config, in the working directory or in the data dir.
+    const p = resolveLocalPath(ctx.spec.data);
     if (!p) throw new QuantevalError(`task ${ctx.name}: data file not found: ${ctx.spec.data} (relative paths resolve beside the config); fix 'data'`);
     return p;
   }
@@ -35,7 +36,9 @@ export function resolveLlamacppData(ctx: LlamacppDataContext, task: { def: Llama
     if (beside) return beside;
     const under = join(dataDir(ctx.dataDir), def.data_file);
     if (existsSync(under)) return under;
-    throw new QuantevalError(`task ${ctx.name}: llama.cpp data file not found at ${under}; download it${def.data_url ? ` from ${def.data_url}` : ""} there, or give its path as 'data' in the config entry`);
+    throw new QuantevalError(
+      `task ${ctx.name}: llama.cpp data file not found at ${under}; download it${def.data_url ? ` from ${def.data_url}` : ""} there, or give its path as 'data' in the config entry`,
+    );
   }
   throw new QuantevalError(`task ${ctx.name}: no data file; give the llama.cpp-format file as 'data' in the config entry`);
 }
@@ -57,7 +60,7 @@ export function prepareLlamacpp(ctx: LlamacppDataContext, task: { def: LlamacppT
   const n = ctx.limit ?? ctx.spec.limit ?? task.def.tasks ?? (task.def.type === "llamacpp_hellaswag" ? 400 : 0);
   if (task.def.type === "llamacpp_hellaswag") return { path, sha256, hellaswag: selectHellaswagTasks(parseHellaswagFile(text, path), n), skipped: [] };
   const { items, skipped } = parseWinograndeCsv(text);
-  if (items.length === 0) throw new QuantevalError(`${path}: no Winogrande task could be read; the format is CSV lines index,sentence,option1,option2,answer with a '_' in the sentence and answer 1 or 2`);
+  if (items.length === 0)
+    throw new QuantevalError(`${path}: no Winogrande task could be read; the format is CSV lines index,sentence,option1,option2,answer with a '_' in the sentence and answer 1 or 2`);
   return { path, sha256, winogrande: selectWinograndeTasks(items, n), skipped };
 }
-

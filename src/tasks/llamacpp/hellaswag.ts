@@ -91,7 +91,9 @@ export async function scoreHellaswag(backend: Backend, items: HellaswagItem[], w
     for (const e of item.endings) seqs.push(await backend.tokenize(`${item.context} ${e}`, true));
     const cp = commonPrefix(seqs);
     if (cp === 0 || seqs.some((s) => s.length <= cp)) {
-      throw new QuantevalError(`${where}: task ${item.index} (line ${item.index * 6 + 1}): an ending adds no token after the shared prefix, or nothing is shared; llama.cpp cannot score it either — remove the task`);
+      throw new QuantevalError(
+        `${where}: task ${item.index} (line ${item.index * 6 + 1}): an ending adds no token after the shared prefix, or nothing is shared; llama.cpp cannot score it either — remove the task`,
+      );
     }
     prepared.push({ item, windows: seqs.map((tokens) => ({ tokens, firstScored: cp })) });
   }

@@ -126,9 +126,7 @@ async function plan(backend: Backend, item: WinograndeItem): Promise<Plan> {
   const cp = commonPrefix(seq[0], seq[1]);
   if (cp === 0) throw new QuantevalError(`winogrande line ${item.line}: the two sentences share no token (no BOS?); llama.cpp cannot score it`);
   const skip = seq[0].length - cp > K_MIN_TRAILING_CTX && seq[1].length - cp > K_MIN_TRAILING_CTX;
-  const nBase: [number, number] = skip
-    ? [(await backend.tokenize(item.first + item.choices[0], true)).length, (await backend.tokenize(item.first + item.choices[1], true)).length]
-    : [cp, cp];
+  const nBase: [number, number] = skip ? [(await backend.tokenize(item.first + item.choices[0], true)).length, (await backend.tokenize(item.first + item.choices[1], true)).length] : [cp, cp];
   const last: [number, number] = [seq[0].length - nBase[0] > 1 ? 1 : 0, seq[1].length - nBase[1] > 1 ? 1 : 0];
   // Sequence 2's reads start at llama.cpp's logit index len0 − cp + nBase2 − cp; at or below
   // len0 − cp they land in sequence 1's rows, the last of which predicts past its end.

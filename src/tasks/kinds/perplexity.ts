@@ -1,0 +1,142 @@
+// llama-perplexity-compatible chunked perplexity over raw text; with variants also KLD, top-1
+// agreement and Δp against the baseline.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import { z } from "zod";
+import { readUtf8 } from "../../data/readRows.js";
+import { distMath } from "../../metrics/distMathKernels.js";
+import { resolveDataset } from "../../data/resolveDataset.js";
+import { runPerplexityTask } from "../../run/runPerplexityTask.js";
+import { cacheKey } from "../../store/runStore.js";
+import { baselinePerplexityAlone, storedBaselineReady, variantPerplexityAlone } from "../perplexityAlone.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
+import { QuantevalError } from "../../util/errors.js";
+import { name } from "./entryKeys.js";
+import type { ModelEvaluation, PreparedTask, TaskKind } from "./taskKind.js";
+
+/** Every key a perplexity entry accepts. */
+export const perplexityEntry = z
+  .object({
+    task: z.literal("perplexity"),
+    name,
+    /** A text file, or a dataset id <id>:<config>:<split> (default wikitext:wikitext-2-raw-v1:test). */
+    data: z.string().optional(),
+    /** Tokens per chunk (default 512). */
+    n_ctx: z.number().int().min(16).optional(),
+    /** Maximum number of chunks (--limit overrides it). */
+    chunks: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+type Entry = z.infer<typeof perplexityEntry>;
+/** A variant's drift against the baseline (null for the baseline). */
+type Drift = Record<string, unknown> | null;
+
+async function resolveText(entry: Entry, dataDir: string, taskName: string): Promise<{ path: string; text: string }> {
+  const data = entry.data ?? "wikitext:wikitext-2-raw-v1:test";
+  // The config loader already looked for a plain path beside the config, in the working directory and under the data dir.
+  let path = isAbsolute(data) && existsSync(data) ? data : undefined;
+  if (!path) {
+    const [id, config, split] = data.split(":");
+    if (!config || !split)
+      throw new QuantevalError(`task ${taskName}: data file not found: ${data} (looked beside the config, in the working directory and in ${dataDir}); fix 'data' or set QUANTEVAL_DATA_DIR`);
+    path = await resolveDataset({ id, config, split }, { dataDir });
+  }
+  return { path, text: readUtf8(path) };
+}
+
+function prepared(entry: Entry, path: string, text: string, limit: number | undefined): PreparedTask<Drift> {
+  const chunks = limit ?? entry.chunks;
+  return {
+    schedule: "joint",
+    async evaluateJointly(baseline, variants, env) {
+      const run = await runPerplexityTask({ name: env.name, spec: entry, limit, baseline, variants, store: env.store, progress: env.progress }, text);
+      const out = new Map<string, ModelEvaluation<Drift>>();
+      for (const m of [baseline, ...variants]) out.set(m.name, { results: { ...run.results[m.name] }, samples: [], state: (run.drift[m.name] as unknown as Drift) ?? null });
+      return out;
+    },
+    async evaluateAlone(model, role, env) {
+      const sha = createHash("sha256").update(text).digest("hex");
+      const nCtx = entry.n_ctx ?? 512;
+      const dir = join(env.scratchDir, `${env.name.replace(/[^A-Za-z0-9_.-]/g, "_")}.distributions`);
+      const opts = { nCtx, chunks, where: `task ${env.name}`, onProgress: (d: number, t: number) => env.progress.update(`${env.name}:${model.name}`, d, t) };
+      env.progress.start(`${env.name}:${model.name}`, `${env.name} · ${model.name}`, 1);
+      try {
+        if (role === "baseline") {
+          // Cached only together with its distributions on disk (kept with keep_distributions):
+          // the variants need them, and only the baseline's pass writes them.
+          const key = cacheKey(model.fingerprint(), "perplexity-alone-baseline", { sha, nCtx, chunks });
+          const cached = env.store.getCached<ModelEvaluation<Drift>>(key);
+          if (cached && (await storedBaselineReady(dir, model.fingerprint(), nCtx))) return cached;
+          const { result, stored } = await baselinePerplexityAlone(text, model, dir, opts);
+          const evaluation = { results: { ...result }, samples: [], state: { stored_distributions: stored } };
+          env.store.putCached([[key, evaluation]]);
+          return evaluation;
+        }
+        // A variant's answer depends on the baseline it was compared with: both fingerprints in the key.
+        const baseFingerprint = (JSON.parse(await readFile(join(dir, "meta.json"), "utf8").catch(() => "{}")) as { fingerprint?: string }).fingerprint ?? "";
+        const key = cacheKey(`${model.fingerprint()}|${baseFingerprint}`, "perplexity-alone", { sha, nCtx, chunks });
+        let run = env.store.getCached<{ result: Record<string, unknown>; drift: Drift }>(key);
+        if (!run) {
+          const r = await variantPerplexityAlone(text, model, dir, opts);
+          run = { result: { ...r.result }, drift: r.drift as unknown as Drift };
+          env.store.putCached([[key, run]]);
+        }
+        return { results: run.result, samples: [], state: run.drift };
+      } finally {
+        env.progress.stop(`${env.name}:${model.name}`);
+      }
+    },
+    async compare(stored, env) {
+      const base = stored.get(env.baseline);
+      const results: TaskOutcome["results"] = { [env.baseline]: base.results };
+      // Set when the baseline was evaluated alone (sequential schedule): where its rows went and their disk use.
+      const storedDistributions = (base.state as { stored_distributions?: unknown } | null)?.stored_distributions;
+      const comparisons: TaskOutcome["comparisons"] = {};
+      for (const v of env.variants) {
+        const e = stored.get(v);
+        results[v] = e.results;
+        if (e.state) comparisons[v] = e.state;
+      }
+      return {
+        type: "perplexity",
+        results,
+        comparisons,
+        samples: {},
+        manifest: {
+          data_file: path,
+          text_sha256: createHash("sha256").update(text).digest("hex"),
+          n_ctx: entry.n_ctx ?? 512,
+          chunks: chunks ?? null,
+          mode: "llama.cpp chunks (second half of each chunk scored, BOS first)",
+          dist_math: distMath().name,
+          kld_path: storedDistributions ? "stored baseline distributions (one model resident at a time)" : "co-evaluated (baseline and variants resident together)",
+          ...(storedDistributions ? { stored_distributions: storedDistributions } : {}),
+        },
+      };
+    },
+  };
+}
+
+/** The perplexity kind (`task: perplexity`). */
+export const perplexityKind: TaskKind = {
+  name: "perplexity",
+  claims: { task: "perplexity" },
+  description: "llama-perplexity-compatible chunked perplexity over raw text; with variants also KLD, top-1 agreement and Δp against the baseline",
+  metrics: () => ["ppl", "word_perplexity", "byte_perplexity", "bits_per_byte", "kld_mean", "top1_agreement"],
+  dataHint: "a text file or <id>:<config>:<split>",
+  configure(raw, ctx) {
+    const parsed = ctx.parse(perplexityEntry, raw);
+    const entry = { ...parsed, ...(parsed.data ? { data: ctx.paths.data(parsed.data) } : {}) };
+    return {
+      kind: "perplexity",
+      entry,
+      async prepare(env) {
+        const { path, text } = await resolveText(entry, env.dataDir, env.name);
+        return prepared(entry, path, text, env.limit);
+      },
+    };
+  },
+};
