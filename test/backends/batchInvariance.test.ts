@@ -27,7 +27,7 @@ const NOISE_LAYOUT = { nBatch: 64, nSeqMax: 2, kvSize: 2048 };
 
 async function mcDocs(task: string, limit: number): Promise<LoglikelihoodRequest[][]> {
   const t = loadTask(task, repoRoot);
-  const docs = await prepareMultipleChoice(t.def as Parameters<typeof prepareMultipleChoice>[0], { baseDir: repoRoot, dataDir: sharedPath("datasets"), seed: 1234, limit });
+  const docs = await prepareMultipleChoice(t.def as Parameters<typeof prepareMultipleChoice>[0], { dataDir: sharedPath("datasets"), seed: 1234, limit });
   return docs.map((d) => d.requests);
 }
 
