@@ -30,7 +30,12 @@ export const modelSpec = z
     gpu_layers: z.number().int().min(0).optional(),
     gpu: z.enum(["auto", "cpu", "cuda", "vulkan"]).optional(),
     add_bos: z.boolean().optional(),
-    /** gguf: flash attention (llama.cpp -fa); "off" with cache_type f32 gives batch-independent scores. */
+    /**
+     * gguf: flash attention (llama.cpp -fa). Scores depend slightly on how requests are batched, in
+     * every setting: "off" with cache_type f32 makes a lone sequence's rows (perplexity windows)
+     * bit-identical across batch layouts, but multiple-choice requests packed together still differ
+     * by up to ~5e-5 nats per request (measured on stories260K, test/backends/batchInvariance.test.ts).
+     */
     flash_attn: z.enum(["auto", "on", "off"]).optional(),
     /** gguf: KV cache type (llama.cpp -ctk/-ctv). */
     cache_type: z.enum(["f16", "f32", "bf16", "q8_0"]).optional(),
