@@ -77,7 +77,10 @@ for (const [setting, opts, bounds] of [
   });
 
   test(`${setting}: multiple-choice scores are close, not bit-identical, across batch layouts; no prediction changes`, async () => {
-    for (const [task, limit, bound] of [["kobest_copa", 30, bounds.copa], ["kobest_hellaswag", 10, bounds.hellaswag]] as const) {
+    for (const [task, limit, bound] of [
+      ["kobest_copa", 30, bounds.copa],
+      ["kobest_hellaswag", 10, bounds.hellaswag],
+    ] as const) {
       const r = await compareMc(a, b, await mcDocs(task, limit));
       console.log(`# ${setting} ${task}: worst |Δ| ${r.worst.toExponential(2)} per request, ${(100 * r.identical).toFixed(0)}% bit-identical`);
       assert.ok(r.worst <= bound, `${task}: worst |Δ| ${r.worst} > ${bound}`);
