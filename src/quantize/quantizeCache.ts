@@ -5,6 +5,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { sha256File } from "../util/sha256File.js";
+import { pidAlive } from "../util/pidAlive.js";
 
 const SIDECAR_VERSION = 2;
 
@@ -71,15 +72,6 @@ export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.partial-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, path);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /** Removes `<out>.partial-<pid>` files left by quantize runs that died. */

@@ -4,6 +4,7 @@
 // PID could never be taken over.
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { pidAlive } from "../util/pidAlive.js";
 
 /** What a lock records about its holder. */
 export interface LockHolder {
@@ -23,15 +24,6 @@ export function processStartTime(pid: number): number | null {
     return Number.isFinite(start) ? start : null;
   } catch {
     return null;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
