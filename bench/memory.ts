@@ -19,7 +19,7 @@
 // one perplexity window, minus VmHWM before the model was opened, minus the returned rows) and
 // prints it beside src/schedule/memoryEstimate.ts's estimate.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -31,7 +31,8 @@ import { resolveBudget } from "../src/schedule/memoryBudget.js";
 import { estimateModelMemory } from "../src/schedule/memoryEstimate.js";
 import { planSchedule } from "../src/schedule/planSchedule.js";
 import { formatBytes } from "../src/util/formatBytes.js";
-import { llamaBinDir, repoRoot, sharedFile } from "./llamaBin.js";
+import { syntheticModel } from "./syntheticModel.js";
+import { repoRoot, sharedFile } from "./llamaBin.js";
 
 const { values } = parseArgs({
   options: {
@@ -49,21 +50,11 @@ const { values } = parseArgs({
 const cacheDir = join(process.env.QUANTEVAL_CACHE ?? join(homedir(), ".cache", "quanteval"), "bench");
 const vmHwm = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
 
-/** The synthetic 0.8 B F32 Llama of bench/generate-parallel.ts (same file name, so one cached copy serves both). */
-function syntheticModel(): string {
-  const out = join(cacheDir, "synthetic-llama-2048x16-f32.gguf");
-  if (existsSync(out)) return out;
-  const ggufPy = join(llamaBinDir() ?? "/nonexistent", "..", "..", "gguf-py");
-  if (!existsSync(ggufPy)) throw new Error("llama.cpp's gguf-py is not in the cache: run 'bash scripts/build-llamacpp.sh', or pass --model/--stories");
-  mkdirSync(cacheDir, { recursive: true });
-  const shape = ["--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"];
-  const r = spawnSync("python3", [join(repoRoot, "bench", "make-synthetic-model.py"), "--gguf-py", ggufPy, "--donor", sharedFile("models", "stories260K.gguf"), "--out", `${out}.tmp`, ...shape], {
-    stdio: ["ignore", "inherit", "pipe"],
-    encoding: "utf8",
-  });
-  if (r.status !== 0) throw new Error(`make-synthetic-model.py failed (needs python3 with numpy): ${r.stderr.trim().split("\n").pop()}`);
-  renameSync(`${out}.tmp`, out);
-  return out;
+/** The synthetic 0.8 B F32 Llama of bench/generate-parallel.ts (same file name and shape, so one cached copy serves both). */
+function syntheticBaseline(): string {
+  const m = syntheticModel("synthetic-llama-2048x16-f32.gguf", ["--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"]);
+  if (!m) throw new Error("the synthetic baseline could not be made (see above); pass --model or --stories");
+  return m;
 }
 
 interface Measured {
@@ -116,7 +107,7 @@ async function calibrate(paths: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (values["resident-child"]) return residentChild(values["resident-child"]);
-  const base = values.model ?? (values.stories ? sharedFile("models", "stories260K.gguf") : syntheticModel());
+  const base = values.model ?? (values.stories ? sharedFile("models", "stories260K.gguf") : syntheticBaseline());
   if (values.calibrate) return calibrate([base]);
   const types = values.types.split(",").map((t) => t.trim());
   const qdir = join(cacheDir, "memory-variants");
