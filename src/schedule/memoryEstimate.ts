@@ -25,6 +25,7 @@ import { statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { freemem } from "node:os";
 import { QuantevalError } from "../util/errors.js";
+import { checkGgufFile } from "../util/checkGgufFile.js";
 
 /** Fixed compute/context buffers per model, calibrated (see the header). */
 export const COMPUTE_FIXED_BYTES = 10 * 1024 * 1024;
@@ -137,6 +138,8 @@ export async function readModelShape(path: string): Promise<ModelShape> {
 
 /** Estimates a GGUF model's resident memory with the backend's context settings. */
 export async function estimateModelMemory(name: string, path: string, ctx: ContextSettings = {}): Promise<MemoryEstimate> {
+  // A missing or non-GGUF file gets the same one line here as when the model loads.
+  checkGgufFile(path, `model '${name}'`);
   return estimateFromShape(name, await readModelShape(path), ctx);
 }
 
