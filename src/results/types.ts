@@ -8,19 +8,15 @@ import type { VerdictJson } from "../report/verdict.js";
 import type { QuantHypothesisRow } from "../quantize/quantHypotheses.js";
 import type { PairedGeneration } from "../tasks/generate/pairedDrift.js";
 import type { PerplexityResult } from "../tasks/perplexity.js";
+import type { McMetrics } from "../tasks/multipleChoice.js";
+import type { RollingMetrics as TaskRollingMetrics } from "../tasks/rolling.js";
 
 /** The results.json schema version this build writes and reads. */
 export const RESULTS_VERSION = 1;
 
 /** Metrics of one model on a multiple_choice task; `acc` is always present. */
-export interface MultipleChoiceMetrics {
+export interface MultipleChoiceMetrics extends McMetrics {
   [metric: string]: unknown;
-  acc: number;
-  acc_stderr: number;
-  acc_norm?: number;
-  acc_norm_stderr?: number;
-  f1?: number;
-  acc_mutual_info?: number;
   n: number;
   /** Requests cut from the left because they exceeded the context window. */
   truncated: number;
@@ -37,15 +33,8 @@ export interface LoglikelihoodMetrics {
 }
 
 /** Metrics of one model on a rolling (loglikelihood_rolling) task. */
-export interface RollingMetrics {
+export interface RollingMetrics extends TaskRollingMetrics {
   [metric: string]: unknown;
-  word_perplexity?: number;
-  byte_perplexity?: number;
-  bits_per_byte?: number;
-  n: number;
-  tokens: number;
-  words: number;
-  bytes: number;
 }
 
 /** Metrics of one model on llama.cpp's HellaSwag mode. */
