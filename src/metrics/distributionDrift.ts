@@ -257,8 +257,11 @@ export class DistributionDriftAccumulator {
     }
   }
 
-  /** Adds one position's per-token quantities to the running sums. */
-  private record(lpBase: number, lpVar: number, kld: number, sameTop: boolean): void {
+  /**
+   * Adds one position's per-token quantities to the running sums (what add and addRows compute
+   * per row; the perplexity task replays positions it cached chunk by chunk through it).
+   */
+  record(lpBase: number, lpVar: number, kld: number, sameTop: boolean): void {
     const nll = -lpVar;
     const nllBase = -lpBase;
     this.sumNll += nll;

@@ -7,12 +7,13 @@
 //
 // Layout of a store folder: `rows.bin` (fixed-size records, see baselineDistributionsFormat.ts)
 // and `meta.json` (row form, vocabulary, rows per window, fingerprint; `complete` is set last,
-// so an interrupted write is never read as a finished baseline).
+// so an interrupted write is never read as a finished baseline). A writer checkpoints meta.json
+// after each batch (rows synced first), so an interrupted write resumes at its last checkpoint.
 //
 // Disk per scored position (u16 form): 20 + 2·n_vocab bytes: 1.0 KB at 512, 64 KB at 32k,
 // 256 KB at 128k, 512 KB at 256k (×2 for the exact f32 form). llama-perplexity
 // run at n_ctx 512 scores 255 positions per chunk: 32k vocab × 100 chunks ≈ 1.6 GB, as llama.cpp.
-import { type FileHandle, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Backend, TokenWindow, WindowDistributions } from "../backends/backend.js";
 import type { DistributionDriftAccumulator } from "../metrics/distributionDrift.js";
@@ -39,6 +40,8 @@ export interface BaselineDistributionsMeta {
   fingerprint: string;
   /** Set when every window was written. */
   complete: boolean;
+  /** What the writer was asked to write (e.g. text, n_ctx, windows, batch size): a resumed write must match it. */
+  plan?: string;
 }
 
 /** Options of {@link BaselineDistributionsWriter.create}. */
@@ -48,6 +51,15 @@ export interface BaselineDistributionsWriteOptions {
   fingerprint: string;
   /** Row form. Defaults to `"u16"` (llama.cpp's scheme, see baselineDistributionsFormat.ts). */
   encoding?: RowEncodingName;
+  /** See {@link BaselineDistributionsMeta.plan}. */
+  plan?: string;
+}
+
+async function writeMeta(dir: string, meta: BaselineDistributionsMeta): Promise<void> {
+  // Renamed into place: a kill mid-write leaves the previous checkpoint, never a torn file.
+  const tmp = join(dir, `${META_FILE}.tmp`);
+  await writeFile(tmp, JSON.stringify(meta));
+  await rename(tmp, join(dir, META_FILE));
 }
 
 /** Writes a baseline's distributions window by window; call {@link finish} when all are written. */
@@ -61,15 +73,65 @@ export class BaselineDistributionsWriter {
     private readonly meta: Omit<BaselineDistributionsMeta, "windows" | "n_rows" | "complete">,
   ) {}
 
-  /** Creates (or truncates) the store in `dir`. */
-  static async create(dir: string, opts: BaselineDistributionsWriteOptions): Promise<BaselineDistributionsWriter> {
+  private static header(opts: BaselineDistributionsWriteOptions): Omit<BaselineDistributionsMeta, "windows" | "n_rows" | "complete"> {
     const encoding = opts.encoding ?? "u16";
     if (!(encoding in ROW_ENCODINGS)) throw new QuantevalError(`baseline distributions: unknown row form '${encoding}'; use one of ${Object.keys(ROW_ENCODINGS).join(", ")}`);
     if (!Number.isInteger(opts.nVocab) || opts.nVocab <= 0) throw new RangeError(`BaselineDistributionsWriter: bad nVocab ${opts.nVocab}`);
+    return {
+      format: FORMAT,
+      version: 1,
+      encoding,
+      n_vocab: opts.nVocab,
+      record_bytes: bytesPerPosition(opts.nVocab, encoding),
+      fingerprint: opts.fingerprint,
+      ...(opts.plan !== undefined ? { plan: opts.plan } : {}),
+    };
+  }
+
+  /** Creates (or truncates) the store in `dir`. */
+  static async create(dir: string, opts: BaselineDistributionsWriteOptions): Promise<BaselineDistributionsWriter> {
+    const meta = BaselineDistributionsWriter.header(opts);
     await mkdir(dir, { recursive: true });
-    const meta = { format: FORMAT, version: 1 as const, encoding, n_vocab: opts.nVocab, record_bytes: bytesPerPosition(opts.nVocab, encoding), fingerprint: opts.fingerprint };
-    await writeFile(join(dir, META_FILE), JSON.stringify({ ...meta, windows: [], n_rows: 0, complete: false }));
+    await writeMeta(dir, { ...meta, windows: [], n_rows: 0, complete: false });
     return new BaselineDistributionsWriter(dir, await open(join(dir, ROWS_FILE), "w"), meta);
+  }
+
+  /**
+   * Continues the store in `dir` when its last checkpoint was written with the same options (row
+   * form, vocabulary, fingerprint and plan), keeping its first `keep(checkpointed)` windows;
+   * otherwise creates it afresh. {@link written} says how many windows were kept.
+   */
+  static async resume(dir: string, opts: BaselineDistributionsWriteOptions, keep: (checkpointed: number) => number): Promise<BaselineDistributionsWriter> {
+    const meta = BaselineDistributionsWriter.header(opts);
+    let old: BaselineDistributionsMeta | undefined;
+    try {
+      old = JSON.parse(await readFile(join(dir, META_FILE), "utf8")) as BaselineDistributionsMeta;
+    } catch {
+      return BaselineDistributionsWriter.create(dir, opts);
+    }
+    const same = Object.entries(meta).every(([k, v]) => old[k as keyof BaselineDistributionsMeta] === v) && old.plan === meta.plan && Array.isArray(old.windows);
+    if (!same) return BaselineDistributionsWriter.create(dir, opts);
+    let file: FileHandle;
+    try {
+      file = await open(join(dir, ROWS_FILE), "r+");
+    } catch {
+      return BaselineDistributionsWriter.create(dir, opts);
+    }
+    const n = Math.max(0, Math.min(old.windows.length, keep(old.windows.length)));
+    const writer = new BaselineDistributionsWriter(dir, file, meta);
+    for (const rows of old.windows.slice(0, n)) {
+      writer.windows.push(rows);
+      writer.nRows += rows;
+    }
+    // Rows past the kept windows (written after the last checkpoint, or dropped) are cut off.
+    if ((await file.stat()).size !== writer.nRows * meta.record_bytes) await file.truncate(writer.nRows * meta.record_bytes);
+    await writeMeta(dir, { ...meta, windows: writer.windows, n_rows: writer.nRows, complete: false });
+    return writer;
+  }
+
+  /** Windows written (or kept by {@link resume}) so far. */
+  get written(): number {
+    return this.windows.length;
   }
 
   /** Appends one window's rows (full log-softmax rows from `backend.distributions`). */
@@ -98,9 +160,15 @@ export class BaselineDistributionsWriter {
       view.setFloat32(at + 12, lo, true);
       view.setFloat32(at + 16, hi, true);
     }
-    await this.file.write(new Uint8Array(buf));
+    await this.file.write(new Uint8Array(buf), 0, buf.byteLength, this.nRows * rec);
     this.windows.push(d.nRows);
     this.nRows += d.nRows;
+  }
+
+  /** Flushes the rows written so far, then records them in meta.json: a resumed write keeps them. */
+  async checkpoint(): Promise<void> {
+    await this.file.sync();
+    await writeMeta(this.dir, { ...this.meta, windows: this.windows, n_rows: this.nRows, complete: false });
   }
 
   /** Flushes, marks the store complete and returns its meta. */
@@ -108,8 +176,13 @@ export class BaselineDistributionsWriter {
     await this.file.sync();
     await this.file.close();
     const meta: BaselineDistributionsMeta = { ...this.meta, windows: this.windows, n_rows: this.nRows, complete: true };
-    await writeFile(join(this.dir, META_FILE), JSON.stringify(meta));
+    await writeMeta(this.dir, meta);
     return meta;
+  }
+
+  /** Closes the file and keeps what was checkpointed, for a resumed write. */
+  async close(): Promise<void> {
+    await this.file.close().catch(() => undefined);
   }
 
   /** Closes and deletes a store whose writing failed. */
@@ -229,16 +302,20 @@ export class BaselineDistributions {
 
 /** Adds every row of one window pair to `acc`; baseline and variant must score the same targets. */
 export function addWindowDrift(acc: DistributionDriftAccumulator, base: StoredWindow | WindowDistributions, variant: WindowDistributions, where: string): void {
+  checkSameWindows(base, variant, where);
+  for (let r = 0; r < base.nRows; r++) acc.add(base.logprobs, r * base.nVocab, variant.logprobs, r * base.nVocab, base.targets[r]);
+}
+
+/** A variant's rows must be for the baseline's windows: same vocabulary, rows and targets (one-line errors). */
+export function checkSameWindows(base: Pick<StoredWindow, "nVocab" | "nRows" | "targets">, variant: Pick<WindowDistributions, "nVocab" | "nRows" | "targets">, where: string): void {
   if (variant.nVocab !== base.nVocab) throw new QuantevalError(`${where}: variant vocabulary ${variant.nVocab} differs from the stored baseline's ${base.nVocab}; KLD needs the same vocabulary`);
   if (variant.nRows !== base.nRows)
     throw new QuantevalError(`${where}: variant scored ${variant.nRows} rows, the stored baseline ${base.nRows}; the stored baseline was written for other windows, evaluate it again`);
-  const nv = base.nVocab;
   for (let r = 0; r < base.nRows; r++) {
     if (variant.targets[r] !== base.targets[r])
       throw new QuantevalError(
         `${where}: row ${r} predicts token ${variant.targets[r]} but the stored baseline's predicts ${base.targets[r]}; the stored baseline was written for other windows, evaluate it again`,
       );
-    acc.add(base.logprobs, r * nv, variant.logprobs, r * nv, base.targets[r]);
   }
 }
 

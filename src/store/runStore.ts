@@ -209,7 +209,7 @@ export class RunStore {
     opts.onProgress?.(done, requests.length);
     const size = opts.batchSize ?? 256;
     for (let s = 0; s < missing.length; s += size) {
-      if (this.signal?.aborted) throw new QuantevalError(`interrupted: ${this.dir} keeps every finished batch; continue with the same command and --resume`, 130);
+      this.throwIfStopped();
       const idx = missing.slice(s, s + size);
       const committed = new Uint8Array(idx.length);
       const sink = {
@@ -229,6 +229,11 @@ export class RunStore {
       opts.onProgress?.(done, requests.length);
     }
     return out as Res[];
+  }
+
+  /** Throws the one-line "interrupted" error (exit 130) once {@link signal} is aborted; called at batch boundaries. */
+  throwIfStopped(): void {
+    if (this.signal?.aborted) throw new QuantevalError(`interrupted: ${this.dir} keeps every finished batch; continue with the same command and --resume`, 130);
   }
 
   /** Marks the run finished (or interrupted) and releases the writer lock. */

@@ -1,6 +1,8 @@
 // Perplexity over raw text, compatible with llama.cpp's `llama-perplexity`, and — when the
 // run has variants — distribution drift (KLD, top-1 agreement, Δp) of each variant against
-// the baseline, co-evaluated chunk by chunk without writing any logits to disk.
+// the baseline, co-evaluated chunk by chunk without writing any logits to disk. Each model's
+// figures of each chunk are a record (perplexityRecords.ts) kept in the run store, so an
+// interrupted run resumes at its last finished batch and stops between batches when asked.
 //
 // llama-perplexity's procedure (tools/perplexity/perplexity.cpp), reproduced here:
 //   tokens = tokenize(whole text, add BOS)
@@ -9,28 +11,21 @@
 //   scored: logits at positions n_ctx/2 … n_ctx−2, each predicting the next token.
 import { createHash } from "node:crypto";
 import type { Backend, WindowDistributions } from "../backends/backend.js";
-import { DistributionDriftAccumulator, type DistributionDrift } from "../metrics/distributionDrift.js";
+import type { DistributionDrift } from "../metrics/distributionDrift.js";
 import { QuantevalError } from "../util/errors.js";
+import { type ChunkRecord, type ChunkRecords, PerplexityTally, type PerplexityResult, batchRecords, driftRecord, noRecords, ownRecord, spanStats } from "./perplexityRecords.js";
 
 export interface PerplexityOptions {
   nCtx: number;
   chunks?: number;
   /** Stop early (for progress UIs). */
   onProgress?: (done: number, total: number) => void;
+  /** Where each chunk's figures are kept (the run store: a resumed run computes only missing chunks) and when to stop. Default: nowhere. */
+  records?: ChunkRecords;
 }
 
-export interface PerplexityResult {
-  ppl: number;
-  ppl_err: number;
-  n_tokens: number;
-  n_chunks: number;
-  n_ctx: number;
-  /** exp(total NLL / words in the scored spans) — lm-eval's word_perplexity over the scored text. */
-  word_perplexity: number;
-  /** exp(total NLL / UTF-8 bytes of the scored tokens) — lm-eval's byte_perplexity. */
-  byte_perplexity: number;
-  bits_per_byte: number;
-}
+export type { PerplexityResult } from "./perplexityRecords.js";
+export { NllSum, checkFinite, spanStats } from "./perplexityRecords.js";
 
 export interface PerplexityRun {
   results: Record<string, PerplexityResult>;
@@ -45,7 +40,8 @@ interface ModelEntry {
   /** Token-level comparison needs the same vocabulary as the baseline. */
   sameVocab: boolean;
   /** For models whose tokenizer differs, their own chunks. */
-  ownTokens?: number[];
+  ownWindows?: number[][];
+  tally: PerplexityTally;
 }
 
 /** llama-perplexity's chunks: consecutive n_ctx-token windows, the first token of each replaced by BOS. */
@@ -57,44 +53,6 @@ export function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos
     out.push(w);
   }
   return out;
-}
-
-/** Running NLL sums of one model (PPL, its error, word and byte perplexity). */
-export class NllSum {
-  nll = 0;
-  nll2 = 0;
-  count = 0;
-  bytes = 0;
-  words = 0;
-  add(v: number): void {
-    this.nll += v;
-    this.nll2 += v * v;
-    this.count++;
-  }
-  result(nCtx: number, nChunk: number): PerplexityResult {
-    const mean = this.nll / this.count;
-    const varMean = this.nll2 / this.count - mean * mean;
-    const ppl = Math.exp(mean);
-    const err = varMean > 0 ? Math.sqrt(varMean / (this.count - 1)) * ppl : 0;
-    return {
-      ppl,
-      ppl_err: err,
-      n_tokens: this.count,
-      n_chunks: nChunk,
-      n_ctx: nCtx,
-      word_perplexity: Math.exp(this.nll / Math.max(1, this.words)),
-      byte_perplexity: Math.exp(this.nll / Math.max(1, this.bytes)),
-      bits_per_byte: this.nll / Math.max(1, this.bytes) / Math.LN2,
-    };
-  }
-}
-
-/** Counts bytes and words of the scored span of one window, as text. */
-export function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: number } {
-  const detok = (backend as { detokenize?: (t: number[]) => string }).detokenize;
-  if (!detok) return { bytes: 0, words: 0 };
-  const text = detok.call(backend, tokens);
-  return { bytes: Buffer.byteLength(text, "utf8"), words: text.split(/\s+/).filter(Boolean).length };
 }
 
 /** Log-probs kept per model per batch of chunks, MB (QUANTEVAL_DIST_BUFFER_MB overrides). */
@@ -121,20 +79,6 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
 }
 
 /**
- * A broken model's NaN/±∞ logits reach the scored rows as non-finite target log-probs (the
- * log-softmax kernel turns a row with NaN or +∞ into NaN): name the first one, never average it.
- */
-export function checkFinite(model: string, d: WindowDistributions, chunk: number, first: number, where: string): void {
-  for (let r = 0; r < d.nRows; r++) {
-    const lp = d.logprobs[r * d.nVocab + d.targets[r]];
-    if (!Number.isFinite(lp)) {
-      const what = Number.isNaN(lp) ? "NaN or +∞ logits" : "log-probability −∞ for the actual next token";
-      throw new QuantevalError(`${where}: model '${model}' gave ${what} at chunk ${chunk}, position ${first + r} (predicting token ${first + r + 1}); the model file or its build is broken`);
-    }
-  }
-}
-
-/**
  * Evaluates perplexity for every model and drift for every variant. Models with the
  * baseline's vocabulary score the baseline's exact token windows.
  */
@@ -154,66 +98,87 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
   const windows = chunkWindows(tokens, nCtx, nChunk, bos);
   const first = nCtx / 2;
 
+  const records = opts.records ?? noRecords;
+  const sha = createHash("sha256").update(text).digest("hex");
   const entries: ModelEntry[] = [];
   const drift: PerplexityRun["drift"] = {};
   for (const v of variants) {
     const d = await v.describe();
     const sameVocab = d.vocab_hash !== undefined && d.vocab_hash === baseDesc.vocab_hash;
-    const entry: ModelEntry = { name: v.name, backend: v, sameVocab };
+    const entry: ModelEntry = { name: v.name, backend: v, sameVocab, tally: new PerplexityTally(sameVocab ? (baseDesc.n_vocab ?? 0) : undefined) };
     if (!sameVocab) {
       drift[v.name] = { skipped: `tokenizer differs from the baseline's (vocab ${d.n_vocab} vs ${baseDesc.n_vocab}); KLD, top-1 and Δp need the same vocabulary` };
-      entry.ownTokens = await v.tokenize(text, true);
-      if (entry.ownTokens.length < 2 * nCtx) throw new QuantevalError(`${where}: text has too few tokens for model '${v.name}' at n_ctx ${nCtx}`);
+      const own = await v.tokenize(text, true);
+      if (own.length < 2 * nCtx) throw new QuantevalError(`${where}: text has too few tokens for model '${v.name}' at n_ctx ${nCtx}`);
+      entry.ownWindows = chunkWindows(own, nCtx, Math.min(nChunk, Math.floor(own.length / nCtx)), d.add_bos ? own[0] : undefined);
     }
     entries.push(entry);
   }
-  const sums = new Map<string, NllSum>([[baseline.name, new NllSum()], ...entries.map((e) => [e.name, new NllSum()] as [string, NllSum])]);
-  const accs = new Map<string, DistributionDriftAccumulator>();
-  for (const e of entries) if (e.sameVocab) accs.set(e.name, new DistributionDriftAccumulator(baseDesc.n_vocab ?? 0));
-
+  const baseTally = new PerplexityTally();
+  const baseFp = baseline.fingerprint();
+  const id = { sha, nCtx };
   const rowsPerChunk = nCtx - 1 - first;
   const perCall = chunksPerCall(rowsPerChunk, baseDesc.n_vocab ?? 1, nCtx, where);
+  const scored = (w: number[]) => ({ tokens: w, firstScored: first + 1 });
+  // Batches are always [c, c + perCall): a resumed run evaluates exactly the batches an
+  // uninterrupted one would, so its figures are identical to the last bit.
   for (let c = 0; c < nChunk; c += perCall) {
-    const batch = windows.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
-    const baseD = await baseline.distributions(batch);
-    const bs = sums.get(baseline.name)!;
-    const spans = batch.map((w) => spanStats(baseline, w.tokens.slice(first + 1)));
-    baseD.forEach((d, k) => {
-      checkFinite(baseline.name, d, c + k, first, where);
-      for (let r = 0; r < d.nRows; r++) bs.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
-      bs.bytes += spans[k].bytes;
-      bs.words += spans[k].words;
-    });
-    for (const e of entries) {
-      const s = sums.get(e.name)!;
+    const end = Math.min(nChunk, c + perCall);
+    const batch = windows.slice(c, end).map(scored);
+    const fresh: Parameters<ChunkRecords["put"]>[0] = [];
+    const baseRecs = batchRecords(records, baseFp, "own", id, c, end);
+    const varRecs = entries.map((e) =>
+      e.sameVocab
+        ? batchRecords(records, `${e.backend.fingerprint()}|${baseFp}`, "drift", id, c, end)
+        : batchRecords(records, e.backend.fingerprint(), "own", id, c, Math.min(end, e.ownWindows!.length)),
+    );
+    const missing = (rs: Array<ChunkRecord | undefined>) => rs.some((r) => r === undefined);
+    if (missing(baseRecs) || varRecs.some(missing)) records.checkStop();
+    let baseD: WindowDistributions[] | undefined;
+    let spans: Array<{ bytes: number; words: number }> = [];
+    // The baseline's rows are needed for its own records and for every same-vocabulary variant's missing ones.
+    if (missing(baseRecs) || entries.some((e, i) => e.sameVocab && missing(varRecs[i]))) {
+      baseD = await baseline.distributions(batch);
+      spans = batch.map((w) => spanStats(baseline, w.tokens.slice(first + 1)));
+      baseD.forEach((d, k) => {
+        if (baseRecs[k]) return;
+        baseRecs[k] = ownRecord(baseline.name, d, c + k, first, where, spans[k]);
+        fresh.push({ fingerprint: baseFp, kind: "own", id: { ...id, chunk: c + k, batch: [c, end] }, record: baseRecs[k] });
+      });
+    }
+    for (const [i, e] of entries.entries()) {
+      const recs = varRecs[i];
+      if (!missing(recs)) continue;
+      const fp = e.backend.fingerprint();
       if (e.sameVocab) {
         const vd = await e.backend.distributions(batch);
-        const acc = accs.get(e.name)!;
         vd.forEach((d, k) => {
-          checkFinite(e.name, d, c + k, first, where);
-          for (let r = 0; r < d.nRows; r++) s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
-          acc.addRows(baseD[k].logprobs, d.logprobs, d.targets, d.nRows);
-          s.bytes += spans[k].bytes;
-          s.words += spans[k].words;
+          if (recs[k]) return;
+          recs[k] = driftRecord(e.name, baseD![k], d, c + k, first, where, spans[k]);
+          fresh.push({ fingerprint: `${fp}|${baseFp}`, kind: "drift", id: { ...id, chunk: c + k, batch: [c, end] }, record: recs[k] });
         });
       } else {
-        const own = chunkWindows(e.ownTokens!, nCtx, Math.min(nChunk, Math.floor(e.ownTokens!.length / nCtx)), (await e.backend.describe()).add_bos ? e.ownTokens![0] : undefined);
-        const ob = own.slice(c, c + perCall).map((w) => ({ tokens: w, firstScored: first + 1 }));
-        if (ob.length === 0) continue;
+        const ownEnd = Math.min(end, e.ownWindows!.length);
+        const ob = e.ownWindows!.slice(c, ownEnd).map(scored);
         const vd = await e.backend.distributions(ob);
         vd.forEach((d, k) => {
-          checkFinite(e.name, d, c + k, first, where);
-          for (let r = 0; r < d.nRows; r++) s.add(-d.logprobs[r * d.nVocab + d.targets[r]]);
-          const st = spanStats(e.backend, ob[k].tokens.slice(first + 1));
-          s.bytes += st.bytes;
-          s.words += st.words;
+          if (recs[k]) return;
+          recs[k] = ownRecord(e.name, d, c + k, first, where, spanStats(e.backend, ob[k].tokens.slice(first + 1)));
+          fresh.push({ fingerprint: fp, kind: "own", id: { ...id, chunk: c + k, batch: [c, ownEnd] }, record: recs[k] });
         });
       }
     }
-    opts.onProgress?.(Math.min(nChunk, c + perCall), nChunk);
+    if (fresh.length) records.put(fresh);
+    for (const r of baseRecs) baseTally.add(r!);
+    entries.forEach((e, i) => {
+      for (const r of varRecs[i]) e.tally.add(r!);
+    });
+    opts.onProgress?.(end, nChunk);
   }
-  const results: Record<string, PerplexityResult> = {};
-  for (const [name, s] of sums) results[name] = s.result(nCtx, nChunk);
-  for (const [name, acc] of accs) drift[name] = acc.finish();
-  return { results, drift, text_sha256: createHash("sha256").update(text).digest("hex") };
+  const results: Record<string, PerplexityResult> = { [baseline.name]: baseTally.sum.result(nCtx, nChunk) };
+  for (const e of entries) {
+    results[e.name] = e.tally.sum.result(nCtx, nChunk);
+    if (e.tally.drift) drift[e.name] = e.tally.drift.finish();
+  }
+  return { results, drift, text_sha256: sha };
 }

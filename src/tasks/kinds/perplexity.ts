@@ -2,15 +2,14 @@
 // agreement and Δp against the baseline.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { z } from "zod";
 import { readUtf8 } from "../../data/readRows.js";
 import { distMath } from "../../metrics/distMathKernels.js";
 import { resolveDataset } from "../../data/resolveDataset.js";
 import { runPerplexityTask } from "../../run/runPerplexityTask.js";
-import { cacheKey } from "../../store/runStore.js";
-import { baselinePerplexityAlone, storedBaselineReady, variantPerplexityAlone } from "../perplexityAlone.js";
+import { baselinePerplexityAlone, variantPerplexityAlone } from "../perplexityAlone.js";
+import { storeRecords } from "../perplexityRecords.js";
 import type { TaskOutcome } from "../../run/taskContext.js";
 import { QuantevalError } from "../../util/errors.js";
 import { name } from "./entryKeys.js";
@@ -63,33 +62,19 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
       return out;
     },
     async evaluateAlone(model, role, env) {
-      const sha = createHash("sha256").update(text).digest("hex");
       const nCtx = entry.n_ctx ?? 512;
       const dir = join(env.scratchDir, `${env.name.replace(/[^A-Za-z0-9_.-]/g, "_")}.distributions`);
-      const opts = { nCtx, chunks, where: `task ${env.name}`, onProgress: (d: number, t: number) => env.progress.update(`${env.name}:${model.name}`, d, t) };
+      const opts = { nCtx, chunks, where: `task ${env.name}`, records: storeRecords(env.store), onProgress: (d: number, t: number) => env.progress.update(`${env.name}:${model.name}`, d, t) };
       env.progress.start(`${env.name}:${model.name}`, `${env.name} · ${model.name}`, 1);
       try {
         if (role === "baseline") {
-          // Cached only together with its distributions on disk (kept with keep_distributions):
-          // the variants need them, and only the baseline's pass writes them.
-          const key = cacheKey(model.fingerprint(), "perplexity-alone-baseline", { sha, nCtx, chunks });
-          const cached = env.store.getCached<ModelEvaluation<Drift>>(key);
-          if (cached && (await storedBaselineReady(dir, model.fingerprint(), nCtx))) return cached;
+          // Resumes chunk by chunk from the store's records and the checkpointed rows on disk
+          // (kept with keep_distributions, for later runs): the variants need those rows.
           const { result, stored } = await baselinePerplexityAlone(text, model, dir, opts);
-          const evaluation = { results: { ...result }, samples: [], state: { stored_distributions: stored } };
-          env.store.putCached([[key, evaluation]]);
-          return evaluation;
+          return { results: { ...result }, samples: [], state: { stored_distributions: stored } };
         }
-        // A variant's answer depends on the baseline it was compared with: both fingerprints in the key.
-        const baseFingerprint = (JSON.parse(await readFile(join(dir, "meta.json"), "utf8").catch(() => "{}")) as { fingerprint?: string }).fingerprint ?? "";
-        const key = cacheKey(`${model.fingerprint()}|${baseFingerprint}`, "perplexity-alone", { sha, nCtx, chunks });
-        let run = env.store.getCached<{ result: Record<string, unknown>; drift: Drift }>(key);
-        if (!run) {
-          const r = await variantPerplexityAlone(text, model, dir, opts);
-          run = { result: { ...r.result }, drift: r.drift as unknown as Drift };
-          env.store.putCached([[key, run]]);
-        }
-        return { results: run.result, samples: [], state: run.drift };
+        const r = await variantPerplexityAlone(text, model, dir, opts);
+        return { results: { ...r.result }, samples: [], state: r.drift as unknown as Drift };
       } finally {
         env.progress.stop(`${env.name}:${model.name}`);
       }
