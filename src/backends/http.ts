@@ -25,6 +25,7 @@ import { HttpPool } from "./http/pool.js";
 import type { ProtocolId, ScoringProtocol } from "./http/protocol.js";
 import { TOPK_APPROXIMATION, fillRow } from "./http/topkRows.js";
 import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
+import { reportAnswer } from "../util/answerSink.js";
 
 export type { ProtocolId } from "./http/protocol.js";
 export { type HttpBackendOptions, serverRoot } from "./http/options.js";
@@ -245,9 +246,28 @@ export class HttpBackend implements Backend {
     const tok = this.requestTokenizer();
     const encoded = await this.pool.forEachIndex(texts.length, (i) => encodeRolling(tok, texts[i], this.nCtx));
     const windows = encoded.flatMap((e, text) => e.windows.map((w) => ({ text, ...w })));
-    const sums = await this.pool.forEachIndex(windows.length, async (w) => (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0), onProgress);
+    const sums = new Array<number>(windows.length);
+    const left = encoded.map((e) => e.windows.length);
     const results: RollingResult[] = encoded.map((e) => ({ logprob: 0, nTokens: e.nTokens }));
-    sums.forEach((v, w) => (results[windows[w].text].logprob += v));
+    // A document is summed (in window order, whatever order the answers came in) and reported to
+    // the run store as soon as its last window is scored (util/answerSink), so a failure later in
+    // the batch keeps it, as forEachAnswer does for single-request answers.
+    // A document's windows are contiguous in `windows`, from firstWindow[text].
+    let at = 0;
+    const firstWindow = encoded.map((e) => (at += e.windows.length) - e.windows.length);
+    const finish = (text: number) => {
+      for (let w = firstWindow[text]; w < firstWindow[text] + encoded[text].windows.length; w++) results[text].logprob += sums[w];
+      reportAnswer(texts.length, text, results[text]);
+    };
+    left.forEach((n, text) => n === 0 && finish(text));
+    await this.pool.forEachIndex(
+      windows.length,
+      async (w) => {
+        sums[w] = (await scoring.score(windows[w].tokens, windows[w].from, 1)).reduce((acc, s) => acc + s.logprob, 0);
+        if (--left[windows[w].text] === 0) finish(windows[w].text);
+      },
+      onProgress,
+    );
     return results;
   }
 
@@ -283,6 +303,11 @@ export class HttpBackend implements Backend {
       },
       onProgress,
     );
+  }
+
+  /** Requests in flight at once: a caller batching long requests (rolling documents) sends at least this many per call. */
+  get concurrency(): number {
+    return this.pool.concurrency;
   }
 
   async dispose(): Promise<void> {

@@ -24,9 +24,12 @@ function prepared(task: LoadedTask<RollingTask>, docs: RollingDoc[]): PreparedTa
     async evaluate(m, env) {
       const id = `${env.name}:${m.name}`;
       env.progress.start(id, `${env.name} · ${m.name}`, texts.length);
-      // One document per backend call: documents are long, and progress stays per document.
+      // Documents per backend call: one for an in-process model (documents are long; progress
+      // and Ctrl-C stay per document); an HTTP model's in-flight limit, so its slots stay busy,
+      // each document committed to the store as its last window is scored.
+      const perCall = Math.max(1, (m as { concurrency?: number }).concurrency ?? 1);
       const res = await env.store.cached<string, RollingResult>(m.fingerprint(), "loglikelihood_rolling", texts, (missing) => m.loglikelihoodRolling(missing), {
-        batchSize: 1,
+        batchSize: perCall,
         onProgress: (done) => env.progress.update(id, done),
       });
       env.progress.stop(id);
