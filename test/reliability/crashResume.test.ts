@@ -35,12 +35,13 @@ function stripped(dir: string): unknown {
   return r;
 }
 
+/** Backend requests committed (perplexity's chunk records, `{"chunk":…}`, are not requests). */
 function mcRows(out: string): number {
   const file = join(out, "quanteval.sqlite");
   if (!existsSync(file)) return 0;
   const db = new Database(file, { readonly: true, timeout: 5000 });
   try {
-    return (db.prepare(`SELECT count(*) AS n FROM cache WHERE value NOT LIKE '%"drift"%'`).get() as { n: number }).n;
+    return (db.prepare(`SELECT count(*) AS n FROM cache WHERE value NOT LIKE '{"chunk":%'`).get() as { n: number }).n;
   } catch {
     return 0;
   } finally {

@@ -14,6 +14,7 @@ import { llamaTool } from "../helpers/llamaBin.js";
 import { type RunningLlamaServer, startLlamaServer } from "../helpers/llamaServer.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
 import { models, repoRoot, sharedPath } from "../helpers/shared.js";
+import { expectOneLineError } from "./expectOneLine.js";
 import { type StandIn, startStandIn } from "./standInServer.js";
 
 const DOCS = 6;
@@ -70,7 +71,10 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
   const dir = tempDir();
   const heal = join(dir, "healed");
   const config = (url: string) =>
-    writeConfig({ baseline: { name: "srv", backend: "http", base_url: url, timeout_ms: 20_000 }, tasks: [{ task: "wikitext", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), limit: DOCS }] }, tempDir());
+    writeConfig(
+      { baseline: { name: "srv", backend: "http", base_url: url, timeout_ms: 20_000 }, tasks: [{ task: "wikitext", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), limit: DOCS }] },
+      tempDir(),
+    );
   // The uninterrupted run, through a proxy that never drops, counts the scoring requests (windows).
   const counting = await dropAfterScoring(server!.url, 1e9, heal);
   const clean = join(dir, "clean");
@@ -89,8 +93,8 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
     const viaProxy = config(proxy.url);
     const out = join(dir, "out");
     const failed = await cli(["run", viaProxy, "--out", out, "-j", "8"]);
-    assert.notEqual(failed.status, 0, "the run fails once the proxy drops connections");
-    assert.doesNotMatch(failed.stderr, /^\s+at /m, "a one-line error, no stack trace");
+    // The run fails once the proxy drops connections, with one line naming the model.
+    expectOneLineError(failed, "srv");
     const kept = cacheRows(out);
     assert.ok(kept > 0 && kept < DOCS, `documents kept from the failed batch: ${kept} of ${DOCS}`);
     writeFileSync(heal, "");
@@ -102,11 +106,11 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
     const sent = (await scoring(proxy)) - before;
     assert.ok(sent < windows, `the resume scored ${sent} windows, fewer than the whole task's ${windows}`);
     // llama-server decodes concurrent requests together, so a log-prob can move in its last bits
-    // between two runs (two uninterrupted runs too): the figures agree to 1e-9 relative, the rest exactly.
+    // between two runs (two uninterrupted runs differed by 2e-8 relative here): the figures agree to 1e-6, the rest exactly.
     const [a, b] = [strip(out).tasks.wikitext, strip(clean).tasks.wikitext];
     for (const [k, v] of Object.entries(b.results.srv as Record<string, number>)) {
       const w = (a.results.srv as Record<string, number>)[k];
-      assert.ok(Math.abs(w - v) <= 1e-9 * Math.abs(v), `${k}: resumed ${w}, uninterrupted ${v}`);
+      assert.ok(Math.abs(w - v) <= 1e-6 * Math.abs(v), `${k}: resumed ${w}, uninterrupted ${v}`);
     }
     assert.deepEqual({ ...a, results: {} }, { ...b, results: {} });
   } finally {

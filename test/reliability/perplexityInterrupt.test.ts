@@ -16,6 +16,7 @@ import Database from "better-sqlite3";
 import { cli } from "../helpers/cli.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
 import { models, repoRoot, sharedPath } from "../helpers/shared.js";
+import { expectOneLineError } from "./expectOneLine.js";
 
 const env = { QUANTEVAL_DIST_BUFFER_MB: "0.6" };
 const CHUNKS = 6;
@@ -103,7 +104,7 @@ function assertStopped(r: Stopped, out: string, signal: string): void {
   console.log(`# ${signal}: exited ${r.seconds.toFixed(1)} s after the signal`);
   assert.equal(r.signal, null, `killed by ${r.signal} instead of stopping cleanly`);
   assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /interrupted: .* continue with the same command and --resume/);
+  expectOneLineError({ status: r.code, stderr: r.stderr }, /interrupted: .* continue with the same command and --resume/);
   // Generous: one chunk of two models takes a few seconds even on a loaded machine (the old loop ran the whole task, minutes).
   assert.ok(r.seconds < 30, `stopped ${r.seconds.toFixed(1)} s after ${signal}`);
   assert.equal(meta(out, "status"), "interrupted");
