@@ -106,7 +106,7 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
     const sent = (await scoring(proxy)) - before;
     assert.ok(sent < windows, `the resume scored ${sent} windows, fewer than the whole task's ${windows}`);
     // llama-server decodes concurrent requests together, so a log-prob can move in its last bits
-    // between two runs (two uninterrupted runs differed by 2e-8 relative here): the figures agree to 1e-6, the rest exactly.
+    // between two runs of the same config (2e-8 relative here): the figures agree to 1e-6, the rest exactly.
     const [a, b] = [strip(out).tasks.wikitext, strip(clean).tasks.wikitext];
     for (const [k, v] of Object.entries(b.results.srv as Record<string, number>)) {
       const w = (a.results.srv as Record<string, number>)[k];
