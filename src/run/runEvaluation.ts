@@ -18,6 +18,7 @@ import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { type RunModel, planRun } from "./planRun.js";
 import { compareTask, prepareTask } from "./runTask.js";
+import { checkCompareModels, withCompareModels } from "./compareModels.js";
 import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, withBaselineFrom } from "./baselineFrom.js";
 import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
@@ -142,6 +143,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const plan = await planRun(runModels, config, loaded.path);
     log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
     const byName = new Map(runModels.map((m) => [m.spec.name, m]));
+    checkCompareModels(prepared, byName, [config.baseline.name, ...specs.slice(1).map((s) => s.name)], `taken from ${config.baseline.from}`);
     const descriptions = new Map<string, ModelDescription>();
     const scratchDir = join(out, "distributions");
     const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
@@ -204,7 +206,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         for (const b of open) await b.dispose().catch(() => undefined);
       }
     }
-    if (plan.groups.length > 1) await compareAll([]);
+    if (plan.groups.length > 1) await withCompareModels(prepared, byName, compareAll, log);
     if (!config.keep_distributions) await rm(scratchDir, { recursive: true, force: true });
     const taken = notLoadedModels(reuse);
     // Cost: each model measured in a child process of its own (peak RSS per model), after the

@@ -93,6 +93,8 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
       // Results and samples need the baseline's generations and the embedders: compare makes them.
       return { results: {}, samples: [], state: { clean: res.slice(0, n), perturbed: res.slice(n, n + perturbed.length), probes: res.slice(n + perturbed.length) } };
     },
+    // A judge that is one of the run's models: the runner opens it again when the schedule released it.
+    compareModels: () => (typeof spec.judge?.model === "string" ? [spec.judge.model] : []),
     compare: (stored, cmp) => compareGenerations(spec, selection(), { probes, probesPath, seed, perturbSeed }, stored, cmp),
   };
 }
@@ -130,7 +132,7 @@ async function compareGenerations(
     );
     let judged: Awaited<ReturnType<typeof judgeVariants>> | undefined;
     if (spec.judge && items.length) {
-      judgeHandle = await openJudge(spec, env.openModels, where);
+      judgeHandle = await openJudge(spec, env.openModels, where, models);
       judged = await judgeVariants(judgeHandle!, spec, items, outputs, env, comparisons, where);
     }
     const selfModel = env.noiseFloorName;

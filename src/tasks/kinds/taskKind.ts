@@ -110,6 +110,12 @@ interface PreparedBase<S> {
    * depends on the models (generate keeps the prompts that fit every model's context).
    */
   selectForModels?(models: Backend[]): Promise<void>;
+  /**
+   * Names of the run's models that `compare` needs resident (a generate task's judge that is one
+   * of them). When the schedule released them, the runner opens them again, once for every task,
+   * after every model's evaluations are stored.
+   */
+  compareModels?(): string[];
   /** Comparisons, final per-model results, samples and the manifest, from stored evaluations only. */
   compare(stored: StoredEvaluations<S>, env: CompareEnv): Promise<TaskOutcome>;
 }
