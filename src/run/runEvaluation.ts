@@ -19,6 +19,7 @@ import { buildManifest } from "./manifest.js";
 import { type RunModel, planRun } from "./planRun.js";
 import { compareTask, prepareTask } from "./runTask.js";
 import { checkCompareModels, withCompareModels } from "./compareModels.js";
+import { reevaluateStale } from "./reevaluateStale.js";
 import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, withBaselineFrom } from "./baselineFrom.js";
 import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
@@ -179,7 +180,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         log(`finished ${name}`);
       }
     };
-    for (const [g, group] of plan.groups.entries()) {
+    for (const group of plan.groups) {
       // Open the group, run every task's evaluation for its models into the store, release it.
       const open: Backend[] = [];
       try {
@@ -197,8 +198,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
           log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
         }
         // A kind that selects its items against the models (generate: prompts that fit every
-        // context) selects once, against the first group, which holds the baseline.
-        if (g === 0) for (const p of prepared) await p.selectForModels?.(open);
+        // context) sees every group; a model a later group made stale is evaluated again below.
+        for (const p of prepared) await p.selectForModels?.(open);
         for (const [i, task] of loaded.tasks.entries()) await evaluateGroupReusing(task.name, prepared[i], open, groupCtx, reuse);
         // One group holding every model: compare while they are open (a judge may be one of them).
         if (plan.groups.length === 1) await compareAll(open);
@@ -206,6 +207,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         for (const b of open) await b.dispose().catch(() => undefined);
       }
     }
+    await reevaluateStale(loaded.tasks, prepared, byName, groupCtx, reuse, log);
     if (plan.groups.length > 1) await withCompareModels(prepared, byName, compareAll, log);
     if (!config.keep_distributions) await rm(scratchDir, { recursive: true, force: true });
     const taken = notLoadedModels(reuse);

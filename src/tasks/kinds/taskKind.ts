@@ -106,10 +106,16 @@ export type PreparedTask<S = unknown> = PerModelTask<S> | JointTask<S>;
 
 interface PreparedBase<S> {
   /**
-   * Called once the models are known and before any evaluation, for a kind whose selection
-   * depends on the models (generate keeps the prompts that fit every model's context).
+   * Called with each resident group's models before they are evaluated, for a kind whose
+   * selection depends on the models (generate keeps the prompts that fit every model's context).
    */
   selectForModels?(models: Backend[]): Promise<void>;
+  /**
+   * Models evaluated under a selection that a later group's models changed (a prompt that does
+   * not fit them): the runner loads each again, calls selectForModels with it and evaluates it
+   * again (only the new requests are computed), until none is stale.
+   */
+  staleModels?(): string[];
   /**
    * Names of the run's models that `compare` needs resident (a generate task's judge that is one
    * of them). When the schedule released them, the runner opens them again, once for every task,
