@@ -12,7 +12,7 @@
 // point of `from` on a machine where it does not fit beside the variants.
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Backend } from "../backends/backend.js";
 import type { LoadedConfig } from "../config/loadConfig.js";
@@ -67,10 +67,11 @@ export interface BaselineSource {
  * same weights as `modelPath` (when the config names the model) and settings compatible with this config's.
  * @throws QuantevalError, one line naming the folder, for each way it cannot serve
  */
-export async function openBaselineFrom(loaded: LoadedConfig, modelPath: string | undefined): Promise<BaselineSource> {
+export async function openBaselineFrom(loaded: LoadedConfig, modelPath: string | undefined, out: string): Promise<BaselineSource> {
   const spec = loaded.config.baseline;
   const folder = spec.from!;
   const where = `${loaded.path}: baseline.from ${folder}`;
+  if (resolve(folder) === resolve(out)) throw new QuantevalError(`${where}: is this run's own --out; to add variants to that run use --resume, or write this run to another --out`);
   const storeFile = join(folder, STORE_FILE);
   if (!existsSync(storeFile)) throw new QuantevalError(`${where}: holds no quanteval run (no ${STORE_FILE}); name the --out folder of a finished run that evaluated the baseline`);
   if (!Array.isArray(loaded.config.variants) && !modelPath)
@@ -115,19 +116,26 @@ export interface BaselineReuse {
   reused: Map<string, Set<string>>;
   /** Models this run need not load at all: every task's evaluation of them was taken. */
   notLoaded: Set<string>;
-  /** The other run's stored baseline distributions (`<from>/distributions`), for joint tasks' variants. */
-  distributionsDir: string;
+  /** Joint task → the folder holding the baseline's kept distributions (`<from>/distributions`, or where a chained run's were), for its variants. */
+  distributionsDirs: Map<string, string>;
 }
 
-/** A joint task's baseline evaluated alone left its distributions on disk; true when they are there, complete. */
-function distributionsKept(state: unknown, distributionsDir: string): boolean {
+/**
+ * A joint task's baseline evaluated alone left its distributions on disk: the folder holding
+ * them, complete — under `<from>/distributions` (the run folder may have moved), else where they
+ * were written (a run that itself took its baseline from another) — or undefined.
+ */
+function keptDistributions(state: unknown, folder: string): string | undefined {
   const dir = (state as { stored_distributions?: { dir?: string } } | null)?.stored_distributions?.dir;
-  if (!dir) return false;
-  try {
-    return (JSON.parse(readFileSync(join(distributionsDir, basename(dir), "meta.json"), "utf8")) as { complete?: boolean }).complete === true;
-  } catch {
-    return false;
-  }
+  if (!dir) return undefined;
+  const complete = (d: string) => {
+    try {
+      return (JSON.parse(readFileSync(join(d, "meta.json"), "utf8")) as { complete?: boolean }).complete === true;
+    } catch {
+      return false;
+    }
+  };
+  return [join(folder, "distributions", basename(dir)), dir].find(complete);
 }
 
 /**
@@ -141,7 +149,7 @@ export function reuseEvaluations(
   source: BaselineSource,
   args: { store: RunStore; tasks: ConfiguredTask[]; prepared: PreparedTask[]; models: string[]; seed: number; limit: number | undefined; canLoad: boolean; where: string },
 ): BaselineReuse {
-  const distributionsDir = join(source.folder, "distributions");
+  const distributionsDirs = new Map<string, string>();
   const reused = new Map<string, Set<string>>();
   const missing: string[] = [];
   const fromStore = { db: source.db, dir: source.folder } as Pick<RunStore, "db" | "dir">;
@@ -156,13 +164,18 @@ export function reuseEvaluations(
       for (const model of args.models) {
         if (!same || !stored(task.name, model)) continue;
         const evaluation = storedEvaluations(fromStore as RunStore, task.name).get(model);
-        if (prepared.schedule === "joint" && model === args.models[0] && !distributionsKept(evaluation.state, distributionsDir)) continue;
+        if (prepared.schedule === "joint" && model === args.models[0]) {
+          const kept = keptDistributions(evaluation.state, source.folder);
+          if (!kept) continue;
+          distributionsDirs.set(task.name, dirname(kept));
+        }
         putEvaluation(args.store, task.name, model, evaluation);
         taken.add(model);
       }
       // A joint task whose baseline is evaluated here scores its noise floor against it too.
       if (prepared.schedule === "joint" && !taken.has(args.models[0])) taken.clear();
-      for (const model of args.models) if (!taken.has(model) && !missing.includes(task.name)) missing.push(task.name);
+      const lacking = args.models.filter((m) => !taken.has(m));
+      if (lacking.length) missing.push(lacking.includes(args.models[0]) ? task.name : `${task.name} (its noise floor ${lacking.join(", ")})`);
       if (taken.size) reused.set(task.name, taken);
     }
   } finally {
@@ -173,7 +186,7 @@ export function reuseEvaluations(
       `${args.where}: task(s) ${missing.join(", ")} have no evaluation of baseline '${args.models[0]}' there under these settings (not run, run with another entry, seed, --limit or data, a generate task, or KLD distributions not kept); add baseline.model (the same weights) to evaluate them here, or remove them`,
     );
   const notLoaded = new Set(args.models.filter((m) => args.tasks.every((t) => reused.get(t.name)?.has(m))));
-  return { source, reused, notLoaded, distributionsDir };
+  return { source, reused, notLoaded, distributionsDirs };
 }
 
 /** Evaluates one resident group on a task, leaving out the models whose evaluation was taken from the baseline's run. */
@@ -183,7 +196,7 @@ export async function evaluateGroupReusing(name: string, prepared: PreparedTask,
   const rest = group.filter((m) => !taken.has(m.name));
   if (rest.length === 0) return;
   // A joint task whose baseline was taken: each model alone, against the baseline's distributions kept in that run.
-  const alone = prepared.schedule === "joint" && taken.has(ctx.baselineName) ? { alone: true, scratchDir: reuse.distributionsDir } : {};
+  const alone = prepared.schedule === "joint" && taken.has(ctx.baselineName) ? { alone: true, scratchDir: reuse.distributionsDirs.get(name)! } : {};
   return evaluateGroup(name, prepared, rest, { ...ctx, ...alone });
 }
 

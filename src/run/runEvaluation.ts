@@ -85,7 +85,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       !backendFor(spec).localModel ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
     // `baseline.from`: a finished run's baseline serves the tasks it evaluated (baselineFrom.ts).
     const basePath = config.baseline.from && !config.baseline.model ? undefined : await modelPath(config.baseline, "baseline.model");
-    const from = config.baseline.from ? await openBaselineFrom(loaded, basePath) : undefined;
+    const from = config.baseline.from ? await openBaselineFrom(loaded, basePath, out) : undefined;
     const specs: ModelSpec[] = [from?.spec ?? config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
     const paths: Array<string | undefined> = [basePath];

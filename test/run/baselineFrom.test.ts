@@ -87,4 +87,13 @@ test("baseline.from: bad folders and changed weights are one line naming the fol
     oneLine(/baseline\.from .*\/A: the baseline's weights changed since that run was written \(sha256 [0-9a-f]{12}… there, [0-9a-f]{12}… now in .*stories260K-f16\.gguf\)/),
   );
   await assert.rejects(run({ name: "f32", from: runA, n_ctx: 256 }, "bad5"), oneLine(/baseline\.from .*\/A: baseline n_ctx 256 differs from that run's \(n_ctx unset\)/));
+  await assert.rejects(
+    runEvaluation(loadConfig(configIn("bad6", { baseline: { name: "f32", from: join(dir, "self") }, variants: [q4], tasks: [copa] })), { out: join(dir, "self") }),
+    oneLine(/baseline\.from .*\/self: is this run's own --out; to add variants to that run use --resume/),
+  );
+  // A noise floor A did not evaluate needs the model, named as such.
+  await assert.rejects(
+    runEvaluation(loadConfig(configIn("bad7", { baseline: { name: "f32", from: runA }, variants: [q4], tasks: [copa], noise_floor: true })), { out: join(dir, "bad7-out") }),
+    oneLine(/task\(s\) kobest_copa \(its noise floor f32~noise\) have no evaluation/),
+  );
 });
