@@ -133,8 +133,9 @@ export interface PerModelTask<S> extends PreparedBase<S> {
 }
 
 /**
- * Evaluated with every model at once: perplexity's KLD needs the baseline's full distributions
- * while the variant is scored, and the store does not keep them (yet).
+ * Evaluated with every model at once when they fit together (perplexity's KLD then reads the
+ * baseline's distributions straight from memory, with no file), or one model at a time through
+ * `evaluateAlone`, where the baseline's distributions go to disk first (src/store/baselineDistributions.ts).
  */
 export interface JointTask<S> extends PreparedBase<S> {
   schedule: "joint";
