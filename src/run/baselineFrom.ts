@@ -74,15 +74,15 @@ export async function openBaselineFrom(loaded: LoadedConfig, modelPath: string |
   if (resolve(folder) === resolve(out)) throw new QuantevalError(`${where}: is this run's own --out; to add variants to that run use --resume, or write this run to another --out`);
   const storeFile = join(folder, STORE_FILE);
   if (!existsSync(storeFile)) throw new QuantevalError(`${where}: holds no quanteval run (no ${STORE_FILE}); name the --out folder of a finished run that evaluated the baseline`);
-  if (!Array.isArray(loaded.config.variants) && !modelPath)
-    throw new QuantevalError(`${where}: a quantize sweep makes its variants from the baseline's file; add baseline.model (the same weights)`);
+  if (!Array.isArray(loaded.config.variants) && !modelPath) throw new QuantevalError(`${where}: a quantize sweep makes its variants from the baseline's file; add baseline.model (the same weights)`);
   const db = new Database(storeFile, { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
     const meta = (key: string) => (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
     const status = meta("status");
     if (status !== "done") throw new QuantevalError(`${where}: the run there is not finished (status ${status ?? "unknown"}); finish it with 'quanteval run … --out ${folder} --resume' first`);
     const results = readResults(join(folder, "results.json"));
-    if (results.baseline !== spec.name) throw new QuantevalError(`${where}: holds no baseline named '${spec.name}' (its baseline is '${results.baseline}'); set baseline.name to '${results.baseline}'`);
+    if (results.baseline !== spec.name)
+      throw new QuantevalError(`${where}: holds no baseline named '${spec.name}' (its baseline is '${results.baseline}'); set baseline.name to '${results.baseline}'`);
     const manifestModels = (results.manifest.models ?? {}) as Record<string, Record<string, unknown>>;
     const recordedSha = manifestModels[spec.name]?.sha256 as string | undefined;
     if (modelPath && recordedSha) {
@@ -183,7 +183,7 @@ export function reuseEvaluations(
   }
   if (missing.length && !args.canLoad)
     throw new QuantevalError(
-      `${args.where}: task(s) ${missing.join(", ")} have no evaluation of baseline '${args.models[0]}' there under these settings (not run, run with another entry, seed, --limit or data, a generate task, or KLD distributions not kept); add baseline.model (the same weights) to evaluate them here, or remove them`,
+      `${args.where}: holds no evaluation of baseline '${args.models[0]}' for task(s) ${missing.join(", ")} under these settings (not run, run with another entry, seed, --limit or data, a generate task, or KLD distributions not kept); add baseline.model (the same weights) to evaluate them here, or remove them`,
     );
   const notLoaded = new Set(args.models.filter((m) => args.tasks.every((t) => reused.get(t.name)?.has(m))));
   return { source, reused, notLoaded, distributionsDirs };

@@ -135,11 +135,22 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
       runModels.push({ spec: { ...specs[0], name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(specs[0].n_ctx ?? 2048, 1024) }, path: basePath });
     }
     const reuse = from
-      ? reuseEvaluations(from, { store, tasks: loaded.tasks, prepared, models: noiseName ? [config.baseline.name, noiseName] : [config.baseline.name], seed: config.seed, limit: opts.limit, canLoad: basePath !== undefined, where: `${loaded.path}: baseline.from ${from.folder}` })
+      ? reuseEvaluations(from, {
+          store,
+          tasks: loaded.tasks,
+          prepared,
+          models: noiseName ? [config.baseline.name, noiseName] : [config.baseline.name],
+          seed: config.seed,
+          limit: opts.limit,
+          canLoad: basePath !== undefined,
+          where: `${loaded.path}: baseline.from ${from.folder}`,
+        })
       : undefined;
     if (reuse) {
       runModels = runModels.filter((m) => !reuse.notLoaded.has(m.spec.name));
-      log(`baseline ${config.baseline.name}: taken from ${reuse.source.folder} for ${[...reuse.reused.keys()].join(", ") || "no task"}${reuse.notLoaded.has(config.baseline.name) ? " (not loaded)" : ""}`);
+      log(
+        `baseline ${config.baseline.name}: taken from ${reuse.source.folder} for ${[...reuse.reused.keys()].join(", ") || "no task"}${reuse.notLoaded.has(config.baseline.name) ? " (not loaded)" : ""}`,
+      );
     }
     const plan = await planRun(runModels, config, loaded.path);
     log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);

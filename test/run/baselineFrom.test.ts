@@ -60,7 +60,7 @@ test("baseline.from: a task A lacks is evaluated with baseline.model, refused wi
   const without = configIn("d", { baseline: { name: "f32", from: runA }, variants: [q4], tasks: [copa, boolq] });
   await assert.rejects(
     runEvaluation(loadConfig(without), { out: join(dir, "D") }),
-    (e: Error) => /baseline\.from .*\/A: task\(s\) kobest_boolq have no evaluation of baseline 'f32' there.*add baseline\.model/.test(e.message) && !e.message.includes("\n"),
+    (e: Error) => /baseline\.from .*\/A: holds no evaluation of baseline 'f32' for task\(s\) kobest_boolq under these settings.*add baseline\.model/.test(e.message) && !e.message.includes("\n"),
   );
   const withModel = configIn("e", { baseline: { ...f32, from: runA }, variants: [q4], tasks: [copa, boolq] });
   const r = await runEvaluation(loadConfig(withModel), { out: join(dir, "E") });
@@ -71,8 +71,7 @@ test("baseline.from: a task A lacks is evaluated with baseline.model, refused wi
 
 test("baseline.from: bad folders and changed weights are one line naming the folder", async () => {
   await baseRun();
-  const run = (baseline: Record<string, unknown>, name: string) =>
-    runEvaluation(loadConfig(configIn(name, { baseline, variants: [q4], tasks: [copa] })), { out: join(dir, `${name}-out`) });
+  const run = (baseline: Record<string, unknown>, name: string) => runEvaluation(loadConfig(configIn(name, { baseline, variants: [q4], tasks: [copa] })), { out: join(dir, `${name}-out`) });
   const oneLine = (re: RegExp) => (e: Error) => re.test(e.message) && !e.message.includes("\n");
   await assert.rejects(run({ name: "f32", from: join(dir, "nowhere") }, "bad1"), oneLine(/baseline\.from .*\/nowhere: holds no quanteval run \(no quanteval\.sqlite\)/));
   const unfinished = join(dir, "A-unfinished");
@@ -94,6 +93,6 @@ test("baseline.from: bad folders and changed weights are one line naming the fol
   // A noise floor A did not evaluate needs the model, named as such.
   await assert.rejects(
     runEvaluation(loadConfig(configIn("bad7", { baseline: { name: "f32", from: runA }, variants: [q4], tasks: [copa], noise_floor: true })), { out: join(dir, "bad7-out") }),
-    oneLine(/task\(s\) kobest_copa \(its noise floor f32~noise\) have no evaluation/),
+    oneLine(/holds no evaluation of baseline 'f32' for task\(s\) kobest_copa \(its noise floor f32~noise\) under/),
   );
 });

@@ -20,10 +20,7 @@ export async function openJudge(spec: GenerateTaskSpec, models: Backend[], where
   const m = spec.judge.model;
   if (typeof m === "string") {
     const found = models.find((b) => b.name === m);
-    if (!found)
-      throw new QuantevalError(
-        `${where}: judge.model '${m}' is not a model of this run (models: ${runNames.join(", ")}); name one, or give a model spec {name, model} or {name, base_url}`,
-      );
+    if (!found) throw new QuantevalError(`${where}: judge.model '${m}' is not a model of this run (models: ${runNames.join(", ")}); name one, or give a model spec {name, model} or {name, base_url}`);
     if (!found.capabilities.generate) throw new QuantevalError(`${where}: judge.model '${m}' cannot generate; choose a generating model`);
     return { judge: found, owned: false };
   }
