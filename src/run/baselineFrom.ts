@@ -20,7 +20,7 @@ import type { BaselineSpec, ModelSpec } from "../config/schema.js";
 import { readResults } from "../results/resultsFile.js";
 import type { ModelResults } from "../results/types.js";
 import { type RunStore, STORE_FILE } from "../store/runStore.js";
-import type { ConfiguredTask, PreparedTask } from "../tasks/kinds/taskKind.js";
+import type { ConfiguredTask, ModelEvaluation, PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { sha256File } from "../util/sha256File.js";
 import { putEvaluation, storedEvaluations } from "./evaluationStore.js";
@@ -29,6 +29,7 @@ import { taskIdentity } from "./taskIdentity.js";
 
 const specKey = (model: string) => `model_spec:${model}`;
 const signatureKey = (task: string) => `task_signature:${task}`;
+const selectionKey = (task: string) => `selection:${task}`;
 
 /** The settings of a model spec that change its scores: all but its name, where its file is, and what it is checked against. */
 function scoredSettings(spec: ModelSpec): Record<string, unknown> {
@@ -118,6 +119,8 @@ export interface BaselineReuse {
   notLoaded: Set<string>;
   /** Joint task → the folder holding the baseline's kept distributions (`<from>/distributions`, or where a chained run's were), for its variants. */
   distributionsDirs: Map<string, string>;
+  /** Evaluations of a kind whose selection depends on the models, taken once this run's selection equals theirs. */
+  deferred: Array<{ task: string; model: string; evaluation: ModelEvaluation; selection: string }>;
 }
 
 /**
@@ -142,8 +145,9 @@ function keptDistributions(state: unknown, folder: string): string | undefined {
  * Copies into `store` every evaluation of `models` (the baseline, its noise floor) that the
  * source run holds under the same task signature. A task the source lacks needs the model:
  * with `canLoad` it is evaluated here, else refused.
- * A kind that selects its items against the run's models (generate) is never taken: its
- * selection depends on this run's variants.
+ * A kind that selects its items against the run's models (generate) is taken only without
+ * `canLoad`, and only once this run's selection turns out equal to the one the baseline answered
+ * there ({@link settleSelections}); with `canLoad` it is evaluated here.
  */
 export function reuseEvaluations(
   source: BaselineSource,
@@ -152,14 +156,17 @@ export function reuseEvaluations(
   const distributionsDirs = new Map<string, string>();
   const reused = new Map<string, Set<string>>();
   const missing: string[] = [];
+  const deferred: BaselineReuse["deferred"] = [];
   const fromStore = { db: source.db, dir: source.folder } as Pick<RunStore, "db" | "dir">;
   try {
     const has = source.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
-    const theirSignature = (task: string) => (source.db.prepare("SELECT value FROM meta WHERE key = ?").get(signatureKey(task)) as { value: string } | undefined)?.value;
+    const theirs = (key: string) => (source.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
     const stored = (task: string, model: string) => has && source.db.prepare("SELECT 1 FROM evaluations WHERE task = ? AND model = ?").get(task, model) !== undefined;
     for (const [i, task] of args.tasks.entries()) {
       const prepared = args.prepared[i];
-      const same = !prepared.selectForModels && theirSignature(task.name) === taskSignature(task, args.seed, args.limit);
+      const selection = prepared.selectionKey ? theirs(selectionKey(task.name)) : undefined;
+      const selectable = !prepared.selectForModels || (selection !== undefined && !args.canLoad);
+      const same = selectable && theirs(signatureKey(task.name)) === taskSignature(task, args.seed, args.limit);
       const taken = new Set<string>();
       for (const model of args.models) {
         if (!same || !stored(task.name, model)) continue;
@@ -169,7 +176,8 @@ export function reuseEvaluations(
           if (!kept) continue;
           distributionsDirs.set(task.name, dirname(kept));
         }
-        putEvaluation(args.store, task.name, model, evaluation);
+        if (selection !== undefined) deferred.push({ task: task.name, model, evaluation, selection });
+        else putEvaluation(args.store, task.name, model, evaluation);
         taken.add(model);
       }
       // A joint task whose baseline is evaluated here scores its noise floor against it too.
@@ -183,10 +191,30 @@ export function reuseEvaluations(
   }
   if (missing.length && !args.canLoad)
     throw new QuantevalError(
-      `${args.where}: holds no evaluation of baseline '${args.models[0]}' for task(s) ${missing.join(", ")} under these settings (not run, run with another entry, seed, --limit or data, a generate task, or KLD distributions not kept); add baseline.model (the same weights) to evaluate them here, or remove them`,
+      `${args.where}: holds no evaluation of baseline '${args.models[0]}' for task(s) ${missing.join(", ")} under these settings (not run, run with another entry, seed, --limit or data, or KLD distributions not kept); add baseline.model (the same weights) to evaluate them here, or remove them`,
     );
   const notLoaded = new Set(args.models.filter((m) => args.tasks.every((t) => reused.get(t.name)?.has(m))));
-  return { source, reused, notLoaded, distributionsDirs };
+  return { source, reused, notLoaded, distributionsDirs, deferred };
+}
+
+/**
+ * Once every model was evaluated: records each model-dependent selection (for a later run's
+ * `baseline.from`), and takes the deferred evaluations whose selection equals this run's.
+ * @throws QuantevalError when this run's selection differs: the baseline must answer other items
+ */
+export function settleSelections(store: RunStore, tasks: ConfiguredTask[], prepared: PreparedTask[], reuse: BaselineReuse | undefined, where: string): void {
+  for (const [i, task] of tasks.entries()) {
+    const key = prepared[i].selectionKey?.();
+    if (key !== undefined) store.setMeta(selectionKey(task.name), key);
+  }
+  for (const d of reuse?.deferred ?? []) {
+    const i = tasks.findIndex((t) => t.name === d.task);
+    if (prepared[i].selectionKey?.() !== d.selection)
+      throw new QuantevalError(
+        `${where}: task ${d.task}: this run's items differ from those '${d.model}' answered there (a variant's context or tokenizer rules out other prompts); add baseline.model (the same weights) and run again with --resume (the variants' work is kept)`,
+      );
+    putEvaluation(store, d.task, d.model, d.evaluation);
+  }
 }
 
 /** Evaluates one resident group on a task, leaving out the models whose evaluation was taken from the baseline's run. */

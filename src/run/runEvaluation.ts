@@ -20,7 +20,7 @@ import { type RunModel, planRun } from "./planRun.js";
 import { compareTask, prepareTask } from "./runTask.js";
 import { checkCompareModels, withCompareModels } from "./compareModels.js";
 import { reevaluateStale } from "./reevaluateStale.js";
-import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, withBaselineFrom } from "./baselineFrom.js";
+import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, settleSelections, withBaselineFrom } from "./baselineFrom.js";
 import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
@@ -165,6 +165,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     let baseDesc: ModelDescription | undefined = reuse?.source.models[config.baseline.name];
     // Comparisons, from the store alone.
     const compareAll = async (openModels: Backend[]) => {
+      settleSelections(store, loaded.tasks, prepared, reuse, `${loaded.path}: baseline.from ${config.baseline.from}`);
       for (const [i, task] of loaded.tasks.entries()) {
         const name = task.name;
         const outcome = await compareTask(name, prepared[i], {

@@ -14,6 +14,8 @@ import { models, sharedPath } from "../helpers/shared.js";
 
 const copa = { task: "kobest_copa", limit: 20 };
 const ppl = { task: "perplexity", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), n_ctx: 128, chunks: 4 };
+// Every model keeps its default context, so B's prompts are those A's baseline answered.
+const gen = { task: "generate", data: sharedPath("datasets", "dolly-hhrlhf-small", "train.jsonl"), reference: "response", max_tokens: 8, limit: 4 };
 const q8 = { name: "q8_0", model: models.storiesVariant("q8_0") };
 const q4 = { name: "q4_0", model: models.storiesVariant("q4_0") };
 const f32 = { name: "f32", model: models.stories() };
@@ -23,7 +25,7 @@ const runA = join(dir, "A");
 let ready: Promise<void> | undefined;
 /** Run A: the baseline and q8_0, one model at a time, distributions kept (made once for every test). */
 function baseRun(): Promise<void> {
-  ready ??= runEvaluation(loadConfig(configIn("a", { baseline: f32, variants: [q8], tasks: [copa, ppl], schedule: "sequential", keep_distributions: true })), {
+  ready ??= runEvaluation(loadConfig(configIn("a", { baseline: f32, variants: [q8], tasks: [copa, ppl, gen], schedule: "sequential", keep_distributions: true })), {
     out: runA,
   }).then(() => undefined);
   return ready;
@@ -36,12 +38,12 @@ function configIn(name: string, config: Record<string, unknown>): string {
 
 test("baseline.from: B takes the baseline from A, computes none of its requests, and equals one run with baseline + q4_0", async () => {
   await baseRun();
-  const b = await runEvaluation(loadConfig(configIn("b", { baseline: { name: "f32", from: runA }, variants: [q4], tasks: [copa, ppl], schedule: "sequential" })), { out: join(dir, "B") });
-  const single = await runEvaluation(loadConfig(configIn("c", { baseline: f32, variants: [q4], tasks: [copa, ppl], schedule: "sequential" })), { out: join(dir, "C") });
-  // COPA: 20 documents × 2 choices; B computed only q4_0's, the single run the baseline's too.
-  assert.equal(single.requests.computed, 2 * 40);
-  assert.equal(b.requests.computed, 40, "B computed no baseline request");
-  assert.deepEqual(b.manifest.baseline_from, { folder: runA, tasks: { kobest_copa: ["f32"], perplexity: ["f32"] }, not_loaded: ["f32"] });
+  const b = await runEvaluation(loadConfig(configIn("b", { baseline: { name: "f32", from: runA }, variants: [q4], tasks: [copa, ppl, gen], schedule: "sequential" })), { out: join(dir, "B") });
+  const single = await runEvaluation(loadConfig(configIn("c", { baseline: f32, variants: [q4], tasks: [copa, ppl, gen], schedule: "sequential" })), { out: join(dir, "C") });
+  // COPA: 20 documents × 2 choices, generate: 4 prompts; B computed only q4_0's, the single run the baseline's too.
+  assert.equal(single.requests.computed, 2 * (40 + 4));
+  assert.equal(b.requests.computed, 40 + 4, "B computed no baseline request");
+  assert.deepEqual(b.manifest.baseline_from, { folder: runA, tasks: { kobest_copa: ["f32"], perplexity: ["f32"], generate: ["f32"] }, not_loaded: ["f32"] });
   assert.deepEqual((b.manifest.schedule as { groups: string[][] }).groups, [["q4_0"]], "the baseline was never loaded");
   assert.equal((b.manifest.models as Record<string, { from?: string }>).f32.from, runA);
   assert.equal(b.models.f32.sha256, single.models.f32.sha256);
@@ -50,6 +52,8 @@ test("baseline.from: B takes the baseline from A, computes none of its requests,
   assert.deepEqual(b.tasks.kobest_copa.comparisons, single.tasks.kobest_copa.comparisons);
   assert.deepEqual(b.tasks.perplexity.results, single.tasks.perplexity.results);
   assert.deepEqual(b.tasks.perplexity.comparisons, single.tasks.perplexity.comparisons);
+  assert.deepEqual(b.tasks.generate.results, single.tasks.generate.results);
+  assert.deepEqual(b.tasks.generate.comparisons, single.tasks.generate.comparisons);
   assert.ok((b.tasks.perplexity.comparisons.q4_0 as { kld_mean: number }).kld_mean > 0.01);
   assert.equal(b.verdict?.variants.q4_0.status, single.verdict?.variants.q4_0.status);
 });
@@ -89,6 +93,11 @@ test("baseline.from: bad folders and changed weights are one line naming the fol
   await assert.rejects(
     runEvaluation(loadConfig(configIn("bad6", { baseline: { name: "f32", from: join(dir, "self") }, variants: [q4], tasks: [copa] })), { out: join(dir, "self") }),
     oneLine(/baseline\.from .*\/self: is this run's own --out; to add variants to that run use --resume/),
+  );
+  // A variant whose smaller context rules out a prompt A's baseline answered (110 tokens + 8 > 117): the baseline must answer others.
+  await assert.rejects(
+    runEvaluation(loadConfig(configIn("bad8", { baseline: { name: "f32", from: runA }, variants: [{ ...q4, n_ctx: 117 }], tasks: [gen] })), { out: join(dir, "bad8-out") }),
+    oneLine(/baseline\.from .*\/A: task generate: this run's items differ from those 'f32' answered there .*add baseline\.model .*--resume/),
   );
   // A noise floor A did not evaluate needs the model, named as such.
   await assert.rejects(

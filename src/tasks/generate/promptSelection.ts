@@ -10,6 +10,7 @@
 //     (the rest come from the store).
 // Exclusions only grow, so this ends; it ends at once in the usual case (variants of one
 // baseline share its tokenizer and n_ctx), where no later model rules anything out.
+import { createHash } from "node:crypto";
 import type { Backend } from "../../backends/backend.js";
 import { promptTokens } from "./requests.js";
 
@@ -68,6 +69,12 @@ export class PromptSelection<T> {
   get(): T {
     if (!this.current) throw new Error("internal: a generate task was evaluated before selectForModels");
     return this.current.value;
+  }
+
+  /** Identifies the current selection (its requests). */
+  key(): string {
+    if (!this.current) throw new Error("internal: a generate task's selection was asked for before selectForModels");
+    return createHash("sha256").update(this.current.key).digest("hex");
   }
 
   /** Notes that `model` was evaluated under the current selection. */

@@ -83,6 +83,7 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
       if (skipped > 0) env.warn(`${where}: ${skipped} prompt(s) passed over because prompt + max_tokens (${spec.max_tokens}) exceeds a model's context; raise the models' n_ctx to include them`);
     },
     staleModels: () => selection.stale(),
+    selectionKey: () => selection.key(),
     // Generation, cached per request by model fingerprint: a resumed run never regenerates.
     async evaluate(m, ev) {
       const { items, perturbed, requests } = selection.get();

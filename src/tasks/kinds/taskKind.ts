@@ -116,6 +116,8 @@ interface PreparedBase<S> {
    * again (only the new requests are computed), until none is stale.
    */
   staleModels?(): string[];
+  /** Identifies the current selection (after every group was shown): equal keys, equal items and requests. */
+  selectionKey?(): string;
   /**
    * Names of the run's models that `compare` needs resident (a generate task's judge that is one
    * of them). When the schedule released them, the runner opens them again, once for every task,
