@@ -158,7 +158,9 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     checkCompareModels(prepared, byName, [config.baseline.name, ...specs.slice(1).map((s) => s.name)], `taken from ${config.baseline.from}`);
     const descriptions = new Map<string, ModelDescription>();
     const scratchDir = join(out, "distributions");
-    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
+    // keep_distributions asks for the baseline's distributions on disk (for a later run's
+    // baseline.from): joint tasks then take the stored path even with every model resident.
+    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1 || config.keep_distributions, scratchDir, store, progress, warn };
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];

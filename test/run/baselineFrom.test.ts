@@ -105,3 +105,13 @@ test("baseline.from: bad folders and changed weights are one line naming the fol
     oneLine(/holds no evaluation of baseline 'f32' for task\(s\) kobest_copa \(its noise floor f32~noise\) under/),
   );
 });
+
+test("baseline.from: A run with every model together and keep_distributions serves KLD too", async () => {
+  const a = join(dir, "A-together");
+  const first = await runEvaluation(loadConfig(configIn("at", { baseline: f32, variants: [q8], tasks: [ppl], schedule: "together", keep_distributions: true })), { out: a });
+  assert.match(String((first.manifest.tasks as Record<string, Record<string, unknown>>).perplexity.kld_path), /stored baseline distributions/);
+  const b = await runEvaluation(loadConfig(configIn("bt", { baseline: { name: "f32", from: a }, variants: [q4], tasks: [ppl] })), { out: join(dir, "B-together") });
+  assert.deepEqual(b.manifest.baseline_from, { folder: a, tasks: { perplexity: ["f32"] }, not_loaded: ["f32"] });
+  assert.deepEqual(b.tasks.perplexity.results.f32, first.tasks.perplexity.results.f32);
+  assert.ok((b.tasks.perplexity.comparisons.q4_0 as { kld_mean: number }).kld_mean > 0.01);
+});
