@@ -48,7 +48,8 @@ function progress(out: string): { rows: number; done: string[] } {
   if (!existsSync(file)) return { rows: 0, done: [] };
   const db = new Database(file, { readonly: true, timeout: 5000 });
   try {
-    const rows = (db.prepare(`SELECT count(*) AS n FROM cache WHERE value NOT LIKE '%"drift"%' AND value NOT LIKE '%stored_distributions%'`).get() as { n: number }).n;
+    // Perplexity's chunk records ({"chunk":…}) are not requests.
+    const rows = (db.prepare(`SELECT count(*) AS n FROM cache WHERE value NOT LIKE '{"chunk":%'`).get() as { n: number }).n;
     let done: string[] = [];
     try {
       const per = db.prepare("SELECT model, count(*) AS n FROM evaluations GROUP BY model").all() as Array<{ model: string; n: number }>;
