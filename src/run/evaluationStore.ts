@@ -38,12 +38,46 @@ export function putEvaluation(store: RunStore, task: string, model: string, eval
   })();
 }
 
+/** Rows per page when stored samples are read page by page. */
+const PAGE_ROWS = 2000;
+
+/**
+ * The key under which a task's stored evaluations (and a samples record built from them, see
+ * collectStored) carry a reader of one model's samples page by page.
+ */
+export const SAMPLE_PAGES = Symbol("quanteval.samplePages");
+
+/** A samples record that may carry {@link SAMPLE_PAGES}. */
+type PagedSamples = Record<string, SampleRow[]> & { [SAMPLE_PAGES]?: (model: string) => Iterable<SampleRow[]> };
+
+/**
+ * One model's samples, page by page: read from the store in pages of {@link PAGE_ROWS} rows when
+ * `samples` came from stored evaluations, else the whole array as one page. A caller that reduces
+ * or writes rows one at a time never holds a large task's samples at once.
+ */
+export function samplePages(samples: Record<string, SampleRow[]>, model: string): Iterable<SampleRow[]> {
+  const pages = (samples as PagedSamples)[SAMPLE_PAGES];
+  return pages && Object.getOwnPropertyDescriptor(samples, model)?.get ? pages(model) : [samples[model]];
+}
+
+function* readPages(store: RunStore, task: string, model: string): Generator<SampleRow[]> {
+  // Ranges of seq, not one open cursor: the caller writes to the same database between pages.
+  const page = store.db.prepare("SELECT data FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ? AND seq < ? ORDER BY seq");
+  for (let from = 0; ; from += PAGE_ROWS) {
+    const rows = (page.all(task, model, from, from + PAGE_ROWS) as Array<{ data: string }>).map((r) => decode<SampleRow>(r.data));
+    if (rows.length === 0) return;
+    yield rows;
+  }
+}
+
 /**
  * Reads a task's stored evaluations back, one model at a time. `samples` is read from the store
- * each time it is accessed (not kept): read it once per model, when it is needed.
+ * each time it is accessed (not kept): read it once per model, when it is needed, or page by page
+ * through {@link samplePages}.
  */
-export function storedEvaluations<S>(store: RunStore, task: string): StoredEvaluations<S> {
+export function storedEvaluations<S>(store: RunStore, task: string): StoredEvaluations<S> & { [SAMPLE_PAGES]: (model: string) => Iterable<SampleRow[]> } {
   return {
+    [SAMPLE_PAGES]: (model: string) => readPages(store, task, model),
     get(model: string): ModelEvaluation<S> {
       store.db.exec(TABLES);
       const text = (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data;

@@ -6,6 +6,7 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { RunStore } from "../store/runStore.js";
+import { samplePages } from "./evaluationStore.js";
 import type { SampleRow } from "./taskContext.js";
 
 /** The final file's name in the output folder. */
@@ -34,14 +35,16 @@ export class SamplesWriter {
 
   /**
    * Writes one task's samples of each model: to the store (for the viewer, keyed by doc_id) and as
-   * lines `{task, model, ...row}`. `samples` is read one model at a time (a kind may hand them over
-   * lazily, read from its stored evaluations), so only one model's rows are alive at once.
+   * lines `{task, model, ...row}`. Samples read from stored evaluations are written page by page
+   * (samplePages), so only a page of rows is alive at once.
    */
   writeTask(task: string, samples: Record<string, SampleRow[]>): void {
     for (const model of Object.keys(samples)) {
-      const rows = samples[model];
-      this.store.putSamples(task, model, rows);
-      for (const r of rows) this.push(JSON.stringify({ task, model, ...r }));
+      this.store.putSamples(task, model, []);
+      for (const rows of samplePages(samples, model)) {
+        this.store.appendSamples(task, model, rows);
+        for (const r of rows) this.push(JSON.stringify({ task, model, ...r }));
+      }
     }
     this.flush();
   }

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { putEvaluation, storedEvaluations } from "../../src/run/evaluationStore.js";
+import { putEvaluation, SAMPLE_PAGES, samplePages, storedEvaluations } from "../../src/run/evaluationStore.js";
+import { collectStored } from "../../src/tasks/kinds/yamlKind.js";
 import { SamplesWriter } from "../../src/run/samplesWriter.js";
 import { RunStore } from "../../src/store/runStore.js";
 import { runConfig, tempDir } from "../helpers/runConfig.js";
@@ -22,14 +23,22 @@ test("a real run writes each task's samples before the run ends, to samples.json
   const data = join(dir, "data.jsonl");
   const row = (q: string, label: number) => `${JSON.stringify({ question: q, a: "yes", b: "no", label })}\n`;
   writeFileSync(data, row("Is the sky blue?", 0) + row("Is fire cold?", 1) + row("Do cats fly?", 1));
-  const yaml = (task: string) => `task: ${task}\ntype: multiple_choice\ndata_file: ${data}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`;
+  const yaml = (task: string) =>
+    `task: ${task}\ntype: multiple_choice\ndata_file: ${data}\ndoc_to_text: "Q: {{question}}\\nA:"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`;
   writeFileSync(join(dir, "one.yaml"), yaml("one"));
   writeFileSync(join(dir, "two.yaml"), yaml("two"));
   const out = join(dir, "out");
   // What was on disk when each task finished ("finished <task>" is logged right after its samples are written).
   const seen: Array<{ task: string; tmp: number; final: boolean }> = [];
   const { results } = await runConfig(
-    { baseline: { name: "f32", model: models.stories() }, variants: [{ name: "q8_0", model: models.storiesVariant("q8_0") }], tasks: [{ task: join(dir, "one.yaml"), name: "one" }, { task: join(dir, "two.yaml"), name: "two" }] },
+    {
+      baseline: { name: "f32", model: models.stories() },
+      variants: [{ name: "q8_0", model: models.storiesVariant("q8_0") }],
+      tasks: [
+        { task: join(dir, "one.yaml"), name: "one" },
+        { task: join(dir, "two.yaml"), name: "two" },
+      ],
+    },
     {
       out,
       onLog: (m) => {
@@ -81,6 +90,32 @@ test("stored samples are read per model on access, in order; an evaluation store
     store.db.prepare("UPDATE evaluations SET data = ? WHERE task = 't' AND model = 'm'").run(JSON.stringify(evaluation));
     store.db.prepare("DELETE FROM evaluation_samples").run();
     assert.deepEqual(storedEvaluations(store, "t").get("m"), evaluation);
+  } finally {
+    store.close("done");
+  }
+});
+
+test("a large task's stored samples are written page by page, in order, identical to the whole array", () => {
+  const out = tempDir();
+  const store = RunStore.open(out, { configHash: "samples-pages-test" });
+  try {
+    const rows = Array.from({ length: 4500 }, (_, i) => ({ doc_id: 4499 - i, pred: i % 3 }));
+    putEvaluation(store, "t", "a", { results: {}, samples: rows, state: null });
+    putEvaluation(store, "t", "b", { results: {}, samples: rows.slice(0, 10), state: null });
+    const stored = storedEvaluations(store, "t");
+    const { samples } = collectStored(stored, { baseline: "a", variants: ["b"] });
+    assert.equal(typeof (samples as { [SAMPLE_PAGES]?: unknown })[SAMPLE_PAGES], "function");
+    assert.deepEqual(
+      [...samplePages(samples, "a")].map((p) => p.length),
+      [2000, 2000, 500],
+    );
+    assert.deepEqual([...samplePages(samples, "a")].flat(), rows);
+    assert.deepEqual([...samplePages({ x: rows }, "x")], [rows], "a plain record is one page");
+    const w = new SamplesWriter(out, store);
+    w.writeTask("t", samples);
+    w.finish();
+    assert.deepEqual(lines(join(out, "samples.jsonl")), [...rows.map((r) => ({ task: "t", model: "a", ...r })), ...rows.slice(0, 10).map((r) => ({ task: "t", model: "b", ...r }))]);
+    assert.equal(store.samples("t", "a").length, 4500);
   } finally {
     store.close("done");
   }
