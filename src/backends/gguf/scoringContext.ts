@@ -62,9 +62,16 @@ export class ScoringContext {
   /**
    * {@link runGroups} a decode at a time: `onOutputs` receives the output entries of one
    * llama_decode and their logits as one view over llama.cpp's buffer (row k is `rows[k]`'s),
-   * valid only during the callback.
+   * valid only during the callback. A session holds at most `sessionCells` KV cells (a larger
+   * group gets one of its own): every token attends over all cells of its session, masked or
+   * not, so smaller sessions spend less on attention.
    */
-  async runGroupsOutputs(groups: PlanGroup[], onOutputs: (rows: PlanEntry[], logits: Float32Array) => void, onGroupsDone?: (n: number) => void): Promise<void> {
+  async runGroupsOutputs(
+    groups: PlanGroup[],
+    onOutputs: (rows: PlanEntry[], logits: Float32Array) => void,
+    onGroupsDone?: (n: number) => void,
+    sessionCells = this.kvSize,
+  ): Promise<void> {
     let i = 0;
     while (i < groups.length) {
       const entries: PlanEntry[] = [];
@@ -73,7 +80,7 @@ export class ScoringContext {
       const start = i;
       while (i < groups.length) {
         const g = groups[i];
-        if (i > start && (cells + g.cells > this.kvSize || seqs + g.seqs > this.nSeqMax)) break;
+        if (i > start && (cells + g.cells > Math.min(sessionCells, this.kvSize) || seqs + g.seqs > this.nSeqMax)) break;
         if (g.cells > this.kvSize || g.seqs > this.nSeqMax) throw new Error(`internal: request needs ${g.cells} KV cells, context has ${this.kvSize}`);
         g.build(seqs, entries);
         cells += g.cells;
