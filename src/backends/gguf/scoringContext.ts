@@ -66,12 +66,7 @@ export class ScoringContext {
    * group gets one of its own): every token attends over all cells of its session, masked or
    * not, so smaller sessions spend less on attention.
    */
-  async runGroupsOutputs(
-    groups: PlanGroup[],
-    onOutputs: (rows: PlanEntry[], logits: Float32Array) => void,
-    onGroupsDone?: (n: number) => void,
-    sessionCells = this.kvSize,
-  ): Promise<void> {
+  async runGroupsOutputs(groups: PlanGroup[], onOutputs: (rows: PlanEntry[], logits: Float32Array) => void, onGroupsDone?: (n: number) => void, sessionCells = this.kvSize): Promise<void> {
     let i = 0;
     while (i < groups.length) {
       const entries: PlanEntry[] = [];
