@@ -79,8 +79,9 @@ export function storedEvaluations<S>(store: RunStore, task: string): StoredEvalu
   return {
     [SAMPLE_PAGES]: (model: string) => readPages(store, task, model),
     get(model: string): ModelEvaluation<S> {
-      store.db.exec(TABLES);
-      const text = (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data;
+      // Looked up, not created: the store may be another run's, opened read-only (baseline.from).
+      const has = store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
+      const text = has ? (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data : undefined;
       if (text === undefined) throw new QuantevalError(`task ${task}: no stored evaluation of model '${model}' in ${store.dir}; run it again with --resume`);
       const evaluation = decode<ModelEvaluation<S>>(text);
       if (evaluation.samples !== undefined) return evaluation;
