@@ -42,6 +42,8 @@ export interface KldPercentile {
   percentile: string;
   order: number;
   kld: number;
+  /** From a server's top-k log-probs: marked wherever shown. */
+  approximate: boolean;
 }
 
 /** One model on the size/quality/speed plane. */
@@ -245,9 +247,10 @@ function perplexityRecords(task: string, variant: string, c: Record<string, unkn
       ci_high: kldErr !== null ? kld + 1.96 * kldErr : null,
       recovery_pct: null,
       noise_floor: num(c.noise_floor_kld),
-      significant,
+      // An approximate KLD (top-k log-probs) is biased upward by the missing tail: shown, never judged.
+      significant: approximate ? null : significant,
       approximate,
-      note: significant === false ? (num(c.noise_floor_kld) !== null ? "within 2σ of the noise floor" : "within 2σ of 0") : "",
+      note: approximate ? "approximate (top-k log-probs): not judged" : significant === false ? (num(c.noise_floor_kld) !== null ? "within 2σ of the noise floor" : "within 2σ of 0") : "",
     });
   }
   return rows;
@@ -275,9 +278,10 @@ export function kldPercentiles(r: RunResults): KldPercentile[] {
     for (const variant of comparedModels(r)) {
       const c = t.comparisons[variant];
       if (!isObj(c)) continue;
+      const approximate = kldIsApproximate(r, variant);
       KLD_PERCENTILES.forEach(([field, label], order) => {
         const v = num(c[field]);
-        if (v !== null) out.push({ task, variant, percentile: label, order, kld: v });
+        if (v !== null) out.push({ task, variant, percentile: label, order, kld: v, approximate });
       });
     }
   }
