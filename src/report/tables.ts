@@ -67,7 +67,16 @@ export function driftTable(r: RunResults): Table {
         rows.push([task, variant, String(d.skipped), "", "", "", "", ""]);
         continue;
       }
-      rows.push([task, variant, fmt(d.ppl_ratio), `${kldIsApproximate(r, variant) ? APPROX_MARK : ""}${fmt(d.kld_mean, 6)} ± ${fmt(d.kld_err, 6)}`, fmt(d.kld_p99, 6), fmt(d.kld_median, 6), pct(d.top1_agreement), pct(d.delta_p_rms)]);
+      rows.push([
+        task,
+        variant,
+        fmt(d.ppl_ratio),
+        `${kldIsApproximate(r, variant) ? APPROX_MARK : ""}${fmt(d.kld_mean, 6)} ± ${fmt(d.kld_err, 6)}`,
+        fmt(d.kld_p99, 6),
+        fmt(d.kld_median, 6),
+        pct(d.top1_agreement),
+        pct(d.delta_p_rms),
+      ]);
     }
   }
   return { title: "Distribution drift", head: ["task", "variant", "PPL ratio", "KLD mean", "KLD p99", "KLD median", "same top-1", "RMS Δp"], rows };

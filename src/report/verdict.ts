@@ -251,7 +251,16 @@ export function buildVerdict(results: RunResults): Verdict {
   const candidates = rows.filter((r) => r.status === "no_measurable_loss" && r.file_bytes !== null);
   const smallest = candidates.length > 0 ? candidates.reduce((a, b) => (b.file_bytes! < a.file_bytes! ? b : a)).model : null;
   const tasks = Object.fromEntries(accuracyTasks.map((t) => [t, { metric: facts[t].metric, informative: facts[t].informative, mde: facts[t].mde, reasons: facts[t].reasons }]));
-  return { rows, variants, tasks, smallest_not_significant: smallest, pareto: rows.filter((r) => r.pareto).map((r) => r.model), kld_task: kldTask, accuracy_tasks: accuracyTasks, same_weights: sameWeights };
+  return {
+    rows,
+    variants,
+    tasks,
+    smallest_not_significant: smallest,
+    pareto: rows.filter((r) => r.pareto).map((r) => r.model),
+    kld_task: kldTask,
+    accuracy_tasks: accuracyTasks,
+    same_weights: sameWeights,
+  };
 }
 
 /** The machine-readable part of the verdict (results.json `verdict`), or null for a run without variants. */

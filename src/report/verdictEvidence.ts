@@ -102,7 +102,10 @@ export function generationEvidence(task: string, c: Cmp): Evidence[] {
   for (const [metric, p] of Object.entries(paired ?? {})) {
     const delta = num(p.delta);
     if (p.test !== "bootstrap_ci" || p.significant !== true || delta === null || delta >= 0) continue;
-    out.push({ says: "loss", text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, ${PAIRED_AGAINST[metric] ?? "vs references"})` });
+    out.push({
+      says: "loss",
+      text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, ${PAIRED_AGAINST[metric] ?? "vs references"})`,
+    });
   }
   return out;
 }

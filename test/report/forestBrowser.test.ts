@@ -35,11 +35,25 @@ let approx: RunResults;
 /** Two small two-choice tasks (a forest plot with two rows). */
 function twoChoiceTasks(): Array<{ task: string; data: string; name: string }> {
   const subjects = ["Tom", "Lily", "The cat", "The dog", "Mom", "Ben", "The bird", "Sue"];
-  const pairs = [["happy", "sad"], ["big", "small"], ["red", "blue"], ["hot", "cold"], ["fast", "slow"]];
-  return ([["feelings", "{{s}} was very"], ["sights", "{{s}} saw something"]] as const).map(([name, template]) => {
+  const pairs = [
+    ["happy", "sad"],
+    ["big", "small"],
+    ["red", "blue"],
+    ["hot", "cold"],
+    ["fast", "slow"],
+  ];
+  return (
+    [
+      ["feelings", "{{s}} was very"],
+      ["sights", "{{s}} saw something"],
+    ] as const
+  ).map(([name, template]) => {
     const rows = Array.from({ length: 40 }, (_, i) => ({ premise: template.replace("{{s}}", subjects[i % 8]), a: `${pairs[i % 5][0]}.`, b: `${pairs[i % 5][1]}.`, label: Math.floor(i / 3) % 2 }));
     writeFileSync(join(dir, `${name}.jsonl`), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
-    writeFileSync(join(dir, `${name}.yaml`), [`task: ${name}`, "type: multiple_choice", 'doc_to_text: "{{premise}}"', 'doc_to_choice: ["{{a}}", "{{b}}"]', 'doc_to_target: "{{label}}"', "metrics: [acc]", ""].join("\n"));
+    writeFileSync(
+      join(dir, `${name}.yaml`),
+      [`task: ${name}`, "type: multiple_choice", 'doc_to_text: "{{premise}}"', 'doc_to_choice: ["{{a}}", "{{b}}"]', 'doc_to_target: "{{label}}"', "metrics: [acc]", ""].join("\n"),
+    );
     return { task: join(dir, `${name}.yaml`), data: join(dir, `${name}.jsonl`), name };
   });
 }
@@ -96,7 +110,10 @@ test("the forest plot in chromium: one point per variant × task, CI whiskers in
   // 2 tasks × (3 variants + the noise floor), acc each: one record per cell.
   assert.equal(records.length, 8);
   assert.equal(cells.size, 8);
-  assert.ok(records.some((r) => r.ci_low! < r.ci_high!), "some variant changed answers: a whisker with a length");
+  assert.ok(
+    records.some((r) => r.ci_low! < r.ci_high!),
+    "some variant changed answers: a whisker with a length",
+  );
   const forest = page.locator("[data-chart=forest] svg");
   assert.equal(await forest.locator(".mark-symbol.role-mark path").count(), records.length);
   const whiskers = forest.locator(".mark-rule.role-mark line");
@@ -143,7 +160,10 @@ test("approximate figures (a server's top-k KLD) carry the mark in the table and
   assert.match(await kldRow.innerText(), /approximate \(top-k log-probs\): not judged/);
   assert.match(await page.locator("#chart-kld-0 h2").first().innerText(), new RegExp(`${APPROX_MARK} approximate: server`));
   const frontierLabels = await page.locator("[data-chart=frontier-kld] svg .mark-text.role-mark text").allTextContents();
-  assert.ok(frontierLabels.some((t) => t.startsWith("server") && t.includes(`${APPROX_MARK} approximate KLD`)), JSON.stringify(frontierLabels));
+  assert.ok(
+    frontierLabels.some((t) => t.startsWith("server") && t.includes(`${APPROX_MARK} approximate KLD`)),
+    JSON.stringify(frontierLabels),
+  );
   await page.screenshot({ path: artifactPath("report-approximate.png"), fullPage: true });
   await page.close();
 });

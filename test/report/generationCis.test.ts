@@ -122,7 +122,7 @@ test("Markdown, CSV, results.json and HTML carry the same CIs", () => {
   assert.deepEqual((onDisk.tasks.dolly.comparisons.q4_0 as { paired: P }).paired.fact_retention_delta, f);
   const md = buildMarkdownReport(results);
   const mdRow = md.split("\n").find((l) => l.startsWith("| dolly | fact_retention_delta | q4_0 |"));
-  assert.ok(mdRow?.includes("bootstrap CI"), mdRow);
+  assert.ok(mdRow?.includes("bootstrap CI"), String(mdRow));
   const html = buildHtmlReport(results);
   assert.ok(html.includes("fact_retention_delta") && html.includes("bootstrap CI"));
 });

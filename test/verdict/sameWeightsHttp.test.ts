@@ -48,7 +48,12 @@ test("a GGUF in-process and the same file behind llama-server: same sha256, the 
   assert.equal(v.rows.find((r) => r.model === "server")!.same_weights_as, "in-process");
   const line = verdictSummary(v).find((l) => l.includes("same weights"));
   assert.match(line ?? "", /^in-process and server are the same weights \(gguf and http: same sha256 [0-9a-f]{12}…\)/);
-  assert.match(summaryTable(results, v).rows.find((r) => r[0] === "server")!.at(-1)!, /same weights as in-process/);
+  assert.match(
+    summaryTable(results, v)
+      .rows.find((r) => r[0] === "server")!
+      .at(-1)!,
+    /same weights as in-process/,
+  );
 });
 
 test("a server's model path is hashed only when it is an absolute path to a readable GGUF at least as large as the served tensors", async () => {
