@@ -11,7 +11,7 @@ import { yamlToJs } from "../util/yamlToJs.js";
 import { QuantevalError } from "../util/errors.js";
 import { inlineReferenceScores } from "./referenceScores.js";
 import { configDirs, pathResolver, resolveModelSpec } from "./resolvePaths.js";
-import { configSchema, type ModelSpec, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
+import { baselineSpec, configSchema, type ModelSpec, modelSpec, quantizeSweep, type RunConfig } from "./schema.js";
 import { describeZodError } from "./zodErrors.js";
 
 export { describeZodError } from "./zodErrors.js";
@@ -38,7 +38,8 @@ export interface LoadedConfig {
 function knownKeysAt(path: PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(configSchema.shape);
   const head = path[0];
-  if (head === "baseline" || head === "variants") return [...Object.keys(modelSpec.shape), ...Object.keys(quantizeSweep.shape)];
+  if (head === "baseline") return Object.keys(baselineSpec.shape);
+  if (head === "variants") return [...Object.keys(modelSpec.shape), ...Object.keys(quantizeSweep.shape)];
   return [];
 }
 
@@ -129,7 +130,8 @@ export function resolveConfig(config: RunConfig, configDir: string, file: string
   return {
     config: {
       ...config,
-      baseline: resolveModelSpec(config.baseline, paths),
+      // `from` (a run folder) resolves beside the config, like data_dir.
+      baseline: { ...resolveModelSpec(config.baseline, paths), ...(config.baseline.from !== undefined ? { from: resolve(configDir, config.baseline.from) } : {}) },
       variants,
       tasks: tasks.map((t) => t.entry),
       ...(config.data_dir !== undefined ? { data_dir: dirs.dataDir } : {}),

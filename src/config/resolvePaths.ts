@@ -42,7 +42,7 @@ export function pathResolver(dirs: ConfigDirs): PathResolver {
 }
 
 /** A model spec with its local model path resolved (HTTP models have none). */
-export function resolveModelSpec(spec: ModelSpec, paths: PathResolver): ModelSpec {
+export function resolveModelSpec<S extends ModelSpec>(spec: S, paths: PathResolver): S {
   // An HTTP model's `model` is the server's model name, not a path.
   const isHttp = spec.backend === "http" || (!spec.backend && spec.base_url !== undefined);
   const withLmEval = spec.lm_eval ? { ...spec, lm_eval: paths.file(spec.lm_eval) } : spec;

@@ -62,6 +62,17 @@ export const modelSpec = z
   })
   .strict();
 
+/**
+ * The baseline: a model, or `from` a finished run folder whose baseline scores (and stored
+ * distributions, kept with keep_distributions) this run takes instead of evaluating it again.
+ */
+export const baselineSpec = modelSpec
+  .extend({
+    /** A finished run's --out folder: its baseline of this name serves every task already evaluated there (src/run/baselineFrom.ts). */
+    from: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** One calibration of an imatrix sweep: text (file or dataset id), chunks, optional chunk length and name. */
 export const imatrixCalibration = z
   .object({
@@ -110,7 +121,7 @@ export const taskSpec = z
 
 export const configSchema = z
   .object({
-    baseline: modelSpec,
+    baseline: baselineSpec,
     variants: z.union([z.array(modelSpec), quantizeSweep]).default([]),
     tasks: z.array(taskSpec).min(1),
     /** Seeds few-shot draws and bootstrap resamples. */
@@ -135,6 +146,7 @@ export const configSchema = z
   .strict();
 
 export type ModelSpec = z.infer<typeof modelSpec>;
+export type BaselineSpec = z.infer<typeof baselineSpec>;
 export type TaskSpec = z.infer<typeof taskSpec>;
 export type QuantizeSweep = z.infer<typeof quantizeSweep>;
 export type ImatrixCalibration = z.infer<typeof imatrixCalibration>;

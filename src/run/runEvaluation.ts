@@ -17,7 +17,10 @@ import type { PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { buildManifest } from "./manifest.js";
 import { type RunModel, planRun } from "./planRun.js";
-import { compareTask, evaluateGroup, prepareTask } from "./runTask.js";
+import { compareTask, prepareTask } from "./runTask.js";
+import { checkCompareModels, withCompareModels } from "./compareModels.js";
+import { reevaluateStale } from "./reevaluateStale.js";
+import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, settleSelections, withBaselineFrom } from "./baselineFrom.js";
 import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
@@ -80,9 +83,11 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // paths were resolved when the config loaded; hf: models are fetched here.
     const modelPath = (spec: ModelSpec, field: string) =>
       !backendFor(spec).localModel ? undefined : resolveModel(spec.model ?? "", { modelsDir: loaded.modelsDir, field: `${loaded.path}: ${field}` });
-    const specs: ModelSpec[] = [config.baseline];
+    // `baseline.from`: a finished run's baseline serves the tasks it evaluated (baselineFrom.ts).
+    const basePath = config.baseline.from && !config.baseline.model ? undefined : await modelPath(config.baseline, "baseline.model");
+    const from = config.baseline.from ? await openBaselineFrom(loaded, basePath, out) : undefined;
+    const specs: ModelSpec[] = [from?.spec ?? config.baseline];
     let sweptMeta: VariantQuantMeta[] | undefined;
-    const basePath = await modelPath(config.baseline, "baseline.model");
     const paths: Array<string | undefined> = [basePath];
     if (Array.isArray(config.variants)) {
       for (const [i, v] of config.variants.entries()) {
@@ -119,34 +124,57 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const prepared: PreparedTask[] = [];
     for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
     for (const change of checkTaskIdentities(store, loaded.tasks)) warn(change);
+    recordBaselineFacts(store, loaded.tasks, specs[0], config.seed, opts.limit);
     // The noise floor is one more model of the schedule: the same baseline under another batch
     // layout (one sequence per context, smaller batches), never a second copy resident beside it
     // unless the whole run fits together.
-    const runModels: RunModel[] = specs.map((spec, i) => ({ spec, path: paths[i] }));
+    let runModels: RunModel[] = specs.map((spec, i) => ({ spec, path: paths[i] }));
     let noiseName: string | null = null;
     if (config.noise_floor) {
       noiseName = `${config.baseline.name}${NOISE_SUFFIX}`;
-      runModels.push({ spec: { ...config.baseline, name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(config.baseline.n_ctx ?? 2048, 1024) }, path: basePath });
+      runModels.push({ spec: { ...specs[0], name: noiseName, n_batch: 64, n_seq_max: 2, kv_size: Math.max(specs[0].n_ctx ?? 2048, 1024) }, path: basePath });
+    }
+    const reuse = from
+      ? reuseEvaluations(from, {
+          store,
+          tasks: loaded.tasks,
+          prepared,
+          models: noiseName ? [config.baseline.name, noiseName] : [config.baseline.name],
+          seed: config.seed,
+          limit: opts.limit,
+          canLoad: basePath !== undefined,
+          where: `${loaded.path}: baseline.from ${from.folder}`,
+        })
+      : undefined;
+    if (reuse) {
+      runModels = runModels.filter((m) => !reuse.notLoaded.has(m.spec.name));
+      log(
+        `baseline ${config.baseline.name}: taken from ${reuse.source.folder} for ${[...reuse.reused.keys()].join(", ") || "no task"}${reuse.notLoaded.has(config.baseline.name) ? " (not loaded)" : ""}`,
+      );
     }
     const plan = await planRun(runModels, config, loaded.path);
     log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
     const byName = new Map(runModels.map((m) => [m.spec.name, m]));
+    checkCompareModels(prepared, byName, [config.baseline.name, ...specs.slice(1).map((s) => s.name)], `taken from ${config.baseline.from}`);
     const descriptions = new Map<string, ModelDescription>();
     const scratchDir = join(out, "distributions");
-    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1, scratchDir, store, progress, warn };
+    // keep_distributions asks for the baseline's distributions on disk (for a later run's
+    // baseline.from): joint tasks then take the stored path even with every model resident.
+    const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1 || config.keep_distributions, scratchDir, store, progress, warn };
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
     const allSamples: string[] = [];
-    let baseDesc: ModelDescription | undefined;
+    let baseDesc: ModelDescription | undefined = reuse?.source.models[config.baseline.name];
     // Comparisons, from the store alone.
     const compareAll = async (openModels: Backend[]) => {
+      settleSelections(store, loaded.tasks, prepared, reuse, `${loaded.path}: baseline.from ${config.baseline.from}`);
       for (const [i, task] of loaded.tasks.entries()) {
         const name = task.name;
         const outcome = await compareTask(name, prepared[i], {
           seed: config.seed,
           bootstrap: config.bootstrap,
           baseline: config.baseline.name,
-          variants: runModels.slice(1).map((m) => m.spec.name),
+          variants: [...specs.slice(1).map((m) => m.name), ...(noiseName ? [noiseName] : [])],
           noiseFloorName: noiseName ?? undefined,
           store,
           progress,
@@ -166,7 +194,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         log(`finished ${name}`);
       }
     };
-    for (const [g, group] of plan.groups.entries()) {
+    for (const group of plan.groups) {
       // Open the group, run every task's evaluation for its models into the store, release it.
       const open: Backend[] = [];
       try {
@@ -184,19 +212,19 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
           log(`loaded ${b.name}: ${d.quantization ?? b.kind} ${d.params ? `${(d.params / 1e6).toFixed(2)}M params` : ""}`.trim());
         }
         // A kind that selects its items against the models (generate: prompts that fit every
-        // context) selects once, against the first group, which holds the baseline.
-        if (g === 0) for (const p of prepared) await p.selectForModels?.(open);
-        for (const [i, task] of loaded.tasks.entries()) await evaluateGroup(task.name, prepared[i], open, groupCtx);
+        // context) sees every group; a model a later group made stale is evaluated again below.
+        for (const p of prepared) await p.selectForModels?.(open);
+        for (const [i, task] of loaded.tasks.entries()) await evaluateGroupReusing(task.name, prepared[i], open, groupCtx, reuse);
         // One group holding every model: compare while they are open (a judge may be one of them).
         if (plan.groups.length === 1) await compareAll(open);
       } finally {
         for (const b of open) await b.dispose().catch(() => undefined);
       }
     }
-    if (plan.groups.length > 1) await compareAll([]);
+    await reevaluateStale(loaded.tasks, prepared, byName, groupCtx, reuse, log);
+    if (plan.groups.length > 1) await withCompareModels(prepared, byName, compareAll, log);
     if (!config.keep_distributions) await rm(scratchDir, { recursive: true, force: true });
-    const baseline = backends[0];
-    const variants = backends.slice(1);
+    const taken = notLoadedModels(reuse);
     // Cost: each model measured in a child process of its own (peak RSS per model), after the
     // evaluation's models are released so they do not compete for memory or cores.
     const cost = new Map<string, Record<string, unknown>>();
@@ -214,20 +242,23 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const results: RunResults = {
       quanteval_results_version: RESULTS_VERSION,
       created: new Date().toISOString(),
-      baseline: baseline.name,
-      variants: variants.map((v) => v.name).filter((n) => n !== noiseName),
+      baseline: config.baseline.name,
+      variants: specs.slice(1).map((s) => s.name),
       noise_floor: noiseName,
-      models: Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs, ...(cost.get(b.name) ?? {}) }])),
+      models: { ...taken.models, ...Object.fromEntries(backends.map((b) => [b.name, { ...descriptions.get(b.name)!, load_ms: (b as { loadMs?: number }).loadMs, ...(cost.get(b.name) ?? {}) }])) },
       tasks,
       warnings,
       manifest: {
-        ...buildManifest({
-          configText: loaded.text,
-          seed: config.seed,
-          limit: opts.limit,
-          models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
-          tasks: taskManifest,
-        }),
+        ...withBaselineFrom(
+          buildManifest({
+            configText: loaded.text,
+            seed: config.seed,
+            limit: opts.limit,
+            models: backends.map((b) => ({ backend: b, description: descriptions.get(b.name)!, settings: (b as { manifestSettings?: () => Record<string, unknown> }).manifestSettings?.() })),
+            tasks: taskManifest,
+          }),
+          reuse,
+        ),
         schedule: plan.record,
       },
       requests: { ...store.counters },

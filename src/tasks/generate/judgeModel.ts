@@ -11,15 +11,16 @@ export interface JudgeHandle {
   owned: boolean;
 }
 
-export async function openJudge(spec: GenerateTaskSpec, models: Backend[], where: string): Promise<JudgeHandle | undefined> {
+/**
+ * Opens the judge. A name is looked up among `models` (the run's models resident for the
+ * comparisons); `runNames` (every model of the run) names them in the error.
+ */
+export async function openJudge(spec: GenerateTaskSpec, models: Backend[], where: string, runNames: string[] = models.map((b) => b.name)): Promise<JudgeHandle | undefined> {
   if (!spec.judge) return undefined;
   const m = spec.judge.model;
   if (typeof m === "string") {
     const found = models.find((b) => b.name === m);
-    if (!found)
-      throw new QuantevalError(
-        `${where}: judge.model '${m}' is not a model of this run (models: ${models.map((b) => b.name).join(", ")}); name one, or give a model spec {name, model} or {name, base_url}`,
-      );
+    if (!found) throw new QuantevalError(`${where}: judge.model '${m}' is not a model of this run (models: ${runNames.join(", ")}); name one, or give a model spec {name, model} or {name, base_url}`);
     if (!found.capabilities.generate) throw new QuantevalError(`${where}: judge.model '${m}' cannot generate; choose a generating model`);
     return { judge: found, owned: false };
   }

@@ -25,7 +25,8 @@ import { pairedGeneration } from "../generate/pairedDrift.js";
 import { addPerDataset } from "../generate/perDataset.js";
 import { loadProbes, type Probe } from "../generate/probes.js";
 import { probeResults } from "../generate/probeResults.js";
-import { fitsEveryModel, generationRequest, type ModelOutputs } from "../generate/requests.js";
+import { PromptSelection } from "../generate/promptSelection.js";
+import { generationRequest, type ModelOutputs } from "../generate/requests.js";
 import { type GenerateTaskSpec, parseGenerateSpec } from "../generate/spec.js";
 import { render } from "../template.js";
 import type { CompareEnv, PrepareEnv, PreparedTask, StoredEvaluations, TaskKind } from "./taskKind.js";
@@ -52,22 +53,11 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     fits,
   });
   const perturbSeed = spec.perturb?.seed ?? seed;
-  let sel: Selection | undefined;
-  const selection = (): Selection => {
-    if (!sel) throw new Error("internal: a generate task was evaluated before selectForModels");
-    return sel;
-  };
-  return {
-    schedule: "per_model",
-    // Prompts: the first `limit` rows per dataset that leave room for max_tokens in every model.
-    async selectForModels(models) {
-      for (const m of models) {
-        if (!m.capabilities.generate) throw new QuantevalError(`${where}: model '${m.name}' (${m.kind} backend) cannot generate text; remove it from this run or use a generating backend`);
-      }
-      const fits = fitsEveryModel(models, spec);
+  // Prompts: the first `limit` rows per dataset that leave room for max_tokens in every model of
+  // the run, whichever schedule group it is in (promptSelection.ts).
+  const selection = new PromptSelection<Selection>(
+    async (fits) => {
       const { items, datasets } = data.length ? await loadGenerateItems(data, itemOptions(fits)) : { items: [] as GenerateItem[], datasets: [] };
-      const skipped = datasets.reduce((s, d) => s + d.skipped_too_long, 0);
-      if (skipped > 0) env.warn(`${where}: ${skipped} prompt(s) passed over because prompt + max_tokens (${spec.max_tokens}) exceeds a model's context; raise the models' n_ctx to include them`);
       for (const [k, p] of probePrompts.entries()) {
         if (!(await fits(p))) throw new QuantevalError(`${probesPath}: entry [${k}]: the question does not fit a model's context with max_tokens ${spec.max_tokens}; shorten it or raise n_ctx`);
       }
@@ -77,11 +67,27 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
         ...perturbed.map((p, i) => generationRequest(spec, p, mixSeed(seed, items[i].doc_id))),
         ...probePrompts.map((p, k) => generationRequest(spec, p, mixSeed(seed, -1 - k))),
       ];
-      sel = { items, datasets, perturbed, requests };
+      return { value: { items, datasets, perturbed, requests }, key: JSON.stringify(requests) };
     },
+    spec.max_tokens,
+    spec.chat,
+  );
+  return {
+    schedule: "per_model",
+    async selectForModels(models) {
+      for (const m of models) {
+        if (!m.capabilities.generate) throw new QuantevalError(`${where}: model '${m.name}' (${m.kind} backend) cannot generate text; remove it from this run or use a generating backend`);
+      }
+      if (!(await selection.select(models))) return;
+      const skipped = selection.get().datasets.reduce((s, d) => s + d.skipped_too_long, 0);
+      if (skipped > 0) env.warn(`${where}: ${skipped} prompt(s) passed over because prompt + max_tokens (${spec.max_tokens}) exceeds a model's context; raise the models' n_ctx to include them`);
+    },
+    staleModels: () => selection.stale(),
+    selectionKey: () => selection.key(),
     // Generation, cached per request by model fingerprint: a resumed run never regenerates.
     async evaluate(m, ev) {
-      const { items, perturbed, requests } = selection();
+      const { items, perturbed, requests } = selection.get();
+      selection.evaluated(m.name);
       const id = `${ev.name}:${m.name}`;
       ev.progress.start(id, `${ev.name} · ${m.name}`, requests.length);
       const res = await ev.store.cached<GenerateRequest, GenerateResult>(m.fingerprint(), "generate", requests, (missing) => m.generate(missing), {
@@ -93,7 +99,9 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
       // Results and samples need the baseline's generations and the embedders: compare makes them.
       return { results: {}, samples: [], state: { clean: res.slice(0, n), perturbed: res.slice(n, n + perturbed.length), probes: res.slice(n + perturbed.length) } };
     },
-    compare: (stored, cmp) => compareGenerations(spec, selection(), { probes, probesPath, seed, perturbSeed }, stored, cmp),
+    // A judge that is one of the run's models: the runner opens it again when the schedule released it.
+    compareModels: () => (typeof spec.judge?.model === "string" ? [spec.judge.model] : []),
+    compare: (stored, cmp) => compareGenerations(spec, selection.get(), { probes, probesPath, seed, perturbSeed }, stored, cmp),
   };
 }
 
@@ -130,7 +138,7 @@ async function compareGenerations(
     );
     let judged: Awaited<ReturnType<typeof judgeVariants>> | undefined;
     if (spec.judge && items.length) {
-      judgeHandle = await openJudge(spec, env.openModels, where);
+      judgeHandle = await openJudge(spec, env.openModels, where, models);
       judged = await judgeVariants(judgeHandle!, spec, items, outputs, env, comparisons, where);
     }
     const selfModel = env.noiseFloorName;

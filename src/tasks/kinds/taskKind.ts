@@ -106,10 +106,24 @@ export type PreparedTask<S = unknown> = PerModelTask<S> | JointTask<S>;
 
 interface PreparedBase<S> {
   /**
-   * Called once the models are known and before any evaluation, for a kind whose selection
-   * depends on the models (generate keeps the prompts that fit every model's context).
+   * Called with each resident group's models before they are evaluated, for a kind whose
+   * selection depends on the models (generate keeps the prompts that fit every model's context).
    */
   selectForModels?(models: Backend[]): Promise<void>;
+  /**
+   * Models evaluated under a selection that a later group's models changed (a prompt that does
+   * not fit them): the runner loads each again, calls selectForModels with it and evaluates it
+   * again (only the new requests are computed), until none is stale.
+   */
+  staleModels?(): string[];
+  /** Identifies the current selection (after every group was shown): equal keys, equal items and requests. */
+  selectionKey?(): string;
+  /**
+   * Names of the run's models that `compare` needs resident (a generate task's judge that is one
+   * of them). When the schedule released them, the runner opens them again, once for every task,
+   * after every model's evaluations are stored.
+   */
+  compareModels?(): string[];
   /** Comparisons, final per-model results, samples and the manifest, from stored evaluations only. */
   compare(stored: StoredEvaluations<S>, env: CompareEnv): Promise<TaskOutcome>;
 }
@@ -121,8 +135,9 @@ export interface PerModelTask<S> extends PreparedBase<S> {
 }
 
 /**
- * Evaluated with every model at once: perplexity's KLD needs the baseline's full distributions
- * while the variant is scored, and the store does not keep them (yet).
+ * Evaluated with every model at once when they fit together (perplexity's KLD then reads the
+ * baseline's distributions straight from memory, with no file), or one model at a time through
+ * `evaluateAlone`, where the baseline's distributions go to disk first (src/store/baselineDistributions.ts).
  */
 export interface JointTask<S> extends PreparedBase<S> {
   schedule: "joint";
