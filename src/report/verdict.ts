@@ -7,7 +7,7 @@
 // The rules per measure are in src/report/verdictEvidence.ts; which metric is an accuracy, which
 // test decides it and its tolerance are in src/metrics/metricInfo.ts. Written into results.json
 // under `verdict` by the runner, and rebuilt from results.json by the reports.
-import { primaryAccuracyMetric, accuracyMetricsOf } from "../metrics/metricInfo.js";
+import { accuracyMetricsOf, metricInfo, primaryAccuracyMetric } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 import { formatBytes } from "../util/formatBytes.js";
 import { accuracyEvidence, driftEvidence, type Evidence, generationEvidence, kldIsApproximate, signed, type TaskFacts } from "./verdictEvidence.js";
@@ -165,10 +165,12 @@ export function buildVerdict(results: RunResults): Verdict {
   // Generation drift: a significant drop of a paired reference metric is a loss; it never clears one.
   const generateTasks = Object.entries(results.tasks).filter(([, t]) => t.type === "generate");
   for (const [name, t] of generateTasks) {
-    const paired = Object.values(t.comparisons).some((c) => (c as Cmp).paired && Object.keys((c as Cmp).paired as object).some((k) => !k.startsWith("embed_")));
+    // The judged paired measures (reference metrics, judge win rate, fact retention), labelled by metricInfo.
+    const judged = [...new Set(Object.values(t.comparisons).flatMap((c) => Object.keys(((c as Cmp).paired as object | undefined) ?? {}).filter((k) => !k.startsWith("embed_"))))];
+    const labels = judged.map((k) => metricInfo(`${k}_delta`)?.label ?? metricInfo(k)?.label ?? k);
     notes.push(
-      paired
-        ? `${name}: generation drift can show a loss (bootstrap CI of Δ token F1 / Δ ROUGE-L), not rule one out; embedding distances are shown, not judged`
+      judged.length
+        ? `${name}: generation drift can show a loss (bootstrap CI of ${labels.join(" / ")}), not rule one out; embedding distances are shown, not judged`
         : `${name}: generation drift is shown but not judged (no references, so no paired Δ)`,
     );
   }

@@ -17,6 +17,7 @@ import { buildCsvReport } from "../../src/report/csv.js";
 import { buildHtmlReport } from "../../src/report/html/buildHtmlReport.js";
 import { buildMarkdownReport } from "../../src/report/markdown.js";
 import { generationTable } from "../../src/report/tables.js";
+import { buildVerdict } from "../../src/report/verdict.js";
 import type { RunResults } from "../../src/run/runEvaluation.js";
 import { judgeUnits, summarizeJudgments, type PairJudgment } from "../../src/tasks/generate/judge.js";
 import { cli } from "../helpers/cli.js";
@@ -65,6 +66,8 @@ test("Δ fact retention and the judge's win rate carry a paired CI over prompts,
   const floor = (results.tasks.dolly.comparisons[results.noise_floor!] as { paired: P }).paired.fact_retention_delta;
   assert.deepEqual([floor.delta, floor.ci_low, floor.ci_high, floor.significant], [0, 0, 0, false]);
   assert.equal(f.noise_floor_delta, 0);
+  // The verdict names every judged paired measure, labelled by metricInfo.
+  assert.ok(buildVerdict(results).variants.q4_0.notes.some((n) => n.startsWith("dolly: generation drift can show a loss (bootstrap CI of Δ fact retention / Δ token F1 / Δ ROUGE-L)")));
 
   const judge = c.judge as { win_rate: number | null };
   const w = c.paired.judge_win_rate;
