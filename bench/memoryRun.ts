@@ -21,7 +21,7 @@ export interface MeasuredRun {
 
 /** Options of {@link runQuanteval}. */
 export interface RunQuantevalOptions {
-  /** Extra files written beside config.yaml (name → text or a writer given the path). */
+  /** Extra files written beside config.yaml: name → a function that writes it, given its path. */
   files?: Record<string, (path: string) => void>;
   /** Run the child under `nice` (a long benchmark on a shared machine). */
   nice?: boolean;
