@@ -6,6 +6,7 @@
 //   128k  a 1-layer random Llama with a 128,000-token vocabulary, F32 against F16 of the same weights
 //   256k  the same at 256,000 tokens
 // The forward pass of these models is almost free, so the distribution math is the whole cost.
+// Each round is printed with the load average it ran under, then the medians (bench/alternateRounds.ts).
 // Also prints llama.cpp's base-logits file size (quanteval writes none).
 //
 //   node --import tsx bench/distributions-vs-llamacpp.ts [--vocab 32k,128k,256k] [--chunks 4]
@@ -20,13 +21,13 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { GgufBackend } from "../src/backends/gguf.js";
-import { median } from "../src/cost/costMetrics.js";
 import { jsKernels } from "../src/metrics/distMathJs.js";
 import { distMath, driftRows, topKRows, type DistMathKernels } from "../src/metrics/distMathKernels.js";
 import { loadNativeDistMath } from "../src/metrics/nativeDistMath.js";
 import { quantizeModel } from "../src/quantize/quantizeModel.js";
 import { runPerplexity } from "../src/tasks/perplexity.js";
 import { quantevalCacheDir } from "../src/util/cacheDir.js";
+import { alternateRounds, loadLine, retryMissing, roundStats } from "./alternateRounds.js";
 import { llamaTool, rate, sharedFile } from "./llamaBin.js";
 import { syntheticModel } from "./syntheticModel.js";
 
@@ -79,7 +80,9 @@ interface Run {
 }
 
 /** llama.cpp's two passes, timed together (process wall times). */
-function reference(base: string, variant: string): Run {
+const reference = (base: string, variant: string) => retryMissing("llama-perplexity --kl-divergence", 3, () => referenceOnce(base, variant));
+
+function referenceOnce(base: string, variant: string): Run | undefined {
   const dir = mkdtempSync(join(tmpdir(), "qe-kld-"));
   const file = join(dir, "base.kld");
   const common = ["-f", data, "-c", String(nCtx), "-b", "2048", "-t", String(threads), "--chunks", String(chunks)];
@@ -91,6 +94,7 @@ function reference(base: string, variant: string): Run {
     const log = `${p2.stdout}\n${p2.stderr}`;
     const kld = /Mean\s+KLD:\s*([-\d.e]+)/.exec(log);
     const pplQ = /Mean PPL\(Q\)\s*:\s*([\d.]+)/.exec(log);
+    if (p1.status === 0 && p2.status === 0 && (!kld || !pplQ)) return undefined;
     if (p1.status !== 0 || p2.status !== 0 || !kld || !pplQ) throw new Error(`llama-perplexity failed (exit ${p1.status}/${p2.status}):\n${(p1.stderr + log).slice(-1500)}`);
     return { ms, kld: Number(kld[1]), pplQ: Number(pplQ[1]), fileBytes: statSync(file).size };
   } finally {
@@ -114,26 +118,31 @@ async function quanteval(base: string, variant: string): Promise<Run> {
 }
 
 async function wholeRuns(): Promise<void> {
-  console.log(`KLD run (baseline + variant), ${chunks} chunks × n_ctx ${nCtx}, ${threads} threads, median of ${rounds} alternating rounds; distribution math: ${distMath().name}`);
+  console.log(`KLD run (baseline + variant), ${chunks} chunks × n_ctx ${nCtx}, ${threads} threads, ${rounds} alternating rounds (the first tool alternates); distribution math: ${distMath().name}`);
+  console.log(`before: ${loadLine()}`);
   console.log(
-    `${"vocab".padEnd(6)} ${"llama.cpp s".padStart(12)} ${"quanteval s".padStart(12)} ${"ratio".padStart(6)} ${"tok/s l / q".padStart(18)} ${"KLD l / q".padStart(22)} ${"PPL(Q) l / q".padStart(20)} base-logits file`,
+    `${"vocab".padEnd(6)} ${"round".padEnd(8)} ${"llama.cpp s".padStart(12)} ${"quanteval s".padStart(12)} ${"ratio".padStart(6)} ${"tok/s l / q".padStart(18)} ${"KLD l / q".padStart(22)} ${"PPL(Q) l / q".padStart(20)} ${"load l / q".padStart(12)}  base-logits file`,
   );
+  const tokens = 2 * chunks * nCtx;
+  const line = (vocab: string, label: string, a: number, b: number, ratio: number, ref: Run, our: Run, load: string) =>
+    console.log(
+      `${vocab.padEnd(6)} ${label.padEnd(8)} ${a.toFixed(2).padStart(12)} ${b.toFixed(2).padStart(12)} ${ratio.toFixed(2).padStart(6)} ${`${rate(tokens / a)} / ${rate(tokens / b)}`.padStart(18)} ${`${ref.kld.toFixed(6)} / ${our.kld.toFixed(6)}`.padStart(22)} ${`${ref.pplQ.toFixed(3)} / ${our.pplQ.toFixed(3)}`.padStart(20)} ${load.padStart(12)}  ${(ref.fileBytes / 2 ** 20).toFixed(0)} MB / 0`,
+    );
   for (const vocab of vocabs) {
     const pair = await pairFor(vocab);
     if (!pair) continue;
-    const refs: Run[] = [];
-    const ours: Run[] = [];
-    for (let r = 0; r < rounds; r++) {
-      refs.push(reference(...pair));
-      ours.push(await quanteval(...pair));
-    }
-    const a = median(refs.map((x) => x.ms)) / 1000;
-    const b = median(ours.map((x) => x.ms)) / 1000;
-    const tokens = 2 * chunks * nCtx;
-    console.log(
-      `${vocab.padEnd(6)} ${a.toFixed(2).padStart(12)} ${b.toFixed(2).padStart(12)} ${(a / b).toFixed(2).padStart(6)} ${`${rate(tokens / a)} / ${rate(tokens / b)}`.padStart(18)} ${`${refs[0].kld.toFixed(6)} / ${ours[0].kld.toFixed(6)}`.padStart(22)} ${`${refs[0].pplQ.toFixed(3)} / ${ours[0].pplQ.toFixed(3)}`.padStart(20)} ${(refs[0].fileBytes / 2 ** 20).toFixed(0)} MB / 0`,
+    const results = await alternateRounds(
+      rounds,
+      () => reference(...pair),
+      () => quanteval(...pair),
+      (r, i) => line(vocab, `${i + 1} (${r.first === "a" ? "l,q" : "q,l"})`, r.a.ms / 1000, r.b.ms / 1000, r.a.ms / r.b.ms, r.a, r.b, `${r.loadA.toFixed(1)} / ${r.loadB.toFixed(1)}`),
     );
+    // Seconds, so the ratio is llama.cpp's time over quanteval's (above 1: quanteval is faster).
+    const st = roundStats(results, (x) => 1000 / x.ms);
+    line(vocab, "median", 1 / st.a, 1 / st.b, st.b / st.a, results[0].a, results[0].b, "");
+    console.log(`${"".padEnd(6)} median of the per-round ratios ${st.ratio.toFixed(2)}`);
   }
+  console.log(`after: ${loadLine()}`);
 }
 
 /** Per-row cost of each kernel on random rows (the kernels do not depend on the values' origin). */

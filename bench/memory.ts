@@ -3,7 +3,7 @@
 // at a time), and wall time of `schedule: sequential` against `schedule: together`.
 //
 //   node --import tsx bench/memory.ts [--model BASE.gguf] [--stories] [--types q8_0,q4_k_m,q4_0,q2_k]
-//        [--limit 20] [--chunks 8] [--n-ctx 512] [--calibrate]
+//        [--limit 20] [--chunks 8] [--n-ctx 512] [--nice] [--calibrate]
 //
 // Baseline: the synthetic 0.8 B F32 Llama (2048 × 16 layers, 2.9 GB, written once into
 // ~/.cache/quanteval/bench by bench/make-synthetic-model.py, as bench/generate-parallel.ts does),
@@ -11,19 +11,20 @@
 // Variants: quanteval's own quantizer (llama.cpp's llama_model_quantize), cached beside the input
 // by sha256. Each run is `quanteval run` in a child under `/usr/bin/time -v` (its "Maximum resident
 // set size"), tasks: kobest_copa (`--limit` documents) + perplexity (`--chunks` × `--n-ctx`, with
-// KLD of every variant). The schedule key is passed only in the schedule runs; until the runner
-// knows it, those rows say "n/a" with the config error.
+// KLD of every variant): baseline only, then baseline + variants with `schedule: sequential` and with
+// `schedule: together` (the default, `auto`, picks one of these two; the bench prints which).
+// `--nice` runs the children under nice (a shared machine); the load average is printed beside
+// every figure.
 //
 // `--calibrate` instead measures the resident memory of each model with the real GgufBackend in a
 // child process (VmHWM after opening it with its defaults and running a log-likelihood request and
 // one perplexity window, minus VmHWM before the model was opened, minus the returned rows) and
 // prints it beside src/schedule/memoryEstimate.ts's estimate.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
 import { GgufBackend } from "../src/backends/gguf.js";
 import { loadLlamaLib } from "../src/backends/llamaLib.js";
 import { quantizeModel } from "../src/quantize/quantizeModel.js";
@@ -33,6 +34,7 @@ import { planSchedule } from "../src/schedule/planSchedule.js";
 import { formatBytes } from "../src/util/formatBytes.js";
 import { syntheticModel } from "./syntheticModel.js";
 import { repoRoot, sharedFile } from "./llamaBin.js";
+import { type MeasuredRun, formatLoad, runQuanteval } from "./memoryRun.js";
 
 const { values } = parseArgs({
   options: {
@@ -43,6 +45,7 @@ const { values } = parseArgs({
     chunks: { type: "string", default: "8" },
     "n-ctx": { type: "string", default: "512" },
     calibrate: { type: "boolean", default: false },
+    nice: { type: "boolean", default: false },
     "resident-child": { type: "string" },
   },
 });
@@ -55,32 +58,6 @@ function syntheticBaseline(): string {
   const m = syntheticModel("synthetic-llama-2048x16-f32.gguf", ["--n-embd", "2048", "--n-layer", "16", "--n-ff", "5632", "--n-head", "32", "--n-head-kv", "8", "--dtype", "f32"]);
   if (!m) throw new Error("the synthetic baseline could not be made (see above); pass --model or --stories");
   return m;
-}
-
-interface Measured {
-  peakRss: number | undefined;
-  seconds: number;
-  error?: string;
-}
-
-/** `quanteval run` of a config in a child under /usr/bin/time -v. */
-function runQuanteval(config: Record<string, unknown>): Measured {
-  const dir = mkdtempSync(join(tmpdir(), "quanteval-bench-memory-"));
-  try {
-    writeFileSync(join(dir, "config.yaml"), stringify(config));
-    const t0 = performance.now();
-    const r = spawnSync("/usr/bin/time", ["-v", process.execPath, "--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), "run", join(dir, "config.yaml"), "--out", join(dir, "run")], {
-      cwd: repoRoot,
-      encoding: "utf8",
-      maxBuffer: 256 << 20,
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
-    const error = r.status === 0 ? undefined : (r.stderr.split("\n").find((l) => /error|Error|config/.test(l) && !/Command being timed/.test(l)) ?? `exit ${r.status}`).trim();
-    return { peakRss: kb ? Number(kb[1]) * 1024 : undefined, seconds, error: error?.replaceAll(dir + "/", "") };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Child mode: resident bytes of one model in the real backend (see the header). */
@@ -124,31 +101,32 @@ async function main(): Promise<void> {
   ];
   const common = { data_dir: sharedFile("datasets"), tasks, seed: 1234 };
   const baseline = { name: "base", model: base, n_ctx: nCtx };
+  // What `schedule: auto` would choose here: when it is one of the explicit schedules, the default
+  // run is that run, and is not run twice (a 0.8 B run with four variants takes many minutes).
+  const estimates = await Promise.all([{ name: "base", model: base }, ...variants].map((m) => estimateModelMemory(m.name, m.model, { nCtx })));
+  const plan = planSchedule({ models: estimates, mode: "auto", budget: await resolveBudget({}) });
   const runs: [string, Record<string, unknown>][] = [
     ["baseline only", { ...common, baseline }],
-    ["baseline + 4 variants (default schedule)", { ...common, baseline, variants }],
     ["schedule: sequential", { ...common, baseline, variants, schedule: "sequential" }],
     ["schedule: together", { ...common, baseline, variants, schedule: "together" }],
   ];
-  const rows: [string, Measured][] = [];
+  const rows: [string, MeasuredRun][] = [];
   for (const [label, config] of runs) {
     console.error(`running: ${label} …`);
-    rows.push([label, runQuanteval(config)]);
+    rows.push([label, runQuanteval(config, { nice: values.nice })]);
   }
-  const estimates = await Promise.all([{ name: "base", model: base }, ...variants].map((m) => estimateModelMemory(m.name, m.model, { nCtx })));
-  const plan = planSchedule({ models: estimates, mode: "auto", budget: await resolveBudget({}) });
   const only = rows[0][1].peakRss;
   console.log(`\nbaseline ${base.split("/").pop()}, variants ${types.join(", ")}; kobest_copa limit ${values.limit}, perplexity ${values.chunks} × ${nCtx} with KLD\n`);
-  console.log("| run | peak RSS | × baseline-only | wall time |\n| --- | --- | --- | --- |");
+  console.log("| run | peak RSS | × baseline-only | wall time | load average (1 min, before–after) |\n| --- | --- | --- | --- | --- |");
   for (const [label, m] of rows) {
-    if (m.error) console.log(`| ${label} | n/a | n/a | n/a (${m.error.replace(/\|/g, "/").slice(0, 200)}) |`);
-    else console.log(`| ${label} | ${formatBytes(m.peakRss ?? null)} | ${only && m.peakRss ? (m.peakRss / only).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s |`);
+    if (m.error) console.log(`| ${label} | n/a | n/a | n/a (${m.error.replace(/\|/g, "/").slice(0, 200)}) | ${formatLoad(m)} |`);
+    else console.log(`| ${label} | ${formatBytes(m.peakRss ?? null)} | ${only && m.peakRss ? (m.peakRss / only).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s | ${formatLoad(m)} |`);
   }
   console.log(
     `\nestimated resident (src/schedule/memoryEstimate.ts): ${estimates.map((e) => `${e.name} ${formatBytes(e.total_bytes)}`).join(", ")}; all together ${formatBytes(estimates.reduce((a, e) => a + e.total_bytes, 0))}`,
   );
-  console.log(`schedule auto would choose: ${plan.record.used} (${plan.record.reason})`);
-  const [seq, tog] = [rows[2][1], rows[3][1]];
+  console.log(`the default (schedule: auto) would choose: ${plan.record.used} (${plan.record.reason}), i.e. the '${plan.record.used}' row`);
+  const [seq, tog] = [rows[1][1], rows[2][1]];
   console.log(`\nsequential / together wall time: ${seq.error || tog.error ? "n/a" : (seq.seconds / tog.seconds).toFixed(2)}`);
 }
 

@@ -4,8 +4,9 @@
 //   node --import tsx bench/perplexity-vs-llamacpp.ts [--model M.gguf] [--data wiki.test.raw]
 //        [--threads N] [--n-ctx 512] [--chunks 40] [--rounds 3]
 //
-// The two tools run alternately `rounds` times and the medians are printed, so that a change
-// in the machine's load affects both alike.
+// The two tools run alternately `rounds` times, swapping which goes first every round, so that a
+// change in the machine's load affects both alike (bench/alternateRounds.ts); every round is
+// printed with the load average it ran under, then the medians per tool and of the per-round ratios.
 // Two figures per tool: evaluation only (llama-perplexity's log from "calculating perplexity" to
 // "Final estimate", against runPerplexity's time minus its tokenization — both decode every
 // chunk and take the log-softmax of every scored row) and the whole run (process wall time
@@ -15,8 +16,10 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { parseArgs } from "node:util";
 import { GgufBackend } from "../src/backends/gguf.js";
-import { median } from "../src/cost/costMetrics.js";
+import { llamaBuildInfo } from "../src/backends/llamaLib.js";
+import { distMath } from "../src/metrics/distMathKernels.js";
 import { runPerplexity } from "../src/tasks/perplexity.js";
+import { alternateRounds, loadLine, retryMissing, roundStats } from "./alternateRounds.js";
 import { llamaTool, rate, sharedFile } from "./llamaBin.js";
 
 const { values } = parseArgs({
@@ -40,8 +43,16 @@ const text = readFileSync(data, "utf8");
 
 const tool = llamaTool("llama-perplexity");
 
+interface RunFigures {
+  evalMs: number;
+  wallMs: number;
+  ppl: number;
+}
+
 /** One llama-perplexity run (its defaults: n_batch 2048, so n_batch / n_ctx chunks per batch). */
-function reference(): { evalMs: number; wallMs: number; ppl: number } {
+const reference = () => retryMissing("llama-perplexity", 3, referenceOnce);
+
+function referenceOnce(): RunFigures | undefined {
   const t0 = performance.now();
   const ref = spawnSync(tool, ["-m", model, "-f", data, "-c", String(nCtx), "-b", "2048", "-t", String(threads), "--chunks", String(chunks)], {
     encoding: "utf8",
@@ -58,15 +69,16 @@ function reference(): { evalMs: number; wallMs: number; ppl: number } {
   const start = stamp("perplexity: calculating perplexity");
   const end = stamp("Final estimate");
   const ppl = /Final estimate: PPL = ([\d.]+)/.exec(log);
-  if (ref.status !== 0 || start === undefined || end === undefined || !ppl) {
-    process.stderr.write(`llama-perplexity failed or printed no figures (exit ${ref.status}):\n${log.slice(-2000)}\n`);
+  if (ref.status !== 0) {
+    process.stderr.write(`llama-perplexity failed (exit ${ref.status}):\n${log.slice(-2000)}\n`);
     process.exit(1);
   }
+  if (start === undefined || end === undefined || !ppl) return undefined;
   return { evalMs: end - start, wallMs, ppl: Number(ppl[1]) };
 }
 
 /** quanteval: runPerplexity, the perplexity task's own code; evaluation = its time minus tokenization. */
-async function quanteval(): Promise<{ evalMs: number; wallMs: number; ppl: number }> {
+async function quanteval(): Promise<RunFigures> {
   const t0 = performance.now();
   const backend = await GgufBackend.open({ name: "bench", path: model, nCtx, threads });
   let tokenizeMs = 0;
@@ -84,27 +96,37 @@ async function quanteval(): Promise<{ evalMs: number; wallMs: number; ppl: numbe
   return { evalMs, wallMs: performance.now() - t0, ppl: run.results.bench.ppl };
 }
 
-const refRuns: Array<Awaited<ReturnType<typeof reference>>> = [];
-const ourRuns: Array<Awaited<ReturnType<typeof quanteval>>> = [];
-for (let r = 0; r < rounds; r++) {
-  refRuns.push(reference());
-  ourRuns.push(await quanteval());
-}
-const tps = (runs: Array<{ evalMs: number; wallMs: number }>, k: "evalMs" | "wallMs") => median(runs.map((x) => (tokens / x[k]) * 1000));
-const row = (label: string, k: "evalMs" | "wallMs") => {
-  const a = tps(refRuns, k);
-  const b = tps(ourRuns, k);
-  return `${label.padEnd(34)} ${rate(a).padStart(10)} ${rate(b).padStart(10)} ${(b / a).toFixed(2).padStart(7)}`;
-};
+const tps = (x: RunFigures, k: "evalMs" | "wallMs") => (tokens / x[k]) * 1000;
+const cell = (v: number) => rate(v).padStart(10);
+
 process.stdout.write(
   [
     `perplexity: ${model}`,
-    `  ${chunks} chunks × n_ctx ${nCtx} = ${tokens} tokens evaluated, ${threads} threads, median of ${rounds} alternating rounds`,
-    `  PPL llama-perplexity ${refRuns[0].ppl.toFixed(4)} · quanteval ${ourRuns[0].ppl.toFixed(4)}`,
+    `  ${chunks} chunks × n_ctx ${nCtx} = ${tokens} tokens evaluated, ${threads} threads, ${rounds} alternating rounds (the first tool alternates)`,
+    `  both: n_batch 2048, n_ubatch 512, KV f16, flash attention auto, logits of the scored half only; each chunk attends over its own`,
+    `  ${nCtx} KV cells (llama-perplexity: n_batch / n_ctx chunks per llama_decode, one KV stream each; quanteval: one chunk per KV session)`,
+    `  quanteval: llama.cpp library ${llamaBuildInfo().llama_lib}, distribution math ${distMath().name}`,
+    `  before: ${loadLine()}`,
     "",
-    `${"tokens/s".padEnd(34)} ${"llama.cpp".padStart(10)} ${"quanteval".padStart(10)} ${"ratio".padStart(7)}`,
-    row("evaluation (decode + log-softmax)", "evalMs"),
-    row("whole run (load, tokenize, eval)", "wallMs"),
+    `${"round".padEnd(8)} ${"eval tok/s llama.cpp".padStart(21)} ${"quanteval".padStart(10)} ${"ratio".padStart(6)}   ${"whole run llama.cpp".padStart(19)} ${"quanteval".padStart(10)} ${"ratio".padStart(6)}   load (1 min) l / q`,
+    "",
+  ].join("\n"),
+);
+const results = await alternateRounds(rounds, reference, quanteval, (r, i) => {
+  const e = [tps(r.a, "evalMs"), tps(r.b, "evalMs")];
+  const w = [tps(r.a, "wallMs"), tps(r.b, "wallMs")];
+  process.stdout.write(
+    `${`${i + 1} (${r.first === "a" ? "l,q" : "q,l"})`.padEnd(8)} ${cell(e[0]).padStart(21)} ${cell(e[1])} ${(e[1] / e[0]).toFixed(2).padStart(6)}   ${cell(w[0]).padStart(19)} ${cell(w[1])} ${(w[1] / w[0]).toFixed(2).padStart(6)}   ${r.loadA.toFixed(1)} / ${r.loadB.toFixed(1)}\n`,
+  );
+});
+const ev = roundStats(results, (x) => tps(x, "evalMs"));
+const wh = roundStats(results, (x) => tps(x, "wallMs"));
+process.stdout.write(
+  [
+    `${"median".padEnd(8)} ${cell(ev.a).padStart(21)} ${cell(ev.b)} ${(ev.b / ev.a).toFixed(2).padStart(6)}   ${cell(wh.a).padStart(19)} ${cell(wh.b)} ${(wh.b / wh.a).toFixed(2).padStart(6)}`,
+    `  median of the per-round ratios: evaluation ${ev.ratio.toFixed(2)}, whole run ${wh.ratio.toFixed(2)}`,
+    `  PPL llama-perplexity ${results[0].a.ppl.toFixed(4)} · quanteval ${results[0].b.ppl.toFixed(4)}`,
+    `  after: ${loadLine()}`,
     "",
   ].join("\n"),
 );

@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./llamaBin.js";
 
-const helpers = new Set(["run-all.ts", "llamaBin.ts", "syntheticModel.ts"]);
+const helpers = new Set(["run-all.ts", "llamaBin.ts", "syntheticModel.ts", "alternateRounds.ts", "memoryRun.ts"]);
 const benches = readdirSync(join(repoRoot, "bench"))
   .filter((f) => f.endsWith(".ts") && !helpers.has(f))
   .sort();

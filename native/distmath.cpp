@@ -109,20 +109,23 @@ inline int32_t row_argmax(const float *x, int32_t n) {
 extern "C" {
 
 /** ABI version; bumped with any signature change so a stale cached library is rebuilt. */
-int32_t qe_distmath_version() { return 1; }
+int32_t qe_distmath_version() { return 2; }
 
 /**
- * In place: row <- row - max - ln sum exp(row - max), float64 inside. A row holding NaN or +Inf,
- * or no finite maximum, is filled with NaN so the caller names it; returns how many such rows.
+ * dst row <- src row - max - ln sum exp(src row - max), float64 inside; src may be dst (in place)
+ * or llama.cpp's own logits buffer, so the rows reach the caller's array in this one pass and
+ * are never copied first. A row holding NaN or +Inf, or no finite maximum, is filled with NaN
+ * so the caller names it; returns how many such rows.
  */
-int64_t qe_log_softmax(float *rows, int64_t nRows, int32_t nVocab, int32_t nThreads) {
+int64_t qe_log_softmax_into(const float *src, float *dst, int64_t nRows, int32_t nVocab, int32_t nThreads) {
   std::vector<uint8_t> bad(static_cast<size_t>(nRows), 0);
   parallel_rows(nRows, nThreads, [&](int64_t r) {
-    float *x = rows + r * static_cast<int64_t>(nVocab);
+    const float *x = src + r * static_cast<int64_t>(nVocab);
+    float *y = dst + r * static_cast<int64_t>(nVocab);
     bool isBad;
     const float mf = row_max(x, nVocab, &isBad);
     if (isBad || !std::isfinite(mf)) {
-      for (int32_t i = 0; i < nVocab; i++) x[i] = NAN;
+      for (int32_t i = 0; i < nVocab; i++) y[i] = NAN;
       bad[r] = 1;
       return;
     }
@@ -133,11 +136,16 @@ int64_t qe_log_softmax(float *rows, int64_t nRows, int32_t nVocab, int32_t nThre
       for (int l = 0; l < 8; l++) s[l] += exp_nonpos(static_cast<double>(x[i + l]) - m);
     for (; i < nVocab; i++) s[0] += exp_nonpos(static_cast<double>(x[i]) - m);
     const double lse = std::log(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
-    for (int32_t j = 0; j < nVocab; j++) x[j] = static_cast<float>(static_cast<double>(x[j]) - m - lse);
+    for (int32_t j = 0; j < nVocab; j++) y[j] = static_cast<float>(static_cast<double>(x[j]) - m - lse);
   });
   int64_t n = 0;
   for (auto b : bad) n += b;
   return n;
+}
+
+/** qe_log_softmax_into in place. */
+int64_t qe_log_softmax(float *rows, int64_t nRows, int32_t nVocab, int32_t nThreads) {
+  return qe_log_softmax_into(rows, rows, nRows, nVocab, nThreads);
 }
 
 /**

@@ -63,29 +63,39 @@ export class NativeBatch {
 }
 
 /**
- * Evaluates `entries` (positions within each sequence must ascend) and calls `onRow` with
- * the entry index and a view of its logits for every output entry, in order.
- * The view is only valid during the callback.
+ * The output rows of one llama_decode: row k of `logits` (nVocab floats each) belongs to
+ * entry `outputs[k]`. `logits` is a view over llama.cpp's own buffer (no copy), valid only
+ * during the callback: the next decode overwrites or reallocates it.
  */
-export async function runPlan(lib: LlamaLib, ctx: LlamaContext, batch: NativeBatch, nVocab: number, entries: PlanEntry[], onRow: (entryIndex: number, logits: Float32Array) => void): Promise<void> {
+export type OnOutputs = (outputs: number[], logits: Float32Array) => void;
+
+/**
+ * Evaluates `entries` (positions within each sequence must ascend) in n_batch slices and calls
+ * `onOutputs` after each llama_decode that produced output rows, with their entry indices in order.
+ */
+export async function decodePlan(lib: LlamaLib, ctx: LlamaContext, batch: NativeBatch, nVocab: number, entries: PlanEntry[], onOutputs: OnOutputs): Promise<void> {
   for (let from = 0; from < entries.length; from += batch.capacity) {
     const to = Math.min(entries.length, from + batch.capacity);
     const b = batch.fill(entries, from, to);
     const rc = await new Promise<number>((resolve, reject) => lib.decode.async(ctx, b, (err: unknown, res: number) => (err ? reject(err) : resolve(res))));
     if (rc !== 0) throw new Error(`llama_decode failed with code ${rc} (KV cache full or batch invalid)`);
-    let nOut = 0;
-    for (let i = from; i < to; i++) if (entries[i].output) nOut++;
-    if (nOut === 0) continue;
+    const outputs: number[] = [];
+    for (let i = from; i < to; i++) if (entries[i].output) outputs.push(i);
+    if (outputs.length === 0) continue;
     const ptr = lib.get_logits(ctx);
     if (!ptr) throw new Error("internal: llama_get_logits returned NULL after a decode with outputs");
-    const all = new Float32Array(koffi.view(ptr, nOut * nVocab * 4));
-    let row = 0;
-    for (let i = from; i < to; i++) {
-      if (!entries[i].output) continue;
-      onRow(i, all.subarray(row * nVocab, (row + 1) * nVocab));
-      row++;
-    }
+    onOutputs(outputs, new Float32Array(koffi.view(ptr, outputs.length * nVocab * 4)));
   }
+}
+
+/**
+ * {@link decodePlan} row by row: `onRow` gets the entry index and a view of its logits for every
+ * output entry, in order. The view is only valid during the callback.
+ */
+export async function runPlan(lib: LlamaLib, ctx: LlamaContext, batch: NativeBatch, nVocab: number, entries: PlanEntry[], onRow: (entryIndex: number, logits: Float32Array) => void): Promise<void> {
+  await decodePlan(lib, ctx, batch, nVocab, entries, (outputs, all) => {
+    outputs.forEach((i, row) => onRow(i, all.subarray(row * nVocab, (row + 1) * nVocab)));
+  });
 }
 
 /** log(sum(exp(row))) in float64, and the argmax. */

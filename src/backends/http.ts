@@ -149,7 +149,9 @@ export class HttpBackend implements Backend {
       name: this.name,
       backend: "http",
       path: this.pool.redactedUrls().join(","),
-      file_bytes: p.card.file_bytes,
+      // The file's size when the served GGUF is readable here, else the server's tensor bytes.
+      file_bytes: p.weights?.file_bytes ?? p.card.file_bytes,
+      sha256: p.weights?.sha256,
       params: p.card.params,
       quantization: p.card.quantization,
       bits_per_weight: p.card.params && p.card.file_bytes ? (p.card.file_bytes * 8) / p.card.params : undefined,

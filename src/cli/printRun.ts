@@ -1,7 +1,7 @@
 // What `quanteval run` and `quanteval report` print for a run: by default the verdict summary
 // (one row per variant), the per-task changes that are significant or inconclusive, and the
 // verdict's sentences; with --details the full tables as well. Warnings once, at the end.
-import { comparisonTable, driftTable, scoresTable } from "../report/tables.js";
+import { comparisonTable, driftTable, generationTable, hypothesesTable, scoresTable } from "../report/tables.js";
 import { buildVerdict } from "../report/verdict.js";
 import { changesTable, summaryTable, verdictSummary, verdictTable } from "../report/verdictTables.js";
 import type { RunResults } from "../run/runEvaluation.js";
@@ -16,6 +16,8 @@ export function printRun(results: RunResults, opts: { details?: boolean } = {}):
   if (results.variants.length > 0) {
     const verdict = buildVerdict(results);
     printTable(opts.details ? verdictTable(results, verdict) : summaryTable(results, verdict));
+    printTable(generationTable(results, { all: opts.details }));
+    printTable(hypothesesTable(results));
     if (!opts.details) {
       const changes = changesTable(results, verdict);
       if (changes.rows.length > 0) printTable(changes);

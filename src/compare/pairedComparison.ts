@@ -1,10 +1,15 @@
 import { accuracy } from "../metrics/accuracy.js";
 import { macroF1 } from "../metrics/f1.js";
+import { metricInfo } from "../metrics/metricInfo.js";
 import { mcnemarExactP } from "./mcnemar.js";
 import { pairedBootstrapCI } from "./pairedBootstrap.js";
 
-/** Metrics {@link comparePaired} knows how to resample. */
-export type PairedMetric = "acc" | "acc_norm" | "f1";
+/**
+ * An accuracy-kind metric of src/metrics/metricInfo.ts. Its registered paired test decides what
+ * {@link comparePaired} resamples: `mcnemar_exact` metrics (acc, acc_norm, acc_norm_chars…) are a
+ * mean of per-item 0/1 outcomes; `bootstrap_ci` metrics (f1) are macro-F1 over gold/pred labels.
+ */
+export type PairedMetric = string;
 
 /** Per-item outcomes of one task for a baseline and a variant, aligned by item. */
 export interface PairedComparisonInput {
@@ -64,8 +69,9 @@ export interface PairedComparison {
  * - `baseline`/`variant` are `baselineScore`/`variantScore` when given, else recomputed
  *   (accuracy of the correctness flags, or macro-F1 of gold vs pred for `f1`).
  *   The CI is always computed from the per-item data.
- * - CI: seeded paired bootstrap of delta (see `pairedBootstrapCI`); for acc/acc_norm the
- *   resampled statistic is mean(variantCorrect) − mean(baselineCorrect), for f1 it is
+ * - CI: seeded paired bootstrap of delta (see `pairedBootstrapCI`); the metric's registered test
+ *   (metricInfo) picks the statistic: for `mcnemar_exact` metrics (acc, acc_norm…) it is
+ *   mean(variantCorrect) − mean(baselineCorrect), for `bootstrap_ci` ones (f1) it is
  *   macroF1(gold, variantPred) − macroF1(gold, baselinePred) recomputed on the resample.
  * - Flips and McNemar use the correctness flags.
  *
@@ -92,10 +98,11 @@ export function comparePaired(input: PairedComparisonInput, opts: PairedComparis
   let variantComputed: number;
   let statistic: (idx: Uint32Array) => number;
 
-  if (metric === "f1") {
+  const test = metricInfo(metric)?.kind === "accuracy" ? metricInfo(metric)!.test : undefined;
+  if (test === "bootstrap_ci") {
     const { gold, baselinePred, variantPred } = input;
     if (!gold || !baselinePred || !variantPred) {
-      throw new RangeError("comparePaired: metric f1 needs gold, baselinePred and variantPred");
+      throw new RangeError(`comparePaired: metric ${metric} needs gold, baselinePred and variantPred`);
     }
     if (gold.length !== n || baselinePred.length !== n || variantPred.length !== n) {
       throw new RangeError(`comparePaired: gold/baselinePred/variantPred must all have ${n} items`);
@@ -103,7 +110,7 @@ export function comparePaired(input: PairedComparisonInput, opts: PairedComparis
     baselineComputed = macroF1(gold, baselinePred);
     variantComputed = macroF1(gold, variantPred);
     statistic = f1DeltaStatistic(gold, baselinePred, variantPred);
-  } else if (metric === "acc" || metric === "acc_norm") {
+  } else if (test === "mcnemar_exact") {
     baselineComputed = accuracy(baselineCorrect);
     variantComputed = accuracy(variantCorrect);
     const diff = new Int8Array(n);
@@ -114,7 +121,7 @@ export function comparePaired(input: PairedComparisonInput, opts: PairedComparis
       return s / n; // integer sum: exactly 0 for identical inputs
     };
   } else {
-    throw new RangeError(`comparePaired: unknown metric ${String(metric)}`);
+    throw new RangeError(`comparePaired: ${String(metric)} is not an accuracy metric with a paired test in src/metrics/metricInfo.ts`);
   }
 
   const baseline = input.baselineScore ?? baselineComputed;

@@ -47,6 +47,10 @@ export const jsKernels: DistMathKernels = {
     }
     return bad;
   },
+  logSoftmaxInto(src, dst, nRows, nVocab) {
+    dst.set(src.subarray(0, nRows * nVocab));
+    return this.logSoftmax(dst, nRows, nVocab);
+  },
   drift(base, variant, nRows, nVocab, floor, out) {
     for (let r = 0; r < nRows; r++) {
       const off = r * nVocab;

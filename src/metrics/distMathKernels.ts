@@ -34,6 +34,12 @@ export interface DistMathKernels {
    * filled with NaN, never averaged: the caller names it. Returns the number of such rows.
    */
   logSoftmax(rows: Float32Array, nRows: number, nVocab: number): number;
+  /**
+   * {@link logSoftmax} of `src` written to `dst` (same values, bit for bit), reading `src` once:
+   * the GGUF backend passes a view over llama.cpp's logits buffer, so the rows are never copied
+   * into JavaScript before the math.
+   */
+  logSoftmaxInto(src: Float32Array, dst: Float32Array, nRows: number, nVocab: number): number;
   /** KLD (terms with base log-prob ≤ floor skipped) and both argmaxes per row of two log-prob matrices. */
   drift(base: Float32Array, variant: Float32Array, nRows: number, nVocab: number, floor: number, out: DriftRows): void;
   /** Exact top-k log-probs and the tail mass per row, for stored baseline distributions. */

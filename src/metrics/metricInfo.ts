@@ -80,11 +80,12 @@ const ENTRIES: MetricInfo[] = [
   lower("embed_l1_to_reference", "generation", "embedding L1 to reference"),
   lower("embed_cos_to_reference", "generation", "embedding cosine distance to reference"),
   higher("identical_to_baseline", "generation", "identical to baseline"),
-  higher("token_f1_delta", "generation", "Δ token F1"),
-  higher("rougeL_delta", "generation", "Δ ROUGE-L"),
+  // Paired per prompt: the seeded bootstrap over prompts decides (the win rate against 0.5, even).
+  { name: "token_f1_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ token F1" },
+  { name: "rougeL_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ ROUGE-L" },
   higher("exact_match_quasi_delta", "generation", "Δ exact match (quasi)"),
-  higher("judge_win_rate", "generation", "judge win rate"),
-  higher("fact_retention_delta", "generation", "Δ fact retention"),
+  { name: "judge_win_rate", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "judge win rate" },
+  { name: "fact_retention_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ fact retention" },
   // Cost.
   lower("file_bytes", "cost", "size", "bytes"),
   lower("bits_per_weight", "cost", "bits/weight"),

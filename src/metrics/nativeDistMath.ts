@@ -13,7 +13,7 @@ import { quantevalCacheDir } from "../util/cacheDir.js";
 import type { DistMathKernels } from "./distMathKernels.js";
 
 const SOURCE = fileURLToPath(new URL("../../native/distmath.cpp", import.meta.url));
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 // No -ffast-math: NaN checks must survive, and every sum keeps its written order.
 const FLAGS = ["-O3", "-march=native", "-std=c++17", "-fno-math-errno", "-fno-trapping-math", "-shared", "-fPIC", "-pthread"];
 
@@ -63,8 +63,10 @@ export function loadNativeDistMath(threads = availableParallelism()): DistMathKe
   }
   const version = lib.func("int32_t qe_distmath_version()");
   if (version() !== ABI_VERSION) return `${built.path} has ABI ${version()}, expected ${ABI_VERSION}`;
-  // Typed arrays are passed by pointer to their own memory: no copies in or out.
+  // Typed arrays are passed by pointer to their own memory: no copies in or out. That includes a
+  // koffi.view over llama.cpp's logits buffer, which logSoftmaxInto reads in place.
   const logSoftmax = lib.func("int64_t qe_log_softmax(float *rows, int64_t nRows, int32_t nVocab, int32_t nThreads)");
+  const logSoftmaxInto = lib.func("int64_t qe_log_softmax_into(const float *src, float *dst, int64_t nRows, int32_t nVocab, int32_t nThreads)");
   const drift = lib.func(
     "void qe_drift_rows(const float *base, const float *variant, int64_t nRows, int32_t nVocab, double floor, int32_t nThreads, double *kld, int32_t *argBase, int32_t *argVariant)",
   );
@@ -78,6 +80,11 @@ export function loadNativeDistMath(threads = availableParallelism()): DistMathKe
     logSoftmax(rows, nRows, nVocab) {
       check(rows, nRows * nVocab, "rows");
       return Number(logSoftmax(rows, nRows, nVocab, threads));
+    },
+    logSoftmaxInto(src, dst, nRows, nVocab) {
+      check(src, nRows * nVocab, "src");
+      check(dst, nRows * nVocab, "dst");
+      return Number(logSoftmaxInto(src, dst, nRows, nVocab, threads));
     },
     drift(base, variant, nRows, nVocab, floor, out) {
       check(base, nRows * nVocab, "base");

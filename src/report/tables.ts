@@ -1,6 +1,8 @@
 // Tables built from results.json: one row model, rendered to the terminal or Markdown.
-import { accuracyMetricsOf, metricInfo, type PairedTest, TEST_LABEL } from "../metrics/metricInfo.js";
+import { accuracyMetricsOf, APPROX_MARK, metricInfo, type PairedTest, TEST_LABEL } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
+import { comparisonRecords } from "./html/reportData.js";
+import { kldIsApproximate } from "./verdictEvidence.js";
 
 export interface Table {
   title: string;
@@ -65,10 +67,65 @@ export function driftTable(r: RunResults): Table {
         rows.push([task, variant, String(d.skipped), "", "", "", "", ""]);
         continue;
       }
-      rows.push([task, variant, fmt(d.ppl_ratio), `${fmt(d.kld_mean, 6)} ± ${fmt(d.kld_err, 6)}`, fmt(d.kld_p99, 6), fmt(d.kld_median, 6), pct(d.top1_agreement), pct(d.delta_p_rms)]);
+      rows.push([
+        task,
+        variant,
+        fmt(d.ppl_ratio),
+        `${kldIsApproximate(r, variant) ? APPROX_MARK : ""}${fmt(d.kld_mean, 6)} ± ${fmt(d.kld_err, 6)}`,
+        fmt(d.kld_p99, 6),
+        fmt(d.kld_median, 6),
+        pct(d.top1_agreement),
+        pct(d.delta_p_rms),
+      ]);
     }
   }
   return { title: "Distribution drift", head: ["task", "variant", "PPL ratio", "KLD mean", "KLD p99", "KLD median", "same top-1", "RMS Δp"], rows };
+}
+
+const signedFmt = (v: number | null) => (v === null ? "–" : `${v > 0 ? "+" : ""}${v.toFixed(3)}`);
+
+/**
+ * Generation drift per variant (generate tasks): each measure's value and its Δ against the
+ * baseline with the paired 95% CI (bootstrap over prompts), the test that decides and whether the
+ * change is significant. `all: false` keeps the variants' measures that carry a CI (the default
+ * terminal view); `all: true` lists every measure and the noise-floor rows (--details).
+ */
+export function generationTable(r: RunResults, opts: { all?: boolean } = {}): Table {
+  const rows = comparisonRecords(r)
+    .filter((c) => c.type === "generate" && (opts.all || (c.ci_low !== null && !c.is_noise_floor)))
+    .map((c) => [
+      c.task,
+      c.is_noise_floor ? `${c.variant} (noise floor)` : c.variant,
+      metricInfo(c.metric)?.label ?? c.metric,
+      fmt(c.value, 3),
+      c.delta === null ? "–" : `${signedFmt(c.delta)} [${signedFmt(c.ci_low)}, ${signedFmt(c.ci_high)}]`,
+      c.n === null ? "–" : String(c.n),
+      c.test,
+      c.significant === null ? c.note || "–" : c.significant ? "yes" : `no: ${c.note}`,
+    ]);
+  return { title: "Generation drift against the baseline", head: ["task", "variant", "measure", "value", "Δ [95% CI]", "n", "decided by", "significant"], rows };
+}
+
+/**
+ * The hypotheses of generate tasks (win counts over dataset × model cells). A trivial row holds by
+ * construction, not by measurement: it says so and why, and counts for nothing.
+ */
+export function hypothesesTable(r: RunResults): Table {
+  const rows: string[][] = [];
+  for (const [task, t] of Object.entries(r.tasks)) {
+    const hyps = (t.extra as { hypotheses?: unknown } | undefined)?.hypotheses;
+    if (!Array.isArray(hyps)) continue;
+    for (const h of hyps as Array<Record<string, unknown>>) {
+      rows.push([
+        task,
+        `${String(h.metric)} ${String(h.distance)}`,
+        String(h.hypothesis),
+        `${String(h.win)} / ${String(h.cells)}`,
+        h.trivial ? `trivial: ${String(h.trivial_reason ?? "holds by construction")}` : typeof h.win_rate === "number" ? pct(h.win_rate) : "–",
+      ]);
+    }
+  }
+  return { title: "Generation hypotheses", head: ["task", "embedder / distance", "hypothesis", "holds in", "win rate"], rows };
 }
 
 export function toMarkdown(t: Table): string {

@@ -7,7 +7,7 @@
 // The rules per measure are in src/report/verdictEvidence.ts; which metric is an accuracy, which
 // test decides it and its tolerance are in src/metrics/metricInfo.ts. Written into results.json
 // under `verdict` by the runner, and rebuilt from results.json by the reports.
-import { primaryAccuracyMetric, accuracyMetricsOf } from "../metrics/metricInfo.js";
+import { accuracyMetricsOf, metricInfo, primaryAccuracyMetric } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 import { formatBytes } from "../util/formatBytes.js";
 import { accuracyEvidence, driftEvidence, type Evidence, generationEvidence, kldIsApproximate, signed, type TaskFacts } from "./verdictEvidence.js";
@@ -109,6 +109,16 @@ export interface Verdict {
   kld_task: string | null;
   /** The accuracy tasks (metricInfo: any task comparing an accuracy-kind metric). */
   accuracy_tasks: string[];
+  /** Groups of models with the same weights (equal sha256), e.g. one GGUF in-process and behind a llama-server. */
+  same_weights: SameWeights[];
+}
+
+/** Models that are one set of weights: sized by the file, never ranked smaller than each other. */
+export interface SameWeights {
+  sha256: string;
+  models: string[];
+  /** Each model's backend, in the order of `models` (e.g. ["gguf", "http"]). */
+  backends: string[];
 }
 
 type Cmp = Record<string, unknown>;
@@ -155,10 +165,12 @@ export function buildVerdict(results: RunResults): Verdict {
   // Generation drift: a significant drop of a paired reference metric is a loss; it never clears one.
   const generateTasks = Object.entries(results.tasks).filter(([, t]) => t.type === "generate");
   for (const [name, t] of generateTasks) {
-    const paired = Object.values(t.comparisons).some((c) => (c as Cmp).paired && Object.keys((c as Cmp).paired as object).some((k) => !k.startsWith("embed_")));
+    // The judged paired measures (reference metrics, judge win rate, fact retention), labelled by metricInfo.
+    const judged = [...new Set(Object.values(t.comparisons).flatMap((c) => Object.keys(((c as Cmp).paired as object | undefined) ?? {}).filter((k) => !k.startsWith("embed_"))))];
+    const labels = judged.map((k) => metricInfo(`${k}_delta`)?.label ?? metricInfo(k)?.label ?? k);
     notes.push(
-      paired
-        ? `${name}: generation drift can show a loss (bootstrap CI of Δ token F1 / Δ ROUGE-L), not rule one out; embedding distances are shown, not judged`
+      judged.length
+        ? `${name}: generation drift can show a loss (bootstrap CI of ${labels.join(" / ")}), not rule one out; embedding distances are shown, not judged`
         : `${name}: generation drift is shown but not judged (no references, so no paired Δ)`,
     );
   }
@@ -227,7 +239,7 @@ export function buildVerdict(results: RunResults): Verdict {
       pareto: false,
     };
   });
-  recogniseSameWeights(results, rows);
+  const sameWeights = recogniseSameWeights(results, rows);
   // Largest first; models without a known size (HTTP backends) last, in config order.
   rows.sort((a, b) => (b.file_bytes ?? -Infinity) - (a.file_bytes ?? -Infinity));
 
@@ -241,7 +253,16 @@ export function buildVerdict(results: RunResults): Verdict {
   const candidates = rows.filter((r) => r.status === "no_measurable_loss" && r.file_bytes !== null);
   const smallest = candidates.length > 0 ? candidates.reduce((a, b) => (b.file_bytes! < a.file_bytes! ? b : a)).model : null;
   const tasks = Object.fromEntries(accuracyTasks.map((t) => [t, { metric: facts[t].metric, informative: facts[t].informative, mde: facts[t].mde, reasons: facts[t].reasons }]));
-  return { rows, variants, tasks, smallest_not_significant: smallest, pareto: rows.filter((r) => r.pareto).map((r) => r.model), kld_task: kldTask, accuracy_tasks: accuracyTasks };
+  return {
+    rows,
+    variants,
+    tasks,
+    smallest_not_significant: smallest,
+    pareto: rows.filter((r) => r.pareto).map((r) => r.model),
+    kld_task: kldTask,
+    accuracy_tasks: accuracyTasks,
+    same_weights: sameWeights,
+  };
 }
 
 /** The machine-readable part of the verdict (results.json `verdict`), or null for a run without variants. */
@@ -258,16 +279,25 @@ export function verdictJson(results: RunResults): VerdictJson | null {
  * over HTTP). Each is marked, and the size is taken from the file: a server reports its tensor
  * bytes, which would make the same weights look smaller and win "smallest".
  */
-function recogniseSameWeights(results: RunResults, rows: VerdictRow[]): void {
+function recogniseSameWeights(results: RunResults, rows: VerdictRow[]): SameWeights[] {
+  const groups = new Map<string, VerdictRow[]>();
   for (const r of rows) {
     const sha = results.models[r.model]?.sha256;
-    if (!sha) continue;
-    const twin = rows.find((o) => o !== r && results.models[o.model]?.sha256 === sha);
-    if (!twin) continue;
-    r.same_weights_as = twin.model;
-    const fileSide = [r, twin].find((x) => results.models[x.model]?.backend === "gguf");
-    if (fileSide) r.file_bytes = fileSide.file_bytes;
+    if (typeof sha === "string" && sha) groups.set(sha, [...(groups.get(sha) ?? []), r]);
   }
+  const out: SameWeights[] = [];
+  for (const [sha256, group] of groups) {
+    if (group.length < 2) continue;
+    const backend = (r: VerdictRow) => String(results.models[r.model]?.backend ?? "?");
+    // The file's size where a backend read the file (gguf), so no member looks smaller.
+    const fileSide = group.find((x) => backend(x) === "gguf") ?? group[0];
+    for (const r of group) {
+      r.same_weights_as = (r === group[0] ? group[1] : group[0]).model;
+      r.file_bytes = fileSide.file_bytes;
+    }
+    out.push({ sha256, models: group.map((r) => r.model), backends: group.map(backend) });
+  }
+  return out;
 }
 
 export { signed };

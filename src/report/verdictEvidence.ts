@@ -92,14 +92,20 @@ export function driftEvidence(task: string, c: Cmp, approximate: boolean): Evide
   return out;
 }
 
-/** Generation-drift evidence of one variant: significant drops of its paired reference metrics (`paired`). */
+/** What each paired generation measure is compared against (reference metrics: the references). */
+const PAIRED_AGAINST: Record<string, string> = { judge_win_rate: "vs an even split", fact_retention_delta: "vs the baseline's facts" };
+
+/** Generation-drift evidence of one variant: significant drops of its paired measures (`paired`: reference metrics, judge win rate, fact retention). */
 export function generationEvidence(task: string, c: Cmp): Evidence[] {
   const paired = c.paired as Record<string, Cmp> | undefined;
   const out: Evidence[] = [];
   for (const [metric, p] of Object.entries(paired ?? {})) {
     const delta = num(p.delta);
     if (p.test !== "bootstrap_ci" || p.significant !== true || delta === null || delta >= 0) continue;
-    out.push({ says: "loss", text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, vs references)` });
+    out.push({
+      says: "loss",
+      text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, ${PAIRED_AGAINST[metric] ?? "vs references"})`,
+    });
   }
   return out;
 }

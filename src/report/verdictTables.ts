@@ -117,6 +117,11 @@ export function verdictSummary(verdict: Verdict): string[] {
   else if (Object.values(verdict.tasks).every((t) => t.informative === false)) {
     lines.push(`None of the accuracy tasks can detect a loss for this model: the verdict rests on ${verdict.kld_task ? "distribution drift" : "nothing that can clear a variant"}.`);
   }
+  for (const g of verdict.same_weights) {
+    lines.push(
+      `${g.models.join(" and ")} are the same weights (${[...new Set(g.backends)].join(" and ")}: same sha256 ${g.sha256.slice(0, 12)}…), sized by the file and never ranked smaller than each other.`,
+    );
+  }
   for (const r of verdict.rows) {
     const v = verdict.variants[r.model];
     if (!v) continue;

@@ -176,7 +176,8 @@ export function reuseEvaluations(
           if (!kept) continue;
           distributionsDirs.set(task.name, dirname(kept));
         }
-        if (selection !== undefined) deferred.push({ task: task.name, model, evaluation, selection });
+        // Deferred past the source's close: its samples (read from the source on access) are read now.
+        if (selection !== undefined) deferred.push({ task: task.name, model, evaluation: { ...evaluation }, selection });
         else putEvaluation(args.store, task.name, model, evaluation);
         taken.add(model);
       }

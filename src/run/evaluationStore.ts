@@ -1,6 +1,7 @@
 // Per-model evaluations of each task, written to the run's store as each model finishes and
 // read back by the comparison: the comparison never sees a model, only what was stored.
 import type { ModelEvaluation, StoredEvaluations } from "../tasks/kinds/taskKind.js";
+import type { SampleRow } from "./taskContext.js";
 import type { RunStore } from "../store/runStore.js";
 import { QuantevalError } from "../util/errors.js";
 
@@ -15,28 +16,78 @@ function decode<T>(text: string): T {
   return JSON.parse(text, (_k, v: unknown) => (typeof v === "string" && v.startsWith(NON_FINITE) ? Number(v.slice(NON_FINITE.length)) : v)) as T;
 }
 
-// A table of its own in the run's SQLite file, beside `cache` (whose rows count finished backend
-// requests) and `samples` (the viewer's, keyed by doc_id). It belongs in RunStore's schema; it
-// is created here until the store's owner moves it there.
-const TABLE = "CREATE TABLE IF NOT EXISTS evaluations (task TEXT NOT NULL, model TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model))";
+// Tables of their own in the run's SQLite file, beside `cache` (whose rows count finished backend
+// requests) and `samples` (the viewer's, keyed by doc_id). They belong in RunStore's schema; they
+// are created here until the store's owner moves them there. An evaluation's samples are rows of
+// their own (`seq` keeps their order), apart from its results and state: the comparison reads the
+// state of every model, but the samples of one model at a time (to samples.jsonl), so a run never
+// holds every model's samples of a large task at once, nor one JSON text of all of them.
+// (Stores written before the split hold the samples inside `data`; they are read as they are.)
+const TABLES = `CREATE TABLE IF NOT EXISTS evaluations (task TEXT NOT NULL, model TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model));
+  CREATE TABLE IF NOT EXISTS evaluation_samples (task TEXT NOT NULL, model TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, seq))`;
 
-/**
- * Writes a model's evaluation of a task, whole (samples in their order, duplicates kept: the
- * samples table, keyed by doc_id, is written for the viewer once the task is compared).
- */
+/** Writes a model's evaluation of a task, whole (samples in their order, duplicates kept). */
 export function putEvaluation(store: RunStore, task: string, model: string, evaluation: ModelEvaluation): void {
-  store.db.exec(TABLE);
-  store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode(evaluation));
+  store.db.exec(TABLES);
+  const { samples, ...rest } = evaluation;
+  const putSample = store.db.prepare("INSERT INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)");
+  store.db.transaction(() => {
+    store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode(rest));
+    store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ?").run(task, model);
+    for (const [seq, row] of samples.entries()) putSample.run(task, model, seq, encode(row));
+  })();
 }
 
-/** Reads a task's stored evaluations back, one model at a time. */
-export function storedEvaluations<S>(store: RunStore, task: string): StoredEvaluations<S> {
+/** Rows per page when stored samples are read page by page. */
+const PAGE_ROWS = 2000;
+
+/**
+ * The key under which a task's stored evaluations (and a samples record built from them, see
+ * collectStored) carry a reader of one model's samples page by page.
+ */
+export const SAMPLE_PAGES = Symbol("quanteval.samplePages");
+
+/** A samples record that may carry {@link SAMPLE_PAGES}. */
+type PagedSamples = Record<string, SampleRow[]> & { [SAMPLE_PAGES]?: (model: string) => Iterable<SampleRow[]> };
+
+/**
+ * One model's samples, page by page: read from the store in pages of {@link PAGE_ROWS} rows when
+ * `samples` came from stored evaluations, else the whole array as one page. A caller that reduces
+ * or writes rows one at a time never holds a large task's samples at once.
+ */
+export function samplePages(samples: Record<string, SampleRow[]>, model: string): Iterable<SampleRow[]> {
+  const pages = (samples as PagedSamples)[SAMPLE_PAGES];
+  return pages && Object.getOwnPropertyDescriptor(samples, model)?.get ? pages(model) : [samples[model]];
+}
+
+function* readPages(store: RunStore, task: string, model: string): Generator<SampleRow[]> {
+  // Ranges of seq, not one open cursor: the caller writes to the same database between pages.
+  const page = store.db.prepare("SELECT data FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ? AND seq < ? ORDER BY seq");
+  for (let from = 0; ; from += PAGE_ROWS) {
+    const rows = (page.all(task, model, from, from + PAGE_ROWS) as Array<{ data: string }>).map((r) => decode<SampleRow>(r.data));
+    if (rows.length === 0) return;
+    yield rows;
+  }
+}
+
+/**
+ * Reads a task's stored evaluations back, one model at a time. `samples` is read from the store
+ * each time it is accessed (not kept): read it once per model, when it is needed, or page by page
+ * through {@link samplePages}.
+ */
+export function storedEvaluations<S>(store: RunStore, task: string): StoredEvaluations<S> & { [SAMPLE_PAGES]: (model: string) => Iterable<SampleRow[]> } {
   return {
+    [SAMPLE_PAGES]: (model: string) => readPages(store, task, model),
     get(model: string): ModelEvaluation<S> {
-      store.db.exec(TABLE);
-      const text = (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data;
+      // Looked up, not created: the store may be another run's, opened read-only (baseline.from).
+      const has = store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
+      const text = has ? (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data : undefined;
       if (text === undefined) throw new QuantevalError(`task ${task}: no stored evaluation of model '${model}' in ${store.dir}; run it again with --resume`);
-      return decode<ModelEvaluation<S>>(text);
+      const evaluation = decode<ModelEvaluation<S>>(text);
+      if (evaluation.samples !== undefined) return evaluation;
+      const read = () =>
+        (store.db.prepare("SELECT data FROM evaluation_samples WHERE task = ? AND model = ? ORDER BY seq").all(task, model) as Array<{ data: string }>).map((r) => decode<SampleRow>(r.data));
+      return Object.defineProperty(evaluation, "samples", { get: read, enumerable: true });
     },
   };
 }

@@ -1,6 +1,5 @@
 // The library entry point: config → models → tasks → comparisons → store → results.json.
 import { createHash } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, ModelDescription } from "../backends/backend.js";
@@ -10,7 +9,7 @@ import type { LoadedConfig } from "../config/loadConfig.js";
 import type { ModelSpec } from "../config/schema.js";
 import { measureCost } from "../cost/measureCost.js";
 import { resolveModel } from "../models/resolveModel.js";
-import { writeAtomic, writeResults } from "../results/resultsFile.js";
+import { writeResults } from "../results/resultsFile.js";
 import { RESULTS_VERSION, type RunResults, type TaskResults } from "../results/types.js";
 import { RunStore } from "../store/runStore.js";
 import type { PreparedTask } from "../tasks/kinds/taskKind.js";
@@ -24,6 +23,7 @@ import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaseline
 import { checkTaskIdentities } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
+import { SamplesWriter } from "./samplesWriter.js";
 import { sweepVariants } from "./sweepVariants.js";
 import { type ProgressSink, silentProgress } from "./taskContext.js";
 import { type VariantQuantMeta, formatQuantHypotheses, quantHypotheses } from "../quantize/quantHypotheses.js";
@@ -77,6 +77,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
   const store = RunStore.open(out, { configHash, resume: opts.resume });
   store.signal = opts.signal;
   const backends: Backend[] = [];
+  let samplesOut: SamplesWriter | undefined;
   let status: "done" | "failed" | "interrupted" = "failed";
   try {
     // Models: baseline first, then variants (given, or made by a quantization sweep). Their
@@ -163,11 +164,11 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const groupCtx = { baselineName: config.baseline.name, alone: plan.groups.length > 1 || config.keep_distributions, scratchDir, store, progress, warn };
     const tasks: RunResults["tasks"] = {};
     const taskManifest: Record<string, Record<string, unknown>> = {};
-    const allSamples: string[] = [];
     let baseDesc: ModelDescription | undefined = reuse?.source.models[config.baseline.name];
     // Comparisons, from the store alone.
     const compareAll = async (openModels: Backend[]) => {
       settleSelections(store, loaded.tasks, prepared, reuse, `${loaded.path}: baseline.from ${config.baseline.from}`);
+      const writer = (samplesOut = new SamplesWriter(out, store));
       for (const [i, task] of loaded.tasks.entries()) {
         const name = task.name;
         const outcome = await compareTask(name, prepared[i], {
@@ -183,10 +184,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         });
         markSignificance(outcome, noiseName);
         for (const w of referenceWarnings(name, outcome, config.baseline)) warn(w);
-        store.db.transaction(() => {
-          for (const [model, rows] of Object.entries(outcome.samples)) store.putSamples(name, model, rows);
-        })();
-        for (const [model, rows] of Object.entries(outcome.samples)) for (const r of rows) allSamples.push(JSON.stringify({ task: name, model, ...r }));
+        // Streamed as each task is compared: nothing per document is kept for the end of the run.
+        writer.writeTask(name, outcome.samples);
         const { samples: _samples, ...rest } = outcome;
         // The kinds build these shapes; src/results/types.ts names each of them.
         tasks[name] = rest as unknown as TaskResults;
@@ -267,13 +266,13 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     const verdict = verdictJson(results);
     if (verdict) results.verdict = verdict;
     for (const line of formatQuantHypotheses(results.quantization_hypotheses ?? [])) log(line);
-    mkdirSync(out, { recursive: true });
-    writeAtomic(join(out, "samples.jsonl"), allSamples.join("\n") + (allSamples.length ? "\n" : ""));
+    samplesOut?.finish();
     writeResults(join(out, "results.json"), results);
     store.setMeta("results", "results.json");
     status = "done";
     return results;
   } catch (e) {
+    samplesOut?.discard();
     if (opts.signal?.aborted) status = "interrupted";
     throw e;
   } finally {

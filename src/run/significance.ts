@@ -7,7 +7,8 @@
 import { type BaselineCheck, checkBaseline } from "../compare/baselineCheck.js";
 import type { ModelSpec } from "../config/schema.js";
 import { accuracyMetricsOf, metricInfo, TEST_LABEL } from "../metrics/metricInfo.js";
-import type { TaskOutcome } from "./taskContext.js";
+import { samplePages } from "./evaluationStore.js";
+import type { SampleRow, TaskOutcome } from "./taskContext.js";
 
 type Cmp = Record<string, unknown> & { delta?: number; ci_low?: number; ci_high?: number; mcnemar_p?: number };
 
@@ -37,9 +38,19 @@ export function markSignificance(outcome: TaskOutcome, noiseName: string | null)
   }
   if (accMetrics.length > 0) {
     const baseline = Object.keys(outcome.samples).find((m) => !(m in outcome.comparisons));
-    const rows = baseline ? outcome.samples[baseline] : undefined;
+    // Only what checkBaseline reads, page by page: a large task's samples are never all in memory.
+    const rows = baseline ? slimRows(outcome.samples, baseline) : undefined;
     if (rows) outcome.extra = { ...outcome.extra, baseline_check: checkBaseline(rows) satisfies BaselineCheck };
   }
+}
+
+/** The fields of a model's samples that checkBaseline reads (choices only as their count). */
+function slimRows(samples: Record<string, SampleRow[]>, model: string): Array<Record<string, unknown>> {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const page of samplePages(samples, model)) {
+    for (const s of page) rows.push({ correct: s.correct, is_greedy: s.is_greedy, pred: s.pred, choices: Array.isArray(s.choices) ? new Array(s.choices.length) : undefined });
+  }
+  return rows;
 }
 
 /** Applies the metric's registered test to one paired comparison, in place. */

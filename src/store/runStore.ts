@@ -173,12 +173,21 @@ export class RunStore {
   }
 
   putSamples(task: string, model: string, samples: Array<{ doc_id: number } & Record<string, unknown>>): void {
-    const stmt = this.db.prepare("INSERT OR REPLACE INTO samples(task, model, doc_id, data) VALUES (?, ?, ?, ?)");
     const tx = this.db.transaction(() => {
       this.db.prepare("DELETE FROM samples WHERE task = ? AND model = ?").run(task, model);
-      for (const s of samples) stmt.run(task, model, s.doc_id, JSON.stringify(s));
+      this.appendSamples(task, model, samples);
     });
     guardStore(this.file, () => tx());
+  }
+
+  /** Adds samples of a task's model to those already stored (a large task written page by page). */
+  appendSamples(task: string, model: string, samples: Array<{ doc_id: number } & Record<string, unknown>>): void {
+    const stmt = this.db.prepare("INSERT OR REPLACE INTO samples(task, model, doc_id, data) VALUES (?, ?, ?, ?)");
+    guardStore(this.file, () =>
+      this.db.transaction(() => {
+        for (const s of samples) stmt.run(task, model, s.doc_id, JSON.stringify(s));
+      })(),
+    );
   }
 
   /** Pages through one task's samples of a model, for the viewer. */

@@ -136,3 +136,12 @@ test("invalid input throws", () => {
   assert.throws(() => comparePaired({ baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1] }, { seed: 1 }), RangeError);
   assert.throws(() => comparePaired({ baselineCorrect: [true], variantCorrect: [true], metric: "f1", gold: [1], baselinePred: [1], variantPred: [1, 2] }, { seed: 1 }), RangeError);
 });
+
+test("the metric's registered paired test (metricInfo) picks the statistic: acc_norm_chars resamples like acc, ppl is refused", () => {
+  const base = [true, true, false, true, false, true, true, false];
+  const variant = [true, false, false, true, true, false, true, false];
+  const acc = comparePaired({ baselineCorrect: base, variantCorrect: variant, metric: "acc" }, { seed: 7 });
+  const chars = comparePaired({ baselineCorrect: base, variantCorrect: variant, metric: "acc_norm_chars" }, { seed: 7 });
+  assert.deepEqual({ ...chars, metric: "acc" }, acc);
+  assert.throws(() => comparePaired({ baselineCorrect: base, variantCorrect: variant, metric: "ppl" }, { seed: 7 }), /ppl is not an accuracy metric with a paired test in src\/metrics\/metricInfo.ts/);
+});

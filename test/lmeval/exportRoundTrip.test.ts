@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { comparePaired, type PairedMetric } from "../../src/compare/pairedComparison.js";
+import { comparePaired } from "../../src/compare/pairedComparison.js";
 import { exportLmEval } from "../../src/lmeval/exportLmEval.js";
 import { requestShape } from "../../src/lmeval/exportSamples.js";
 import { assertSameLmEvalPrompts, lmEvalCorrect, pairWithLmEval } from "../../src/lmeval/lmEvalPairing.js";
@@ -62,7 +62,7 @@ test("export → read back: the lm-eval baseline gives the run's own paired delt
   const pairs = pairWithLmEval("kobest_copa", run.samples("kobest_copa", "q4_0"), base, shape);
   assert.ok(pairs.paired);
   const expected = results.tasks.kobest_copa.comparisons.q4_0 as Record<string, Record<string, unknown>>;
-  for (const metric of ["acc", "f1"] as PairedMetric[]) {
+  for (const metric of ["acc", "f1"] as const) {
     const got = comparePaired(
       {
         metric,

@@ -83,6 +83,29 @@ for (const [label, path] of [
   });
 }
 
+test("logSoftmaxInto writes exactly logSoftmax's values from a separate source, at any row offset", { skip }, async () => {
+  // The GGUF backend hands a view over llama.cpp's logits buffer as the source and a window's
+  // rows as the destination, both subarrays: same bits as the in-place kernel, nothing else touched.
+  const { a, nRows, nVocab } = await realRows(models.stories(), 128);
+  const logits = a.map((x) => x + 7);
+  for (const kernels of [jsKernels, nat()]) {
+    const inPlace = logits.slice();
+    kernels.logSoftmax(inPlace, nRows, nVocab);
+    const src = new Float32Array((nRows + 1) * nVocab);
+    src.set(logits, nVocab);
+    const before = src.slice();
+    const dst = new Float32Array((nRows + 3) * nVocab).fill(42);
+    assert.equal(kernels.logSoftmaxInto(src.subarray(nVocab), dst.subarray(2 * nVocab, (nRows + 2) * nVocab), nRows, nVocab), 0);
+    assert.deepEqual(dst.subarray(2 * nVocab, (nRows + 2) * nVocab), inPlace, kernels.name);
+    assert.ok(dst.subarray(0, 2 * nVocab).every((x) => x === 42) && dst.subarray((nRows + 2) * nVocab).every((x) => x === 42), `${kernels.name}: wrote outside its rows`);
+    assert.deepEqual(src, before, `${kernels.name}: changed its source`);
+    const bad = new Float32Array([1, NaN, 3, 4, 1, 2, 3, 4]);
+    const out = new Float32Array(8);
+    assert.equal(kernels.logSoftmaxInto(bad, out, 2, 4), 1, kernels.name);
+    assert.ok(out.subarray(0, 4).every(Number.isNaN) && out.subarray(4).every(Number.isFinite), kernels.name);
+  }
+});
+
 test("NaN and +∞ logits give NaN rows, counted, never a number", { skip }, () => {
   for (const kernels of [jsKernels, nat()]) {
     const rows = new Float32Array([1, 2, 3, 4, 1, NaN, 3, 4, 1, Infinity, 3, 4, -Infinity, 0, -Infinity, -Infinity]);

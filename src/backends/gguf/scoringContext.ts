@@ -1,7 +1,7 @@
 // The llama_context that scoring runs on: one unified KV cache shared by up to nSeqMax
 // sequences, filled with groups of sequences (a multiple-choice context and its choices, a
 // rolling window, a perplexity chunk) session by session.
-import { NativeBatch, type PlanEntry, runPlan } from "../ggufBatcher.js";
+import { NativeBatch, type PlanEntry, decodePlan } from "../ggufBatcher.js";
 import type { LlamaContext, LlamaLib, LlamaModel } from "../llamaLib.js";
 import { type AttachedThreadpool, attachThreadpool } from "../threadpool.js";
 import { QuantevalError } from "../../util/errors.js";
@@ -55,6 +55,18 @@ export class ScoringContext {
    * and clears the cache between sessions. `onRow` receives every output entry's logits.
    */
   async runGroups(groups: PlanGroup[], onRow: (entry: PlanEntry, logits: Float32Array) => void, onGroupsDone?: (n: number) => void): Promise<void> {
+    const n = this.nVocab;
+    await this.runGroupsOutputs(groups, (rows, all) => rows.forEach((e, k) => onRow(e, all.subarray(k * n, (k + 1) * n))), onGroupsDone);
+  }
+
+  /**
+   * {@link runGroups} a decode at a time: `onOutputs` receives the output entries of one
+   * llama_decode and their logits as one view over llama.cpp's buffer (row k is `rows[k]`'s),
+   * valid only during the callback. A session holds at most `sessionCells` KV cells (a larger
+   * group gets one of its own): every token attends over all cells of its session, masked or
+   * not, so smaller sessions spend less on attention.
+   */
+  async runGroupsOutputs(groups: PlanGroup[], onOutputs: (rows: PlanEntry[], logits: Float32Array) => void, onGroupsDone?: (n: number) => void, sessionCells = this.kvSize): Promise<void> {
     let i = 0;
     while (i < groups.length) {
       const entries: PlanEntry[] = [];
@@ -63,7 +75,7 @@ export class ScoringContext {
       const start = i;
       while (i < groups.length) {
         const g = groups[i];
-        if (i > start && (cells + g.cells > this.kvSize || seqs + g.seqs > this.nSeqMax)) break;
+        if (i > start && (cells + g.cells > Math.min(sessionCells, this.kvSize) || seqs + g.seqs > this.nSeqMax)) break;
         if (g.cells > this.kvSize || g.seqs > this.nSeqMax) throw new Error(`internal: request needs ${g.cells} KV cells, context has ${this.kvSize}`);
         g.build(seqs, entries);
         cells += g.cells;
@@ -71,7 +83,12 @@ export class ScoringContext {
         i++;
       }
       this.clearMemory();
-      await runPlan(this.lib, this.ctx, this.batch, this.nVocab, entries, (idx, logits) => onRow(entries[idx], logits));
+      await decodePlan(this.lib, this.ctx, this.batch, this.nVocab, entries, (outputs, logits) =>
+        onOutputs(
+          outputs.map((k) => entries[k]),
+          logits,
+        ),
+      );
       onGroupsDone?.(i - start);
     }
     this.clearMemory();

@@ -1,8 +1,10 @@
 // Finds out, at open, what a server is and how it can score tokens: llama-server (GET /props),
 // vLLM (POST /tokenize + prompt_logprobs or echo), or a plain OpenAI-compatible server that
 // can only generate. Every replica must serve the same model.
-import { basename } from "node:path";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { basename, isAbsolute } from "node:path";
 import { QuantevalError } from "../../util/errors.js";
+import { sha256File } from "../../util/sha256File.js";
 import { LlamaScoring } from "./llamaScoring.js";
 import { OpenAiScoring } from "./openaiScoring.js";
 import { HttpError, type HttpPool } from "./pool.js";
@@ -32,6 +34,8 @@ export interface ServerProfile {
   identity: Record<string, unknown>;
   /** Model-card fields the server reports. */
   card: { params?: number; file_bytes?: number; quantization?: string; n_ctx_train?: number; architecture?: string };
+  /** The served GGUF's digest and size from the file itself, when it is readable here (see {@link localWeights}). */
+  weights?: { sha256: string; file_bytes: number };
 }
 
 export interface ProbeOptions {
@@ -70,6 +74,33 @@ function quantizationName(ftype: unknown): string | undefined {
     .replace(/^\(guessed\)\s*/, "")
     .replace(/^(all|mostly)\s+/i, "")
     .toUpperCase();
+}
+
+/**
+ * The digest and size of the file a llama-server reports serving (`/props` model_path), when that
+ * path is absolute and names a readable GGUF here (a server on this machine): the same weights
+ * loaded in-process and served over HTTP are then recognised as one model, and the size is the
+ * file's, not the server's tensor bytes. A file smaller than the served tensors is not the served
+ * one (another machine's path) and is ignored. Hashing is memoized per path, size and mtime.
+ */
+export async function localWeights(modelPath: string | undefined, tensorBytes: unknown): Promise<{ sha256: string; file_bytes: number } | undefined> {
+  if (!modelPath || !isAbsolute(modelPath)) return undefined;
+  try {
+    const st = statSync(modelPath);
+    if (!st.isFile() || (typeof tensorBytes === "number" && st.size < tensorBytes)) return undefined;
+    const magic = Buffer.alloc(4);
+    const fd = openSync(modelPath, "r");
+    try {
+      readSync(fd, magic, 0, 4, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (magic.toString("latin1") !== "GGUF") return undefined;
+    return { sha256: await sha256File(modelPath), file_bytes: st.size };
+  } catch {
+    // Unreadable here (permissions, another machine's path): the server's figures stand.
+    return undefined;
+  }
 }
 
 async function probeLlama(pool: HttpPool, props: LlamaProps, opts: ProbeOptions): Promise<ServerProfile> {
@@ -134,6 +165,7 @@ async function probeLlama(pool: HttpPool, props: LlamaProps, opts: ProbeOptions)
   } catch {
     grammar = false;
   }
+  const local = await localWeights(props.model_path, meta.size);
   return {
     flavor: "llama-server",
     modelId: opts.model ?? entry?.id ?? "default",
@@ -154,6 +186,7 @@ async function probeLlama(pool: HttpPool, props: LlamaProps, opts: ProbeOptions)
       quantization: quantizationName(meta.ftype),
       n_ctx_train: typeof meta.n_ctx_train === "number" ? meta.n_ctx_train : undefined,
     },
+    weights: local,
   };
 }
 

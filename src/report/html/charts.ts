@@ -41,8 +41,13 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
       note: r.note,
     }));
   if (rows.length === 0) return null;
-  const nVariants = new Set(rows.map((r) => r.variant)).size;
-  const y = { field: "row", type: "nominal", title: null, sort: null };
+  // The x domain spans every CI and 0, at least ±0.05 (5% of the items): when no variant changed an
+  // answer every interval is [0, 0], and a zero-width domain would draw one tick and no scale.
+  const lo = Math.min(0, ...rows.map((r) => r.ci_low as number));
+  const hi = Math.max(0, ...rows.map((r) => r.ci_high as number));
+  const pad = Math.max(0, 0.1 - (hi - lo)) / 2;
+  const x = { type: "quantitative", scale: { domain: [lo - pad, hi + pad], nice: true }, axis: { format: "+.2f" } };
+  const y = { field: "row", type: "nominal", title: null, sort: null, axis: { labelLimit: 260 } };
   const yOffset = { field: "variant", sort: variantOrder };
   const shown = variantOrder.filter((v) => rows.some((r) => r.variant === v));
   const color = { field: "variant", type: "nominal", sort: variantOrder, title: "variant", scale: colorScale(shown, colorDomain) };
@@ -53,11 +58,13 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
       "Each point is a variant's change in an accuracy metric (a fraction of the items); the line is its paired-bootstrap 95% CI. Filled points are significant by the metric's test (exact McNemar for accuracies, the bootstrap CI for F1) and beyond the noise floor.",
     spec: {
       width: WIDTH - 180,
-      height: { step: Math.max(22, 14 * nVariants) },
+      // The step is per variant within a row (the yOffset band): a row is 18 px per variant.
+      height: { step: 18 },
       data: { values: rows },
       layer: [
-        { mark: { type: "rule", strokeDash: [4, 4], color: "#888" }, encoding: { x: { datum: 0, type: "quantitative" } } },
-        { mark: { type: "rule", strokeWidth: 2 }, encoding: { y, yOffset, color, x: { field: "ci_low", type: "quantitative", title: "Δ accuracy vs baseline (95% CI)" }, x2: { field: "ci_high" } } },
+        // One zero line (its own one-row data: the chart's rows would draw one per comparison).
+        { data: { values: [{}] }, mark: { type: "rule", strokeDash: [4, 4], color: "#888" }, encoding: { x: { datum: 0, type: "quantitative" } } },
+        { mark: { type: "rule", strokeWidth: 2 }, encoding: { y, yOffset, color, x: { ...x, field: "ci_low", title: "Δ accuracy vs baseline (95% CI)" }, x2: { field: "ci_high" } } },
         {
           mark: { type: "point", size: 70, strokeWidth: 2, filled: true },
           encoding: {
@@ -65,7 +72,7 @@ export function forestChart(records: ComparisonRecord[], variantOrder: string[],
             yOffset,
             color,
             stroke: color,
-            x: { field: "delta", type: "quantitative" },
+            x: { ...x, field: "delta" },
             fillOpacity: { condition: { test: "datum.significance === 'significant'", value: 1 }, value: 0 },
             tooltip: [
               { field: "row", title: "task · metric" },
@@ -92,9 +99,10 @@ export function kldCharts(values: KldPercentile[], variantOrder: string[], color
     if (rows.length === 0) return [];
     // Bars on a log axis need a positive base: the decade below the smallest value.
     const floor = 10 ** Math.floor(Math.log10(Math.min(...rows.map((v) => v.kld))));
+    const approx = [...new Set(rows.filter((v) => v.approximate).map((v) => v.variant))];
     return {
       id: `kld-${i}`,
-      title: `KL divergence percentiles · ${task}`,
+      title: `KL divergence percentiles · ${task}${approx.length ? ` (${APPROX_MARK} approximate: ${approx.join(", ")})` : ""}`,
       caption:
         "Per-token KL divergence of each variant's next-token distribution from the baseline's, at each percentile (log scale). The tail (99%, 99.9%, max) is where quantization damage shows first.",
       spec: {

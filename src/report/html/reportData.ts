@@ -42,6 +42,8 @@ export interface KldPercentile {
   percentile: string;
   order: number;
   kld: number;
+  /** From a server's top-k log-probs: marked wherever shown. */
+  approximate: boolean;
 }
 
 /** One model on the size/quality/speed plane. */
@@ -137,33 +139,62 @@ export function comparisonRecords(r: RunResults): ComparisonRecord[] {
   return out;
 }
 
+/** The paired CI of a drift measure: `paired[key]`, or `paired[metric]` for a Δ (token_f1_delta ← token_f1). */
+function pairedOf(c: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
+  if (!isObj(c.paired)) return undefined;
+  const p = c.paired[key] ?? c.paired[key.replace(/_delta$/, "")];
+  return isObj(p) ? p : undefined;
+}
+
 /**
  * Generation-drift figures of a generate task as records (one per measure in DRIFT_KEYS), so
- * they reach the CSV and Markdown. They carry no CI yet: the significance is left open.
+ * they reach the CSV, Markdown, HTML and terminal, with the paired CI (bootstrap over prompts) of
+ * `comparisons[v].paired` when the run measured one:
+ * - a Δ (token F1, ROUGE-L, fact retention) or the judge's win rate: Δ against the baseline (the
+ *   win rate against 0.5, an even split) with its CI, judged by the bootstrap test;
+ * - an embedding distance to the baseline's output: Δ from the baseline's own distance, 0, with
+ *   its CI, shown and not judged (there is no tolerance to judge it against).
  */
 function generationRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null): ComparisonRecord[] {
-  return DRIFT_KEYS.filter((k) => num(c[k]) !== null).map((metric) => ({
-    task,
-    type: "generate",
-    metric,
-    variant,
-    is_noise_floor: variant === noiseName,
-    baseline: null,
-    value: num(c[metric]),
-    delta: metric.endsWith("_delta") ? num(c[metric]) : null,
-    ci_low: null,
-    ci_high: null,
-    recovery_pct: null,
-    p_value: null,
-    flips_correct_to_wrong: null,
-    flips_wrong_to_correct: null,
-    n: null,
-    noise_floor: null,
-    significant: null,
-    test: TEST_LABEL[metricInfo(metric)?.test ?? "none"],
-    approximate: false,
-    note: "no paired CI for generation drift yet",
-  }));
+  return DRIFT_KEYS.filter((k) => num(c[k]) !== null).map((metric) => {
+    const p = pairedOf(c, metric);
+    const value = num(p?.value) ?? num(p?.mean) ?? num(c[metric]);
+    const delta = p ? (num(p.delta) ?? num(p.mean)) : metric.endsWith("_delta") ? num(c[metric]) : null;
+    const significant = typeof p?.significant === "boolean" ? p.significant : null;
+    const test = metricInfo(metric)?.test ?? "none";
+    return {
+      task,
+      type: "generate",
+      metric,
+      variant,
+      is_noise_floor: variant === noiseName,
+      baseline: value !== null && delta !== null && p ? value - delta : null,
+      value,
+      delta,
+      ci_low: num(p?.ci_low),
+      ci_high: num(p?.ci_high),
+      recovery_pct: null,
+      p_value: null,
+      flips_correct_to_wrong: null,
+      flips_wrong_to_correct: null,
+      n: num(p?.n),
+      noise_floor: num(p?.noise_floor_delta),
+      significant,
+      test: TEST_LABEL[test],
+      approximate: false,
+      note: !p
+        ? "no paired CI (no per-prompt values)"
+        : significant === true
+          ? ""
+          : test === "none"
+            ? "shown, not judged"
+            : variant === noiseName
+              ? "noise-floor row"
+              : num(p.ci_low)! <= 0 && num(p.ci_high)! >= 0
+                ? "95% CI covers 0"
+                : "inside the noise floor",
+    };
+  });
 }
 
 function perplexityRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null, approximate: boolean): ComparisonRecord[] {
@@ -216,9 +247,10 @@ function perplexityRecords(task: string, variant: string, c: Record<string, unkn
       ci_high: kldErr !== null ? kld + 1.96 * kldErr : null,
       recovery_pct: null,
       noise_floor: num(c.noise_floor_kld),
-      significant,
+      // An approximate KLD (top-k log-probs) is biased upward by the missing tail: shown, never judged.
+      significant: approximate ? null : significant,
       approximate,
-      note: significant === false ? (num(c.noise_floor_kld) !== null ? "within 2σ of the noise floor" : "within 2σ of 0") : "",
+      note: approximate ? "approximate (top-k log-probs): not judged" : significant === false ? (num(c.noise_floor_kld) !== null ? "within 2σ of the noise floor" : "within 2σ of 0") : "",
     });
   }
   return rows;
@@ -246,9 +278,10 @@ export function kldPercentiles(r: RunResults): KldPercentile[] {
     for (const variant of comparedModels(r)) {
       const c = t.comparisons[variant];
       if (!isObj(c)) continue;
+      const approximate = kldIsApproximate(r, variant);
       KLD_PERCENTILES.forEach(([field, label], order) => {
         const v = num(c[field]);
-        if (v !== null) out.push({ task, variant, percentile: label, order, kld: v });
+        if (v !== null) out.push({ task, variant, percentile: label, order, kld: v, approximate });
       });
     }
   }

@@ -94,7 +94,11 @@ export function kldTable(values: KldPercentile[]): StyledTable {
     head: ["task", "variant", ...KLD_PERCENTILES.map(([, l]) => l)],
     rows: keys.map((k) => {
       const [task, variant] = k.split("\u0000");
-      return [task, variant, ...KLD_PERCENTILES.map(([, l]) => fmtNum(values.find((v) => v.task === task && v.variant === variant && v.percentile === l)?.kld, { digits: 4 }))];
+      const cell = (l: string) => {
+        const v = values.find((x) => x.task === task && x.variant === variant && x.percentile === l);
+        return v ? `${v.approximate ? APPROX_MARK : ""}${fmtNum(v.kld, { digits: 4 })}` : "–";
+      };
+      return [task, variant, ...KLD_PERCENTILES.map(([, l]) => cell(l))];
     }),
   };
 }

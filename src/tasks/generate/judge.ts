@@ -148,6 +148,21 @@ export function summarizeJudgments(pairs: readonly PairJudgment[], judge: string
   };
 }
 
+/**
+ * Per pair (prompt): the variant's summed score over its parsed verdicts and how many parsed, so
+ * the win rate is Σscore / Σparsed and a bootstrap can resample whole prompts.
+ */
+export function judgeUnits(pairs: readonly PairJudgment[]): { num: number[]; den: number[] } {
+  const num: number[] = [];
+  const den: number[] = [];
+  for (const p of pairs) {
+    const scores = (["ab", "ba"] as const).flatMap((o) => (p[o].too_long ? [] : [variantScore(p[o].verdict, o)])).filter((s): s is number => s !== null);
+    num.push(scores.reduce((a, b) => a + b, 0));
+    den.push(scores.length);
+  }
+  return { num, den };
+}
+
 export interface JudgeRunOptions {
   judge: Backend;
   store: RunStore;

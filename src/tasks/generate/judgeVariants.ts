@@ -3,12 +3,15 @@ import { createHash } from "node:crypto";
 import type { TaskOutcome } from "../../run/taskContext.js";
 import type { CompareEnv } from "../kinds/taskKind.js";
 import type { GenerateItem } from "./dataset.js";
-import { DEFAULT_JUDGE_PROMPT, judgePairs, summarizeJudgments, type PairJudgment } from "./judge.js";
+import { pairedRatioDeltas } from "../../compare/ratioBootstrap.js";
+import { DEFAULT_JUDGE_PROMPT, judgePairs, judgeUnits, summarizeJudgments, type PairJudgment } from "./judge.js";
 import type { JudgeHandle } from "./judgeModel.js";
 import type { ModelOutputs } from "./requests.js";
 import type { GenerateTaskSpec } from "./spec.js";
 
-/** Judges every variant; adds the judge's summary to `comparisons`; returns the judgments per variant and the report's table. */
+/**
+ * Judges every variant; adds the judge's summary to `comparisons`, and to `comparisons[v].paired`
+ * the win rate's paired CI (bootstrap over prompts, against 0.5 = even); returns the judgments per variant and the report's table. */
 export async function judgeVariants(
   handle: JudgeHandle,
   spec: GenerateTaskSpec,
@@ -45,5 +48,7 @@ export async function judgeVariants(
     Object.assign(comparisons[v], { judge: s, judge_win_rate: s.win_rate, judge_score: s.score });
     rows.push({ variant: v, ...s });
   }
+  const paired = pairedRatioDeltas(new Map([...judgments].map(([v, p]) => [v, judgeUnits(p)])), 0.5, { seed: env.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName });
+  for (const [v, p] of Object.entries(paired)) comparisons[v].paired = { ...(comparisons[v].paired as object | undefined), judge_win_rate: p };
   return { judgments, extra: { judge: judge.name, prompt_sha256: createHash("sha256").update(template).digest("hex"), rows } };
 }

@@ -6,20 +6,12 @@
 // - Embedding distance to the baseline's output: its mean and CI are reported; the baseline's own
 //   distance is 0 by construction, so there is no Δ to test and no tolerance to judge it against.
 import { pairedBootstrapCI } from "../../compare/pairedBootstrap.js";
+import type { PairedDelta } from "../../compare/ratioBootstrap.js";
 import type { DriftInput } from "./driftResults.js";
 import { referenceScores } from "./textMetrics.js";
 
 /** The paired comparison of one reference metric (variant − baseline, per document). */
-export interface PairedGenerationDelta {
-  delta: number;
-  ci_low: number;
-  ci_high: number;
-  n: number;
-  test: "bootstrap_ci";
-  /** The CI excludes 0 and |Δ| exceeds the noise floor's (false on the noise-floor row itself). */
-  significant: boolean;
-  noise_floor_delta: number | null;
-}
+export type PairedGenerationDelta = PairedDelta;
 
 /** Mean and paired-bootstrap CI of a per-document distance. */
 export interface DistanceCI {

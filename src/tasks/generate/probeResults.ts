@@ -1,11 +1,16 @@
 // Domain-fact probes of a generate task: fact retention per model, facts lost and gained per
 // variant, and the side-by-side answers.
 import type { GenerateResult } from "../../backends/backend.js";
+import { pairedRatioDeltas } from "../../compare/ratioBootstrap.js";
 import type { TaskOutcome } from "../../run/taskContext.js";
 import { factFound, factLabel, type Probe } from "./probes.js";
 import { mean } from "./textMetrics.js";
 
-/** Adds fact retention to `results` and the fact deltas to `comparisons`; returns the report's probe table. */
+/**
+ * Adds fact retention to `results` and the fact deltas to `comparisons`, with the paired CI of
+ * Δ fact retention in `comparisons[v].paired` (bootstrap over probes: a probe's facts stay
+ * together); returns the report's probe table.
+ */
 export function probeResults(
   probes: Probe[],
   probesPath: string | undefined,
@@ -13,6 +18,7 @@ export function probeResults(
   names: { models: string[]; baseline: string; variants: string[] },
   results: TaskOutcome["results"],
   comparisons: TaskOutcome["comparisons"],
+  paired: { seed: number; resamples: number; noiseFloor?: string },
 ): Record<string, unknown> {
   const found = new Map<string, boolean[][]>();
   for (const m of names.models) {
@@ -32,6 +38,14 @@ export function probeResults(
       facts_gained: bf.filter((b, i) => !b && vf[i]).length,
     };
   }
+  const base = found.get(names.baseline)!;
+  const units = new Map(
+    names.variants.map((v) => {
+      const vf = found.get(v)!;
+      return [v, { num: vf.map((f, k) => f.filter(Boolean).length - base[k].filter(Boolean).length), den: vf.map((f) => f.length) }];
+    }),
+  );
+  for (const [v, p] of Object.entries(pairedRatioDeltas(units, 0, paired))) comparisons[v].paired = { ...(comparisons[v].paired as object | undefined), fact_retention_delta: p };
   return {
     file: probesPath,
     retention: Object.fromEntries(names.models.map((m) => [m, results[m].fact_retention])),

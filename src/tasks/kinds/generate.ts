@@ -124,10 +124,10 @@ async function compareGenerations(
     const drift = { models, baseline: env.baseline, variants: env.variants, outputs, references, dist, hasItems: items.length > 0, perturb: spec.perturb !== undefined };
     const results = modelResults(drift);
     const comparisons: TaskOutcome["comparisons"] = {};
-    const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons) : undefined;
-    driftComparisons(drift, results, comparisons);
     const pairedOpts = { seed: p.seed, resamples: env.bootstrap, noiseFloor: env.noiseFloorName };
-    for (const [v, paired] of Object.entries(pairedGeneration(drift, pairedOpts))) comparisons[v] = { ...comparisons[v], paired };
+    const probesExtra = p.probes.length ? probeResults(p.probes, p.probesPath, new Map(models.map((m) => [m, outputs.get(m)!.probes])), drift, results, comparisons, pairedOpts) : undefined;
+    driftComparisons(drift, results, comparisons);
+    for (const [v, paired] of Object.entries(pairedGeneration(drift, pairedOpts))) comparisons[v] = { ...comparisons[v], paired: { ...(comparisons[v]?.paired as object | undefined), ...paired } };
     addPerDataset(
       drift,
       items,

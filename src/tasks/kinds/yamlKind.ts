@@ -1,4 +1,5 @@
 // Helpers shared by the kinds defined by a task YAML.
+import { SAMPLE_PAGES } from "../../run/evaluationStore.js";
 import type { SampleRow, TaskOutcome } from "../../run/taskContext.js";
 import type { TaskDefinition } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
@@ -12,14 +13,19 @@ export function definitionOf<T extends TaskDefinition["type"]>(ctx: ConfigureCon
   return d as LoadedTask<Extract<TaskDefinition, { type: T }>>;
 }
 
-/** Every model's stored results and samples, baseline first. */
+/**
+ * Every model's stored results and samples, baseline first. Each model's samples are read from the
+ * store when that model's entry is read, or page by page (samplePages: the runner writes them to
+ * samples.jsonl that way), so a large task's samples are never all in memory at once.
+ */
 export function collectStored(stored: StoredEvaluations, env: Pick<CompareEnv, "baseline" | "variants">): { results: TaskOutcome["results"]; samples: Record<string, SampleRow[]> } {
   const results: TaskOutcome["results"] = {};
   const samples: Record<string, SampleRow[]> = {};
   for (const m of [env.baseline, ...env.variants]) {
-    const e = stored.get(m);
-    results[m] = e.results;
-    samples[m] = e.samples;
+    results[m] = stored.get(m).results;
+    Object.defineProperty(samples, m, { get: () => stored.get(m).samples, enumerable: true });
   }
+  const pages = (stored as { [SAMPLE_PAGES]?: unknown })[SAMPLE_PAGES];
+  if (pages) Object.defineProperty(samples, SAMPLE_PAGES, { value: pages });
   return { results, samples };
 }

@@ -1,0 +1,78 @@
+// Peak memory of a run against the size of its dataset (issue 14: samples stream to the store and
+// to samples.jsonl as tasks finish; target: peak RSS at 100k documents ≤ 1.5 × peak RSS at 5k).
+//
+//   node --import tsx bench/memory-dataset.ts [--sizes 5000,100000] [--model M.gguf] [--variant V.gguf] [--nice]
+//
+// A synthetic multiple-choice task (a task YAML over a JSONL file of one-word rows, two one-word
+// choices: ~3 tokens a request, so 100k documents × 2 choices × 2 models run in minutes) is written into a temporary folder for each size, then `quanteval run` evaluates it
+// on stories260K and one variant (stories260K Q4_0 from ../shared) in a child under
+// /usr/bin/time -v: every document is evaluated, compared (paired statistics, flips) and
+// written to samples.jsonl. No --limit: the whole dataset is the point.
+import { statSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { formatBytes } from "../src/util/formatBytes.js";
+import { sharedFile } from "./llamaBin.js";
+import { formatLoad, type MeasuredRun, runQuanteval } from "./memoryRun.js";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "5000,100000" },
+    model: { type: "string" },
+    variant: { type: "string" },
+    nice: { type: "boolean", default: false },
+  },
+});
+
+const WORDS = ["red", "blue", "cat", "dog", "sun", "moon", "tree", "fish", "bird", "ship"];
+
+/** `n` rows of a two-choice task, deterministic (row i's fields depend on i only). */
+function writeRows(path: string, n: number): void {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const w = WORDS[i % WORDS.length];
+    lines.push(JSON.stringify({ q: w, a: WORDS[(i * 7) % WORDS.length], b: WORDS[(i * 3 + 1) % WORDS.length], label: i % 2 }));
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+const taskYaml = (data: string) =>
+  `task: synthetic_mc\ntype: multiple_choice\ndata_file: ${data}\ndoc_to_text: "{{q}}"\ndoc_to_choice: ["{{a}}", "{{b}}"]\ndoc_to_target: "{{label}}"\nmetrics: [acc]\n`;
+
+function measure(n: number): MeasuredRun & { dataBytes: number } {
+  let dataBytes = 0;
+  const model = values.model ?? sharedFile("models", "stories260K.gguf");
+  const variant = values.variant ?? sharedFile("models", "stories260K-variants", "stories260K-q4_0.gguf");
+  // One thread and a small KV cache: on a shared 2-core machine ggml's second worker thread mostly
+  // waits, and a 3-token request needs no 4096-cell cache. ~1,000 requests/s on stories260K.
+  const settings = { n_ctx: 64, kv_size: 512, threads: 1 };
+  const m = runQuanteval(
+    { baseline: { name: "base", model, ...settings }, variants: [{ name: "q4_0", model: variant, ...settings }], tasks: [{ task: "synthetic_mc.yaml" }], seed: 1 },
+    {
+      nice: values.nice,
+      files: {
+        "data.jsonl": (p) => {
+          writeRows(p, n);
+          dataBytes = statSync(p).size;
+        },
+        "synthetic_mc.yaml": (p) => writeFileSync(p, taskYaml("data.jsonl")),
+      },
+    },
+  );
+  return { ...m, dataBytes };
+}
+
+const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+const rows: [number, ReturnType<typeof measure>][] = [];
+for (const n of sizes) {
+  console.error(`running ${n.toLocaleString("en-US")} documents …`);
+  rows.push([n, measure(n)]);
+}
+const first = rows[0][1].peakRss;
+console.log(`\nstories260K + Q4_0, synthetic two-choice task (acc, paired comparison, samples.jsonl)\n`);
+console.log("| documents | data file | peak RSS | × first | wall time | load average (1 min, before–after) |\n| --- | --- | --- | --- | --- | --- |");
+for (const [n, m] of rows) {
+  const peak = m.error ? `n/a (${m.error.slice(0, 160)})` : formatBytes(m.peakRss ?? null);
+  console.log(
+    `| ${n.toLocaleString("en-US")} | ${formatBytes(m.dataBytes)} | ${peak} | ${first && m.peakRss ? (m.peakRss / first).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s | ${formatLoad(m)} |`,
+  );
+}
