@@ -22,6 +22,7 @@ import { probeServer, type ServerProfile } from "./http/detect.js";
 import { llamaGenerate, openAiGenerate } from "./http/generation.js";
 import { type HttpBackendOptions, httpOptionsFromSpec, serverRoot } from "./http/options.js";
 import { HttpPool } from "./http/pool.js";
+import { servedWeights } from "./http/statedWeights.js";
 import type { ProtocolId, ScoringProtocol } from "./http/protocol.js";
 import { TOPK_APPROXIMATION, fillRow } from "./http/topkRows.js";
 import { encodeLoglikelihood, encodeRolling, memoizedTokenizer, type RequestTokenizer } from "./requests.js";
@@ -111,6 +112,7 @@ export class HttpBackend implements Backend {
     });
     const t0 = performance.now();
     const profile = await probeServer(pool, { model: opts.model, protocol: opts.protocol, label });
+    profile.weights = await servedWeights(label, opts, profile.weights, profile.card.file_bytes);
     if (opts.concurrency === undefined) pool.setConcurrency(profile.slots ? Math.max(4, 2 * profile.slots) : 16);
     const plainA = profile.tokenizer ? await profile.tokenizer.tokenize("a", false) : [];
     return new HttpBackend(opts, pool, profile, plainA, performance.now() - t0);

@@ -46,5 +46,6 @@ export function resolveModelSpec<S extends ModelSpec>(spec: S, paths: PathResolv
   // An HTTP model's `model` is the server's model name, not a path.
   const isHttp = spec.backend === "http" || (!spec.backend && spec.base_url !== undefined);
   const withLmEval = spec.lm_eval ? { ...spec, lm_eval: paths.file(spec.lm_eval) } : spec;
-  return spec.model && !isHttp ? { ...withLmEval, model: paths.model(spec.model) } : withLmEval;
+  const withFile = isHttp && spec.file ? { ...withLmEval, file: paths.model(spec.file) } : withLmEval;
+  return spec.model && !isHttp ? { ...withFile, model: paths.model(spec.model) } : withFile;
 }

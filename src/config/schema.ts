@@ -51,6 +51,16 @@ export const modelSpec = z
     protocol: z.enum(["llama-completion", "llama-oai", "openai-echo", "vllm-prompt-logprobs", "generate-only"]).optional(),
     /** HTTP backend: how many top log-probs to ask for. */
     top_logprobs: z.number().int().min(1).optional(),
+    /**
+     * HTTP backend: sha256 of the served weights (64 hex digits, as `sha256sum` prints), so a remote
+     * server, or one started with a relative -m path, is recognised as the same weights as another model.
+     */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, "64 hex digits: the GGUF's sha256 as sha256sum prints it")
+      .optional(),
+    /** HTTP backend: a local copy of the served GGUF, hashed for the sha256 and read for the file size. */
+    file: z.string().min(1).optional(),
     /** HTTP backend: request timeout in milliseconds. */
     timeout_ms: z.number().int().min(1).optional(),
     /** ONNX backend: dtype variant (fp32, fp16, q8, q4 …). */

@@ -34,8 +34,8 @@ export interface ServerProfile {
   identity: Record<string, unknown>;
   /** Model-card fields the server reports. */
   card: { params?: number; file_bytes?: number; quantization?: string; n_ctx_train?: number; architecture?: string };
-  /** The served GGUF's digest and size from the file itself, when it is readable here (see {@link localWeights}). */
-  weights?: { sha256: string; file_bytes: number };
+  /** The served GGUF's digest, and its size when the file was read (see {@link localWeights}; the config may state them, see statedWeights.ts). */
+  weights?: { sha256: string; file_bytes?: number };
 }
 
 export interface ProbeOptions {

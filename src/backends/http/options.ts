@@ -28,6 +28,10 @@ export interface HttpBackendOptions {
   /** Attempts per request (default 8) and first backoff in ms (default 200). */
   maxAttempts?: number;
   retryBaseMs?: number;
+  /** sha256 of the served weights, when the server cannot reveal its file (see statedWeights.ts). */
+  sha256?: string;
+  /** A local copy of the served GGUF, hashed and sized in its place. */
+  file?: string;
 }
 
 /** Normalizes a base URL to the server root: "http://h:8080/v1/" → "http://h:8080". */
@@ -56,5 +60,7 @@ export function httpOptionsFromSpec(spec: ModelSpec): HttpBackendOptions {
     addBos: spec.add_bos,
     protocol: spec.protocol,
     topLogprobs: spec.top_logprobs,
+    sha256: spec.sha256,
+    file: spec.file,
   };
 }
