@@ -43,8 +43,9 @@ export interface PairedDelta {
   ci_low: number;
   ci_high: number;
   n: number;
-  test: "bootstrap_ci";
-  /** The CI excludes 0 and |Δ| exceeds the noise floor's (false on the noise-floor row itself). */
+  /** `none`: the CI is shown for context, never judged (metricInfo says which). */
+  test: "bootstrap_ci" | "none";
+  /** The CI excludes 0 and |Δ| exceeds the noise floor's (false on the noise-floor row itself, and for `none`). */
   significant: boolean;
   noise_floor_delta: number | null;
 }

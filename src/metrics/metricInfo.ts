@@ -75,8 +75,11 @@ const ENTRIES: MetricInfo[] = [
   lower("byte_perplexity", "distribution", "byte perplexity"),
   lower("bits_per_byte", "distribution", "bits per byte"),
   // Generation drift (deltas and distances, per variant against the baseline).
-  lower("embed_l1_to_baseline", "generation", "embedding L1 to baseline"),
-  lower("embed_cos_to_baseline", "generation", "embedding cosine distance to baseline"),
+  // Distance to the baseline's output: the baseline's own is 0 by construction, so its null is the
+  // noise floor's distance (the CI must lie above it); without a noise floor it is shown only. It
+  // says the output changed, not that it got worse, so it never counts toward the verdict.
+  { name: "embed_l1_to_baseline", kind: "generation", higher_is_better: false, test: "ci_vs_tolerance", label: "embedding L1 to baseline" },
+  { name: "embed_cos_to_baseline", kind: "generation", higher_is_better: false, test: "ci_vs_tolerance", label: "embedding cosine distance to baseline" },
   lower("embed_l1_to_reference", "generation", "embedding L1 to reference"),
   lower("embed_cos_to_reference", "generation", "embedding cosine distance to reference"),
   higher("identical_to_baseline", "generation", "identical to baseline"),
@@ -86,6 +89,17 @@ const ENTRIES: MetricInfo[] = [
   higher("exact_match_quasi_delta", "generation", "Δ exact match (quasi)"),
   { name: "judge_win_rate", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "judge win rate" },
   { name: "fact_retention_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ fact retention" },
+  // Paired per prompt (src/tasks/generate/pairedDrift.ts). Judged, a significant loss counts toward
+  // the verdict: a variant that loses more token F1 / ROUGE-L under typos than the baseline does
+  // (robustness), and one whose output moved away from the reference (embedding cosine distance).
+  { name: "token_f1_degradation_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ typo drop, token F1" },
+  { name: "rougeL_degradation_delta", kind: "generation", higher_is_better: true, test: "bootstrap_ci", label: "Δ typo drop, ROUGE-L" },
+  { name: "embed_cos_to_reference_delta", kind: "generation", higher_is_better: false, test: "bootstrap_ci", label: "Δ embed cos to reference" },
+  // Shown with their CI, never judged: L1 repeats the cosine distance's evidence; diversity and
+  // length have no better direction (terser or more varied output is not a loss by itself).
+  lower("embed_l1_to_reference_delta", "generation", "Δ embed L1 to reference"),
+  higher("distinct_2_delta", "generation", "Δ distinct-2"),
+  higher("mean_length_delta", "generation", "Δ mean length", "chars"),
   // Cost.
   lower("file_bytes", "cost", "size", "bytes"),
   lower("bits_per_weight", "cost", "bits/weight"),

@@ -87,12 +87,13 @@ const signedFmt = (v: number | null) => (v === null ? "–" : `${v > 0 ? "+" : "
 /**
  * Generation drift per variant (generate tasks): each measure's value and its Δ against the
  * baseline with the paired 95% CI (bootstrap over prompts), the test that decides and whether the
- * change is significant. `all: false` keeps the variants' measures that carry a CI (the default
- * terminal view); `all: true` lists every measure and the noise-floor rows (--details).
+ * change is significant. `all: false` keeps the variants' judged measures that carry a CI (the
+ * default terminal view); `all: true` lists every measure, the shown-only CIs (Δ distinct-2, Δ mean
+ * length, Δ embedding L1 to reference) and the noise-floor rows (--details).
  */
 export function generationTable(r: RunResults, opts: { all?: boolean } = {}): Table {
   const rows = comparisonRecords(r)
-    .filter((c) => c.type === "generate" && (opts.all || (c.ci_low !== null && !c.is_noise_floor)))
+    .filter((c) => c.type === "generate" && (opts.all || (c.ci_low !== null && !c.is_noise_floor && c.test !== TEST_LABEL.none)))
     .map((c) => [
       c.task,
       c.is_noise_floor ? `${c.variant} (noise floor)` : c.variant,

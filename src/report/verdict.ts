@@ -165,12 +165,12 @@ export function buildVerdict(results: RunResults): Verdict {
   // Generation drift: a significant drop of a paired reference metric is a loss; it never clears one.
   const generateTasks = Object.entries(results.tasks).filter(([, t]) => t.type === "generate");
   for (const [name, t] of generateTasks) {
-    // The judged paired measures (reference metrics, judge win rate, fact retention), labelled by metricInfo.
-    const judged = [...new Set(Object.values(t.comparisons).flatMap((c) => Object.keys(((c as Cmp).paired as object | undefined) ?? {}).filter((k) => !k.startsWith("embed_"))))];
+    // The paired measures judged by the bootstrap (reference metrics, typo degradation, distance to the reference, judge win rate, fact retention), labelled by metricInfo.
+    const judged = [...new Set(Object.values(t.comparisons).flatMap((c) => Object.entries(((c as Cmp).paired as Record<string, Cmp> | undefined) ?? {}).flatMap(([k, p]) => (p.test === "bootstrap_ci" ? [k] : []))))];
     const labels = judged.map((k) => metricInfo(`${k}_delta`)?.label ?? metricInfo(k)?.label ?? k);
     notes.push(
       judged.length
-        ? `${name}: generation drift can show a loss (bootstrap CI of ${labels.join(" / ")}), not rule one out; embedding distances are shown, not judged`
+        ? `${name}: generation drift can show a loss (bootstrap CI of ${labels.join(" / ")}), not rule one out; the distance to the baseline is judged against the noise floor only, diversity and length are shown`
         : `${name}: generation drift is shown but not judged (no references, so no paired Δ)`,
     );
   }

@@ -9,10 +9,12 @@
 //   (and the KLD also against the noise floor). A CI wholly beyond it is a loss; wholly within,
 //   it rules a loss out; straddling, it is inconclusive. A KLD measured from a server's top-k
 //   log-probs is approximate (it leaves out the tail mass): it can show a loss, never clear one.
-// - Generation drift: the paired-bootstrap CI of Δ token F1 and Δ ROUGE-L against the references
-//   (src/tasks/generate/pairedDrift.ts). A significant drop is a loss; no drop does not clear a
-//   variant (no tolerance says how much generation change is acceptable). Embedding distances to
-//   the baseline carry a CI too but are shown, not judged: the baseline's own distance is 0.
+// - Generation drift: the paired-bootstrap CI of every measure metricInfo marks `bootstrap_ci`
+//   (Δ token F1 / ROUGE-L, their Δ typo degradation, Δ embedding cosine distance to the reference,
+//   judge win rate, Δ fact retention; src/tasks/generate/pairedDrift.ts). A significant move in
+//   the worse direction is a loss; none does not clear a variant (no tolerance says how much
+//   generation change is acceptable). Distances to the baseline are judged against the noise floor
+//   in the tables but never count here: a changed output is not a worse one.
 import { metricInfo, TEST_LABEL } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
 
@@ -93,7 +95,12 @@ export function driftEvidence(task: string, c: Cmp, approximate: boolean): Evide
 }
 
 /** What each paired generation measure is compared against (reference metrics: the references). */
-const PAIRED_AGAINST: Record<string, string> = { judge_win_rate: "vs an even split", fact_retention_delta: "vs the baseline's facts" };
+const PAIRED_AGAINST: Record<string, string> = {
+  judge_win_rate: "vs an even split",
+  fact_retention_delta: "vs the baseline's facts",
+  token_f1_degradation_delta: "vs the baseline's typo degradation",
+  rougeL_degradation_delta: "vs the baseline's typo degradation",
+};
 
 /** Generation-drift evidence of one variant: significant drops of its paired measures (`paired`: reference metrics, judge win rate, fact retention). */
 export function generationEvidence(task: string, c: Cmp): Evidence[] {
@@ -101,7 +108,9 @@ export function generationEvidence(task: string, c: Cmp): Evidence[] {
   const out: Evidence[] = [];
   for (const [metric, p] of Object.entries(paired ?? {})) {
     const delta = num(p.delta);
-    if (p.test !== "bootstrap_ci" || p.significant !== true || delta === null || delta >= 0) continue;
+    // A loss is a move in the worse direction (a higher distance to the reference; a lower score).
+    const higherIsBetter = (metricInfo(metric) ?? metricInfo(`${metric}_delta`))?.higher_is_better ?? true;
+    if (p.test !== "bootstrap_ci" || p.significant !== true || delta === null || (higherIsBetter ? delta >= 0 : delta <= 0)) continue;
     out.push({
       says: "loss",
       text: `${task} ${metric} ${signed(delta)} [${signed(num(p.ci_low) ?? NaN)}, ${signed(num(p.ci_high) ?? NaN)}] (${TEST_LABEL.bootstrap_ci}, ${PAIRED_AGAINST[metric] ?? "vs references"})`,

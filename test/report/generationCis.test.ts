@@ -1,8 +1,11 @@
 // Generation results with paired CIs reach every output, on a real run: stories260K F32 against
-// Q4_0 and the noise-floor re-run, 6 dolly prompts with references, fact probes, a hypothesis that
-// is trivial (greedy decoding reproduces the baseline exactly) and stories260K as the LLM judge.
+// Q4_0 and the noise-floor re-run, 6 dolly prompts with references and typo-perturbed copies, fact
+// probes, a hypothesis that is trivial (greedy decoding reproduces the baseline exactly) and
+// stories260K as the LLM judge.
 // - Δ fact retention and the judge's win rate carry a seeded bootstrap CI over prompts, computed
-//   from the same per-prompt units as the point figure;
+//   from the same per-prompt units as the point figure; so do diversity (Δ distinct-2, Δ mean
+//   length), robustness (Δ typo degradation) and the embedding distances (to the baseline, judged
+//   against the noise floor's; Δ to the reference);
 // - the terminal shows the generation rows (Δ with CI, test, significance) and the trivial
 //   hypothesis, within 120 columns (and COLUMNS=80);
 // - Markdown, CSV, JSON (results.json) and HTML carry the same CIs, labelled from metricInfo.
@@ -12,7 +15,7 @@ import { join } from "node:path";
 import { before, test } from "node:test";
 import { parse } from "csv-parse/sync";
 import { ratioBootstrapCI } from "../../src/compare/ratioBootstrap.js";
-import { metricInfo } from "../../src/metrics/metricInfo.js";
+import { metricInfo, TEST_LABEL } from "../../src/metrics/metricInfo.js";
 import { buildCsvReport } from "../../src/report/csv.js";
 import { buildHtmlReport } from "../../src/report/html/buildHtmlReport.js";
 import { buildMarkdownReport } from "../../src/report/markdown.js";
@@ -43,6 +46,7 @@ before(async () => {
         reference: "response",
         max_tokens: 24,
         limit: 6,
+        perturb: { typos: 0.1, seed: 7 },
         embedders: [{ kind: "model2vec", path: models.model2vec() }],
         hypotheses: [{ expect: "baseline_self_distance_is_min" }],
         probes: join(repoRoot, "examples", "probes.yaml"),
@@ -67,7 +71,8 @@ test("Δ fact retention and the judge's win rate carry a paired CI over prompts,
   assert.deepEqual([floor.delta, floor.ci_low, floor.ci_high, floor.significant], [0, 0, 0, false]);
   assert.equal(f.noise_floor_delta, 0);
   // The verdict names every judged paired measure, labelled by metricInfo.
-  assert.ok(buildVerdict(results).variants.q4_0.notes.some((n) => n.startsWith("dolly: generation drift can show a loss (bootstrap CI of Δ fact retention / Δ token F1 / Δ ROUGE-L)")));
+  const notes = buildVerdict(results).variants.q4_0.notes;
+  assert.ok(notes.some((n) => n.startsWith("dolly: generation drift can show a loss (bootstrap CI of Δ fact retention / Δ token F1 / Δ ROUGE-L / ")), JSON.stringify(notes));
 
   const judge = c.judge as { win_rate: number | null };
   const w = c.paired.judge_win_rate;
@@ -128,4 +133,73 @@ test("Markdown, CSV, results.json and HTML carry the same CIs", () => {
   assert.ok(mdRow?.includes("bootstrap CI"), String(mdRow));
   const html = buildHtmlReport(results);
   assert.ok(html.includes("fact_retention_delta") && html.includes("bootstrap CI"));
+});
+
+/** The measures this run must carry a paired CI for, with the point figure each CI must contain. */
+const NEW_CIS = ["distinct_2_delta", "mean_length_delta", "token_f1_degradation_delta", "rougeL_degradation_delta", "embed_cos_to_reference_delta", "embed_l1_to_reference_delta"] as const;
+const DISTANCES = ["embed_l1_to_baseline", "embed_cos_to_baseline"] as const;
+type D = Record<string, { mean: number; ci_low: number; ci_high: number; n: number; test: string; significant?: boolean; noise_floor_delta: number | null }>;
+
+test("diversity, robustness and embedding distances carry paired CIs that contain their point figures", () => {
+  const c = results.tasks.dolly.comparisons.q4_0 as Record<string, number> & { paired: P & D };
+  for (const k of NEW_CIS) {
+    const p = c.paired[k];
+    assert.ok(p, `${k} missing from paired: ${JSON.stringify(Object.keys(c.paired))}`);
+    assert.ok(Math.abs(p.delta - c[k]) < 1e-9, `${k}: CI's Δ ${p.delta} ≠ point figure ${c[k]}`);
+    assert.ok(p.ci_low <= p.delta && p.delta <= p.ci_high, `${k}: ${JSON.stringify(p)}`);
+    assert.equal(p.test, metricInfo(k)!.test, k);
+    if (p.test === "none") assert.equal(p.significant, false, `${k} is shown, never judged`);
+  }
+  assert.equal(c.paired.distinct_2_delta.n, 6);
+  assert.equal(c.paired.token_f1_degradation_delta.n, c.paired.token_f1.n);
+  // The flat point figure is the per-model degradation difference the results already held.
+  assert.equal(c.token_f1_degradation_delta, (c as unknown as { degradation_vs_baseline: Record<string, number> }).degradation_vs_baseline.token_f1);
+  // The noise-floor re-run reproduces the baseline exactly: distance 0 is the floor q4_0's distance CI is judged against.
+  const floor = (results.tasks.dolly.comparisons[results.noise_floor!] as { paired: D & P }).paired;
+  for (const k of DISTANCES) {
+    const p = c.paired[k];
+    assert.ok(p.ci_low <= p.mean && p.mean <= p.ci_high, `${k}: ${JSON.stringify(p)}`);
+    assert.ok(Math.abs(p.mean - c[k]) < 1e-9);
+    assert.deepEqual([floor[k].mean, floor[k].ci_low, floor[k].ci_high], [0, 0, 0]);
+    assert.equal(p.noise_floor_delta, 0);
+    assert.equal(p.significant, p.ci_low > 0, k);
+    assert.equal(metricInfo(k)!.test, "ci_vs_tolerance");
+  }
+  for (const k of NEW_CIS) assert.equal(floor[k].delta, 0, `${k} of the noise floor`);
+  // Only the bootstrap-judged measures are named as able to show a loss.
+  const note = buildVerdict(results).variants.q4_0.notes.find((n) => n.startsWith("dolly: generation drift can show a loss"))!;
+  assert.match(note, /Δ typo drop, token F1 \/ Δ typo drop, ROUGE-L \/ Δ embed cos to reference/);
+  assert.doesNotMatch(note, /distinct-2|mean length/);
+});
+
+test("the new CIs reach the terminal (judged by default, the rest with --details), Markdown, CSV, results.json and HTML", () => {
+  const paired = (results.tasks.dolly.comparisons.q4_0 as { paired: P & D }).paired;
+  const def = cli(["report", out], { env: { COLUMNS: "120", NO_COLOR: "1" } }).stdout;
+  const details = cli(["report", out, "--details"], { env: { COLUMNS: "120", NO_COLOR: "1" } }).stdout;
+  const flat = (s: string) => s.replace(/\s+/g, " ");
+  const labelsOf = (t: ReturnType<typeof generationTable>) => t.rows.filter((r) => r[1] === "q4_0").map((r) => r[2]);
+  const [defRows, detailRows] = [labelsOf(generationTable(results)), labelsOf(generationTable(results, { all: true }))];
+  for (const k of [...NEW_CIS, ...DISTANCES]) {
+    const label = metricInfo(k)!.label;
+    // Narrow columns wrap a label, so the terminal is searched for its first words.
+    const head = label.slice(0, 12);
+    if (metricInfo(k)!.test !== "none") assert.ok(defRows.includes(label) && flat(def).includes(head), `${label} missing from the default terminal view`);
+    else assert.ok(!defRows.includes(label) && !flat(def).includes(head), `${label} is for --details only`);
+    assert.ok(detailRows.includes(label) && flat(details).includes(head), `${label} missing from --details`);
+  }
+  assert.ok(widest(details) <= 120, `widest line ${widest(details)}`);
+  const rows = parse(buildCsvReport(results), { columns: true }) as Array<Record<string, string>>;
+  const md = buildMarkdownReport(results);
+  const html = buildHtmlReport(results);
+  const onDisk = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as RunResults;
+  for (const k of [...NEW_CIS, ...DISTANCES]) {
+    const p = paired[k] as { delta?: number; mean?: number; ci_low: number; ci_high: number; n: number };
+    const csv = rows.find((r) => r.task === "dolly" && r.variant === "q4_0" && r.metric === k);
+    assert.ok(csv, `${k} missing from the CSV`);
+    assert.deepEqual([Number(csv.delta), Number(csv.ci_low), Number(csv.ci_high), Number(csv.n)], [p.delta ?? p.mean, p.ci_low, p.ci_high, p.n], k);
+    assert.equal(csv.test, TEST_LABEL[metricInfo(k)!.test]);
+    assert.ok(md.split("\n").some((l) => l.startsWith(`| dolly | ${k} | q4_0 |`)), `${k} missing from the Markdown`);
+    assert.ok(html.includes(k), `${k} missing from the HTML`);
+    assert.deepEqual((onDisk.tasks.dolly.comparisons.q4_0 as { paired: Record<string, unknown> }).paired[k], p);
+  }
 });

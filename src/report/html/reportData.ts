@@ -153,7 +153,8 @@ function pairedOf(c: Record<string, unknown>, key: string): Record<string, unkno
  * - a Δ (token F1, ROUGE-L, fact retention) or the judge's win rate: Δ against the baseline (the
  *   win rate against 0.5, an even split) with its CI, judged by the bootstrap test;
  * - an embedding distance to the baseline's output: Δ from the baseline's own distance, 0, with
- *   its CI, shown and not judged (there is no tolerance to judge it against).
+ *   its CI, judged against the noise floor's distance (shown only without a noise floor);
+ * - diversity and length Δ: with their CI, shown and not judged (metricInfo test `none`).
  */
 function generationRecords(task: string, variant: string, c: Record<string, unknown>, noiseName: string | null): ComparisonRecord[] {
   return DRIFT_KEYS.filter((k) => num(c[k]) !== null).map((metric) => {
@@ -190,6 +191,8 @@ function generationRecords(task: string, variant: string, c: Record<string, unkn
             ? "shown, not judged"
             : variant === noiseName
               ? "noise-floor row"
+              : significant === null
+                ? "shown, not judged (no noise floor)"
               : num(p.ci_low)! <= 0 && num(p.ci_high)! >= 0
                 ? "95% CI covers 0"
                 : "inside the noise floor",
@@ -366,6 +369,12 @@ export const DRIFT_KEYS = [
   "exact_match_quasi_delta",
   "judge_win_rate",
   "fact_retention_delta",
+  "token_f1_degradation_delta",
+  "rougeL_degradation_delta",
+  "embed_cos_to_reference_delta",
+  "embed_l1_to_reference_delta",
+  "distinct_2_delta",
+  "mean_length_delta",
 ];
 const EMBED_KEYS = DRIFT_KEYS.slice(0, 4);
 

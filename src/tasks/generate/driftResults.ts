@@ -9,7 +9,9 @@ import { aggregateGenerations } from "./textMetrics.js";
 /** Metrics whose change under typo noise is reported as degradation (perturbed − clean). */
 const DEGRADATION_METRICS = ["token_f1", "rouge1", "rougeL", "exact_match_quasi", "mean_length", "embed_l1_to_reference", "embed_cos_to_reference", "embed_l1_to_baseline", "embed_cos_to_baseline"];
 /** Reference metrics whose variant − baseline difference is reported per variant. */
-const DELTA_METRICS = ["token_f1", "rouge1", "rougeL", "exact_match_quasi", "mean_length", "distinct_2"];
+const DELTA_METRICS = ["token_f1", "rouge1", "rougeL", "exact_match_quasi", "mean_length", "distinct_2", "embed_cos_to_reference", "embed_l1_to_reference"];
+/** Degradations whose variant − baseline difference is also a flat `<metric>_degradation_delta` (the paired CIs' point figures). */
+const FLAT_DEGRADATION = ["token_f1", "rougeL"];
 
 /** What the drift results are computed from. */
 export interface DriftInput {
@@ -76,6 +78,7 @@ export function driftComparisons(x: DriftInput, results: TaskOutcome["results"],
             .filter((k) => k in db)
             .map((k) => [k, dv[k] - db[k]]),
         );
+        for (const k of FLAT_DEGRADATION) if (typeof dv[k] === "number" && typeof db[k] === "number") c[`${k}_degradation_delta`] = dv[k] - db[k];
       }
     }
     comparisons[v] = c;

@@ -1,30 +1,43 @@
 // Paired confidence intervals for generation drift, so the verdict can judge it like any other
-// measure: a seeded paired bootstrap over documents (src/compare/pairedBootstrap.ts).
-// - Reference metrics (token F1, ROUGE-L): per document, variant − baseline against the same
-//   reference; the CI of the mean Δ decides (a drop is significant when the CI lies below 0 and
-//   the drop exceeds the noise floor's |Δ|).
-// - Embedding distance to the baseline's output: its mean and CI are reported; the baseline's own
-//   distance is 0 by construction, so there is no Δ to test and no tolerance to judge it against.
+// measure: a seeded paired bootstrap over prompts (src/compare/pairedBootstrap.ts). One seed for
+// every variant and measure, so each resample draws the same prompts for the baseline and every
+// variant. Which of these count toward the verdict is stated in src/metrics/metricInfo.ts.
+// - Per-prompt Δ (variant − baseline, mean over prompts): token F1 and ROUGE-L against the
+//   references; their typo degradation (perturbed − clean) against the baseline's; the embedding
+//   distance to the reference; the output length. A change is significant when the CI excludes 0
+//   and |Δ| exceeds the noise floor's.
+// - Δ distinct-2: a corpus-level figure, so each resample recomputes it on the resampled prompts'
+//   outputs of both models (repeated prompts repeat their n-grams in both, so the bias cancels in Δ).
+// - Embedding distance to the baseline's output: the baseline's own distance is 0 by construction,
+//   so the null is not 0 but the noise floor's distance: significant when the CI lies above it;
+//   without a noise floor it is shown only.
 import { pairedBootstrapCI } from "../../compare/pairedBootstrap.js";
 import type { PairedDelta } from "../../compare/ratioBootstrap.js";
+import { distinctN } from "../../metrics/diversity.js";
+import { metricInfo } from "../../metrics/metricInfo.js";
 import type { DriftInput } from "./driftResults.js";
 import { referenceScores } from "./textMetrics.js";
 
-/** The paired comparison of one reference metric (variant − baseline, per document). */
+/** The paired comparison of one per-prompt measure (variant − baseline). */
 export type PairedGenerationDelta = PairedDelta;
 
-/** Mean and paired-bootstrap CI of a per-document distance. */
+/** Mean and paired-bootstrap CI of a per-prompt distance to the baseline's output, judged against the noise floor's. */
 export interface DistanceCI {
   mean: number;
   ci_low: number;
   ci_high: number;
   n: number;
+  test: "ci_vs_tolerance";
+  /** The CI lies above the noise floor's mean distance; absent without a noise floor (shown only). */
+  significant?: boolean;
+  /** The noise-floor re-run's mean distance to the baseline (null on its own row or without one). */
+  noise_floor_delta: number | null;
 }
 
 /** What `comparisons[variant].paired` holds. */
 export type PairedGeneration = Record<string, PairedGenerationDelta | DistanceCI>;
 
-/** Reference metrics compared per document. */
+/** Reference metrics compared per prompt. */
 export const PAIRED_REFERENCE_METRICS = ["token_f1", "rougeL"] as const;
 
 const meanAt = (v: Float64Array, idx: Uint32Array): number => {
@@ -32,11 +45,12 @@ const meanAt = (v: Float64Array, idx: Uint32Array): number => {
   for (const i of idx) s += v[i];
   return s / idx.length;
 };
+const allOf = (n: number) => Uint32Array.from({ length: n }, (_, i) => i);
 
-function ci(values: Float64Array, seed: number, resamples: number): { mean: number; ci_low: number; ci_high: number; n: number } {
-  const all = Uint32Array.from(values.keys());
-  const { low, high } = pairedBootstrapCI(values.length, (idx) => meanAt(values, idx), { seed, resamples });
-  return { mean: meanAt(values, all), ci_low: low, ci_high: high, n: values.length };
+/** Point value (statistic on every prompt) and percentile CI of a statistic of resampled prompts. */
+function ci(n: number, stat: (idx: Uint32Array) => number, opts: PairedOptions): { mean: number; ci_low: number; ci_high: number; n: number } {
+  const { low, high } = pairedBootstrapCI(n, stat, { seed: opts.seed, resamples: opts.resamples });
+  return { mean: stat(allOf(n)), ci_low: low, ci_high: high, n };
 }
 
 /** Bootstrap seed and resamples, and the noise-floor re-run's name when the run has one. */
@@ -46,6 +60,103 @@ export interface PairedOptions {
   noiseFloor?: string;
 }
 
+/** A measure's statistic on resampled prompt indices, per model (variants and the noise floor). */
+type Statistic = (idx: Uint32Array) => number;
+interface Measure {
+  /** Key in `paired` (and metricInfo name, or its `_delta`). */
+  key: string;
+  /** Prompts the statistic resamples. */
+  n: number;
+  perModel: Map<string, Statistic>;
+}
+
+/** Per-prompt differences variant − baseline as a mean statistic. */
+function meanDiff(x: DriftInput, n: number, value: (m: string) => Float64Array): Map<string, Statistic> {
+  const base = value(x.baseline);
+  return new Map(
+    x.variants.map((v) => {
+      const vs = value(v);
+      const d = vs.map((s, i) => s - base[i]);
+      return [v, (idx: Uint32Array) => meanAt(d, idx)];
+    }),
+  );
+}
+
+/** The per-prompt Δ measures of a drift input, in report order (judged ones first). */
+function deltaMeasures(x: DriftInput): Measure[] {
+  const out: Measure[] = [];
+  const docs = x.references.flatMap((r, i) => (r === undefined ? [] : [i]));
+  const add = (key: string, n: number, value: (m: string) => Float64Array) => n > 0 && out.push({ key, n, perModel: meanDiff(x, n, value) });
+  const scoresOf = (m: string, which: "clean" | "perturbed") => docs.map((i) => referenceScores(x.outputs.get(m)![which][i].text, x.references[i]!));
+  const clean = new Map(x.models.map((m) => [m, docs.length ? scoresOf(m, "clean") : []]));
+  for (const k of PAIRED_REFERENCE_METRICS) add(k, docs.length, (m) => Float64Array.from(clean.get(m)!, (s) => s[k]));
+  if (x.perturb && docs.length) {
+    const pert = new Map(x.models.map((m) => [m, scoresOf(m, "perturbed")]));
+    for (const k of PAIRED_REFERENCE_METRICS) add(`${k}_degradation_delta`, docs.length, (m) => Float64Array.from(pert.get(m)!, (s, j) => s[k] - clean.get(m)![j][k]));
+  }
+  const firstId = [...x.dist.keys()][0];
+  if (firstId) {
+    const rows = (m: string) => x.dist.get(firstId)!.get(m)!.clean;
+    const withRef = rows(x.baseline).flatMap((r, i) => (r.cos_to_reference === null ? [] : [i]));
+    for (const k of ["cos_to_reference", "l1_to_reference"] as const) add(`embed_${k}_delta`, withRef.length, (m) => Float64Array.from(withRef, (i) => rows(m)[i][k]!));
+  }
+  const n = x.outputs.get(x.baseline)!.clean.length;
+  add("mean_length_delta", n, (m) => Float64Array.from(x.outputs.get(m)!.clean, (g) => Array.from(g.text).length));
+  // Corpus-level: recomputed on each resample's outputs of both models.
+  const texts = (m: string) => x.outputs.get(m)!.clean.map((g) => g.text);
+  const d2 = (t: string[], idx: Uint32Array) => distinctN(Array.from(idx, (i) => t[i]), 2);
+  const baseTexts = texts(x.baseline);
+  if (n > 0 && Number.isFinite(d2(baseTexts, allOf(n))))
+    out.push({ key: "distinct_2_delta", n, perModel: new Map(x.variants.map((v) => [v, (idx: Uint32Array) => d2(texts(v), idx) - d2(baseTexts, idx)])) });
+  return out;
+}
+
+/** The paired Δ of one measure for every variant, judged by the test metricInfo names for it. */
+function judgeMeasure(m: Measure, opts: PairedOptions): Record<string, PairedDelta> {
+  const test = (metricInfo(m.key) ?? metricInfo(`${m.key}_delta`))?.test === "bootstrap_ci" ? "bootstrap_ci" : "none";
+  const floorStat = opts.noiseFloor ? m.perModel.get(opts.noiseFloor) : undefined;
+  const floor = floorStat ? Math.abs(floorStat(allOf(m.n))) : null;
+  const out: Record<string, PairedDelta> = {};
+  for (const [v, stat] of m.perModel) {
+    const c = ci(m.n, stat, opts);
+    if (!Number.isFinite(c.mean) || !Number.isFinite(c.ci_low) || !Number.isFinite(c.ci_high)) continue;
+    const isFloor = v === opts.noiseFloor;
+    const excludesZero = c.ci_high < 0 || c.ci_low > 0;
+    out[v] = {
+      delta: c.mean,
+      ci_low: c.ci_low,
+      ci_high: c.ci_high,
+      n: c.n,
+      test,
+      // A shown-only measure is never significant: its CI is context, not a test.
+      significant: test === "bootstrap_ci" && !isFloor && excludesZero && Math.abs(c.mean) > (floor ?? 0),
+      noise_floor_delta: isFloor ? null : floor,
+    };
+  }
+  return out;
+}
+
+/** Mean distance to the baseline's output with its CI, against the noise floor's mean distance. */
+function distanceCIs(x: DriftInput, opts: PairedOptions): Map<string, Record<string, DistanceCI>> {
+  const out = new Map<string, Record<string, DistanceCI>>(x.variants.map((v) => [v, {}]));
+  const firstId = [...x.dist.keys()][0];
+  if (!firstId) return out;
+  for (const k of ["l1_to_baseline", "cos_to_baseline"] as const) {
+    const values = (m: string) => Float64Array.from(x.dist.get(firstId)!.get(m)!.clean, (r) => r[k]);
+    const floorValues = opts.noiseFloor && x.variants.includes(opts.noiseFloor) ? values(opts.noiseFloor) : undefined;
+    const floor = floorValues?.length ? meanAt(floorValues, allOf(floorValues.length)) : null;
+    for (const v of x.variants) {
+      const vals = values(v);
+      if (vals.length === 0) continue;
+      const c = ci(vals.length, (idx) => meanAt(vals, idx), opts);
+      const isFloor = v === opts.noiseFloor;
+      const judged = floor !== null && !isFloor;
+      out.get(v)![`embed_${k}`] = { ...c, test: "ci_vs_tolerance", ...(judged ? { significant: c.ci_low > floor } : {}), noise_floor_delta: isFloor ? null : floor };
+    }
+  }
+  return out;
+}
+
 /**
  * Paired CIs of every variant's generation drift (the noise-floor re-run included, as the floor
  * the others are measured against). Empty when the task has no prompts.
@@ -53,44 +164,8 @@ export interface PairedOptions {
 export function pairedGeneration(x: DriftInput, opts: PairedOptions): Record<string, PairedGeneration> {
   const out: Record<string, PairedGeneration> = {};
   if (!x.hasItems) return out;
-  const docs = x.references.flatMap((r, i) => (r === undefined ? [] : [i]));
-  const scores = (m: string) => docs.map((i) => referenceScores(x.outputs.get(m)!.clean[i].text, x.references[i]!));
-  const baseScores = docs.length ? scores(x.baseline) : [];
-  const deltas = new Map<string, Record<string, Float64Array>>();
-  for (const v of x.variants) {
-    const vs = docs.length ? scores(v) : [];
-    deltas.set(v, Object.fromEntries(PAIRED_REFERENCE_METRICS.map((k) => [k, Float64Array.from(vs, (s, j) => s[k] - baseScores[j][k])])));
-  }
-  const firstId = [...x.dist.keys()][0];
-  for (const v of x.variants) {
-    const p: PairedGeneration = {};
-    for (const [k, d] of Object.entries(deltas.get(v)!)) {
-      if (d.length === 0) continue;
-      // One seed: the same resampled documents for every variant and metric.
-      const c = ci(d, opts.seed, opts.resamples);
-      const floorD = opts.noiseFloor && opts.noiseFloor !== v ? deltas.get(opts.noiseFloor)?.[k] : undefined;
-      const floor = floorD?.length ? Math.abs(meanAt(floorD, Uint32Array.from(floorD.keys()))) : null;
-      const excludesZero = c.ci_high < 0 || c.ci_low > 0;
-      p[k] = {
-        delta: c.mean,
-        ci_low: c.ci_low,
-        ci_high: c.ci_high,
-        n: c.n,
-        test: "bootstrap_ci",
-        significant: v !== opts.noiseFloor && excludesZero && Math.abs(c.mean) > (floor ?? 0),
-        noise_floor_delta: floor,
-      };
-    }
-    if (firstId) {
-      const rows = x.dist.get(firstId)!.get(v)!.clean;
-      for (const k of ["l1_to_baseline", "cos_to_baseline"] as const)
-        p[`embed_${k}`] = ci(
-          Float64Array.from(rows, (r) => r[k]),
-          opts.seed,
-          opts.resamples,
-        );
-    }
-    out[v] = p;
-  }
+  for (const v of x.variants) out[v] = {};
+  for (const m of deltaMeasures(x)) for (const [v, p] of Object.entries(judgeMeasure(m, opts))) out[v][m.key] = p;
+  for (const [v, d] of distanceCIs(x, opts)) Object.assign(out[v], d);
   return out;
 }
