@@ -166,7 +166,9 @@ export function buildVerdict(results: RunResults): Verdict {
   const generateTasks = Object.entries(results.tasks).filter(([, t]) => t.type === "generate");
   for (const [name, t] of generateTasks) {
     // The paired measures judged by the bootstrap (reference metrics, typo degradation, distance to the reference, judge win rate, fact retention), labelled by metricInfo.
-    const judged = [...new Set(Object.values(t.comparisons).flatMap((c) => Object.entries(((c as Cmp).paired as Record<string, Cmp> | undefined) ?? {}).flatMap(([k, p]) => (p.test === "bootstrap_ci" ? [k] : []))))];
+    const judged = [
+      ...new Set(Object.values(t.comparisons).flatMap((c) => Object.entries(((c as Cmp).paired as Record<string, Cmp> | undefined) ?? {}).flatMap(([k, p]) => (p.test === "bootstrap_ci" ? [k] : [])))),
+    ];
     const labels = judged.map((k) => metricInfo(`${k}_delta`)?.label ?? metricInfo(k)?.label ?? k);
     notes.push(
       judged.length

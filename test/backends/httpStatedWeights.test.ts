@@ -72,7 +72,10 @@ test("the server's own absolute path and a stated sha256 must agree", async () =
   const size = statSync(models.stories()).size;
   const revealed = { sha256: sha, file_bytes: size };
   assert.deepEqual(await servedWeights("model 'm'", { sha256: sha }, revealed, size), revealed, "agreeing: the file's size is kept");
-  await assert.rejects(servedWeights("model 'm'", { sha256: "f".repeat(64) }, revealed, size), /^QuantevalError: model 'm': the server serves weights with sha256 [0-9a-f]{64}, not the sha256 the config states/);
+  await assert.rejects(
+    servedWeights("model 'm'", { sha256: "f".repeat(64) }, revealed, size),
+    /^QuantevalError: model 'm': the server serves weights with sha256 [0-9a-f]{64}, not the sha256 the config states/,
+  );
   assert.deepEqual(await servedWeights("model 'm'", {}, undefined, size), undefined, "nothing stated, nothing revealed");
 });
 

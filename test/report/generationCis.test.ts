@@ -72,7 +72,10 @@ test("Δ fact retention and the judge's win rate carry a paired CI over prompts,
   assert.equal(f.noise_floor_delta, 0);
   // The verdict names every judged paired measure, labelled by metricInfo.
   const notes = buildVerdict(results).variants.q4_0.notes;
-  assert.ok(notes.some((n) => n.startsWith("dolly: generation drift can show a loss (bootstrap CI of Δ fact retention / Δ token F1 / Δ ROUGE-L / ")), JSON.stringify(notes));
+  assert.ok(
+    notes.some((n) => n.startsWith("dolly: generation drift can show a loss (bootstrap CI of Δ fact retention / Δ token F1 / Δ ROUGE-L / ")),
+    JSON.stringify(notes),
+  );
 
   const judge = c.judge as { win_rate: number | null };
   const w = c.paired.judge_win_rate;
@@ -198,7 +201,10 @@ test("the new CIs reach the terminal (judged by default, the rest with --details
     assert.ok(csv, `${k} missing from the CSV`);
     assert.deepEqual([Number(csv.delta), Number(csv.ci_low), Number(csv.ci_high), Number(csv.n)], [p.delta ?? p.mean, p.ci_low, p.ci_high, p.n], k);
     assert.equal(csv.test, TEST_LABEL[metricInfo(k)!.test]);
-    assert.ok(md.split("\n").some((l) => l.startsWith(`| dolly | ${k} | q4_0 |`)), `${k} missing from the Markdown`);
+    assert.ok(
+      md.split("\n").some((l) => l.startsWith(`| dolly | ${k} | q4_0 |`)),
+      `${k} missing from the Markdown`,
+    );
     assert.ok(html.includes(k), `${k} missing from the HTML`);
     assert.deepEqual((onDisk.tasks.dolly.comparisons.q4_0 as { paired: Record<string, unknown> }).paired[k], p);
   }

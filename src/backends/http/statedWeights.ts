@@ -44,6 +44,8 @@ export async function servedWeights(label: string, stated: StatedWeights, reveal
   }
   const mine = fromFile ?? (sha !== undefined ? { sha256: sha, file_bytes: revealed?.sha256 === sha ? revealed.file_bytes : undefined } : undefined);
   if (mine && revealed && revealed.sha256 !== mine.sha256)
-    throw new QuantevalError(`${label}: the server serves weights with sha256 ${revealed.sha256}, not the ${fromFile ? `file ${stated.file}` : "sha256"} the config states (${mine.sha256}); fix sha256/file`);
+    throw new QuantevalError(
+      `${label}: the server serves weights with sha256 ${revealed.sha256}, not the ${fromFile ? `file ${stated.file}` : "sha256"} the config states (${mine.sha256}); fix sha256/file`,
+    );
   return mine ?? revealed;
 }

@@ -193,9 +193,9 @@ function generationRecords(task: string, variant: string, c: Record<string, unkn
               ? "noise-floor row"
               : significant === null
                 ? "shown, not judged (no noise floor)"
-              : num(p.ci_low)! <= 0 && num(p.ci_high)! >= 0
-                ? "95% CI covers 0"
-                : "inside the noise floor",
+                : num(p.ci_low)! <= 0 && num(p.ci_high)! >= 0
+                  ? "95% CI covers 0"
+                  : "inside the noise floor",
     };
   });
 }

@@ -104,7 +104,11 @@ function deltaMeasures(x: DriftInput): Measure[] {
   add("mean_length_delta", n, (m) => Float64Array.from(x.outputs.get(m)!.clean, (g) => Array.from(g.text).length));
   // Corpus-level: recomputed on each resample's outputs of both models.
   const texts = (m: string) => x.outputs.get(m)!.clean.map((g) => g.text);
-  const d2 = (t: string[], idx: Uint32Array) => distinctN(Array.from(idx, (i) => t[i]), 2);
+  const d2 = (t: string[], idx: Uint32Array) =>
+    distinctN(
+      Array.from(idx, (i) => t[i]),
+      2,
+    );
   const baseTexts = texts(x.baseline);
   if (n > 0 && Number.isFinite(d2(baseTexts, allOf(n))))
     out.push({ key: "distinct_2_delta", n, perModel: new Map(x.variants.map((v) => [v, (idx: Uint32Array) => d2(texts(v), idx) - d2(baseTexts, idx)])) });
