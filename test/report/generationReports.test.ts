@@ -31,7 +31,10 @@ test("generation drift reaches the CSV and Markdown; the verdict states how it i
   assert.equal(row.significant, "");
   assert.ok(buildMarkdownReport(run.results).includes("embed_l1_to_baseline"));
   const v = buildVerdict(run.results);
-  assert.ok(v.variants.q4_0.notes.includes("dolly-drift: generation drift can show a loss (bootstrap CI of Δ token F1 / Δ ROUGE-L), not rule one out; embedding distances are shown, not judged"));
+  // The judged measures are listed by metricInfo's labels (the distance to the reference joined them).
+  const note = v.variants.q4_0.notes.find((n) => n.startsWith("dolly-drift: generation drift can show a loss (bootstrap CI of Δ token F1 / Δ ROUGE-L"));
+  assert.ok(note, v.variants.q4_0.notes.join("\n"));
+  assert.ok(note.includes("not rule one out; the distance to the baseline is judged against the noise floor only"), note);
   // With no accuracy task and no perplexity, nothing can clear a variant.
   assert.equal(v.variants.q4_0.status, "inconclusive");
 });
