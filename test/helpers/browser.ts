@@ -22,13 +22,27 @@ export function browserSkipReason(): string | undefined {
  * Launches headless chromium with the flags this sandboxed, offline machine needs (no
  * background networking: the closed network refuses those connections). Playwright gives
  * every launch a fresh, empty profile directory.
+ *
+ * A launch that has not connected within 60 s is abandoned (Playwright kills the process) and
+ * tried again, up to three times. On a freshly installed machine under load, CI once saw the
+ * first launch of the run print nothing for 180 s while every later launch took about a second;
+ * a second attempt is what a person would do, and a browser that never starts still fails.
  */
 export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await chromium.launch({
+        executablePath: chromiumPath,
+        headless: true,
+        timeout: 60_000,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      });
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.error(`chromium did not start (attempt ${attempt} of ${attempts}): ${(error as Error).message.split("\n")[0]}; trying again`);
+    }
+  }
 }
 
 /** Where tests save screenshots (gitignored). */
