@@ -1,8 +1,9 @@
 // Per-model evaluations of each task, written to the run's store as each model finishes and
 // read back by the comparison: the comparison never sees a model, only what was stored.
-import type { ModelEvaluation, StoredEvaluations } from "../tasks/kinds/taskKind.js";
+import type { ChunkedEvaluation, ChunkSink, ModelEvaluation, StoredEvaluations } from "../tasks/kinds/taskKind.js";
 import type { SampleRow } from "./taskContext.js";
 import type { RunStore } from "../store/runStore.js";
+import { guardStore } from "../store/storeErrors.js";
 import { QuantevalError } from "../util/errors.js";
 
 // JSON has no ±Infinity or NaN (a log-likelihood can be −Infinity): they are written as tagged strings.
@@ -23,8 +24,13 @@ function decode<T>(text: string): T {
 // state of every model, but the samples of one model at a time (to samples.jsonl), so a run never
 // holds every model's samples of a large task at once, nor one JSON text of all of them.
 // (Stores written before the split hold the samples inside `data`; they are read as they are.)
+// A kind that evaluates in chunks (evaluateInChunks) writes each finished chunk's sample rows and
+// its compact record (`evaluation_chunks`, under a key naming the model and the chunk's documents)
+// in one transaction, and the evaluation's row once every chunk is done; a resumed run skips the
+// chunks whose key matches. Stores without the chunk table get it when first written (additive).
 const TABLES = `CREATE TABLE IF NOT EXISTS evaluations (task TEXT NOT NULL, model TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model));
-  CREATE TABLE IF NOT EXISTS evaluation_samples (task TEXT NOT NULL, model TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, seq))`;
+  CREATE TABLE IF NOT EXISTS evaluation_samples (task TEXT NOT NULL, model TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, seq));
+  CREATE TABLE IF NOT EXISTS evaluation_chunks (task TEXT NOT NULL, model TEXT NOT NULL, chunk INTEGER NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, chunk))`;
 
 /** Writes a model's evaluation of a task, whole (samples in their order, duplicates kept). */
 export function putEvaluation(store: RunStore, task: string, model: string, evaluation: ModelEvaluation): void {
@@ -34,8 +40,63 @@ export function putEvaluation(store: RunStore, task: string, model: string, eval
   store.db.transaction(() => {
     store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode(rest));
     store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ?").run(task, model);
+    // Chunk records describe sample rows this write replaced.
+    store.db.prepare("DELETE FROM evaluation_chunks WHERE task = ? AND model = ?").run(task, model);
     for (const [seq, row] of samples.entries()) putSample.run(task, model, seq, encode(row));
   })();
+}
+
+/** A model's chunks of a task in the store; `end` is one past the last sample row the evaluation has (stored or put). */
+export interface StoreChunks extends ChunkSink {
+  readonly end: number;
+}
+
+/**
+ * The store as a chunked evaluation's sink for one task and model: each chunk's sample rows
+ * (seq = document index) and record are written in one transaction, so a run killed in the
+ * middle keeps every finished chunk and its resumption evaluates only the others.
+ */
+export function storeChunks(store: RunStore, task: string, model: string): StoreChunks {
+  store.db.exec(TABLES);
+  const get = store.db.prepare("SELECT key, data FROM evaluation_chunks WHERE task = ? AND model = ? AND chunk = ?");
+  const putChunk = store.db.prepare("INSERT OR REPLACE INTO evaluation_chunks(task, model, chunk, key, data) VALUES (?, ?, ?, ?, ?)");
+  const putSample = store.db.prepare("INSERT OR REPLACE INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)");
+  let end = 0;
+  return {
+    get end() {
+      return end;
+    },
+    stored(index, key) {
+      const row = get.get(task, model, index) as { key: string; data: string } | undefined;
+      if (row?.key !== key) return undefined;
+      const { first, count, record } = decode<{ first: number; count: number; record: unknown }>(row.data);
+      end = Math.max(end, first + count);
+      return record;
+    },
+    put(index, key, first, samples, record) {
+      guardStore(store.file, () =>
+        store.db.transaction(() => {
+          for (const [i, row] of samples.entries()) putSample.run(task, model, first + i, encode(row));
+          putChunk.run(task, model, index, key, encode({ first, count: samples.length, record }));
+        })(),
+      );
+      end = Math.max(end, first + samples.length);
+    },
+  };
+}
+
+/**
+ * Writes a chunked evaluation's results and state once every chunk is in the store (`chunks`),
+ * dropping sample rows past its last one (left by an earlier, larger evaluation of the model).
+ */
+export function putChunkedEvaluation(store: RunStore, task: string, model: string, evaluation: ChunkedEvaluation, chunks: StoreChunks): void {
+  const { results, state } = evaluation;
+  guardStore(store.file, () =>
+    store.db.transaction(() => {
+      store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode({ results, state }));
+      store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ?").run(task, model, chunks.end);
+    })(),
+  );
 }
 
 /** Rows per page when stored samples are read page by page. */

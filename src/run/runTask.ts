@@ -3,7 +3,7 @@
 // evaluates every task on each resident group of models (evaluateGroup), then compares.
 import type { Backend } from "../backends/backend.js";
 import type { ConfiguredTask, PreparedTask } from "../tasks/kinds/taskKind.js";
-import { putEvaluation, storedEvaluations } from "./evaluationStore.js";
+import { putChunkedEvaluation, putEvaluation, storeChunks, storedEvaluations } from "./evaluationStore.js";
 import type { TaskOutcome, TaskRunContext } from "./taskContext.js";
 
 /** Renders the task's documents and validates its data, without touching a model. */
@@ -27,7 +27,13 @@ export interface GroupContext extends Pick<TaskRunContext, "store" | "progress" 
 export async function evaluateGroup(name: string, prepared: PreparedTask, group: Backend[], ctx: GroupContext): Promise<void> {
   const env = { name, store: ctx.store, progress: ctx.progress, warn: ctx.warn };
   if (prepared.schedule === "per_model") {
-    for (const m of group) putEvaluation(ctx.store, name, m.name, await prepared.evaluate(m, env));
+    for (const m of group) {
+      if (prepared.evaluateInChunks) {
+        // Chunk by chunk into the store: memory flat in the number of documents, finished chunks kept.
+        const chunks = storeChunks(ctx.store, name, m.name);
+        putChunkedEvaluation(ctx.store, name, m.name, await prepared.evaluateInChunks(m, env, chunks), chunks);
+      } else putEvaluation(ctx.store, name, m.name, await prepared.evaluate(m, env));
+    }
   } else if (ctx.alone) {
     for (const m of group) putEvaluation(ctx.store, name, m.name, await prepared.evaluateAlone(m, m.name === ctx.baselineName ? "baseline" : "variant", { ...env, scratchDir: ctx.scratchDir }));
   } else {

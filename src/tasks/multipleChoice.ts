@@ -6,14 +6,14 @@
 // normalization panel (which includes acc_mutual_info), one unconditional request ("", target_delimiter + choice) per
 // choice follows the conditional ones, as lm-eval appends them.
 import { createHash } from "node:crypto";
-import type { LoglikelihoodRequest } from "../backends/backend.js";
+import type { LoglikelihoodRequest, LoglikelihoodResult } from "../backends/backend.js";
 import { readRows, rowWhere, type Row } from "../data/readRows.js";
 import { resolveDataset, resolveLocalPath } from "../data/resolveDataset.js";
-import { macroF1 } from "../metrics/f1.js";
 import { QuantevalError } from "../util/errors.js";
 import { drawFewshot } from "./fewshot.js";
 import type { MultipleChoiceTask } from "./taskDefinition.js";
-import { argmax, charLength, type NormalizationName, normalizationPanel, predictAll } from "./normalization.js";
+import { aggregateColumns, scoreColumns } from "./multipleChoiceColumns.js";
+import { argmax, charLength, type NormalizationName, predictAll } from "./normalization.js";
 import { type Doc, derive, fieldValue, render } from "./template.js";
 
 export interface PreparedDoc {
@@ -129,8 +129,20 @@ export function buildRequests(def: MultipleChoiceTask, r: RenderedDoc, prefix = 
   return reqs;
 }
 
-/** Builds every document's requests, with seeded and recorded few-shot examples. */
-export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: PrepareOptions): Promise<PreparedDoc[]> {
+/**
+ * A task's documents, rendered one at a time on demand: the rows are loaded (and the few-shot pool
+ * checked) once, and a document's prompt, few-shot prefix and requests exist only while a caller
+ * holds it, so a large task is never held rendered whole (issue 14: memory flat in dataset size).
+ */
+export interface DocSource {
+  /** Documents evaluated (the split's rows, cut to the limit). */
+  n: number;
+  /** Renders document `i` (0 ≤ i < n) exactly as lm-eval builds it; errors name the file and row. */
+  render(i: number): PreparedDoc;
+}
+
+/** Loads a task's split (and few-shot pool) and returns its documents, rendered on demand. */
+export async function openMultipleChoice(def: MultipleChoiceTask, opts: PrepareOptions): Promise<DocSource> {
   const split = opts.split ?? def.test_split;
   const test = await loadSplit(def, split, opts, opts.data);
   const fromFile = Boolean(opts.data ?? def.data_file);
@@ -145,8 +157,8 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
   if (pool && nShot > available) {
     throw new QuantevalError(`task ${def.task}: num_fewshot ${nShot} exceeds the few-shot pool of ${available} examples (${pool.path}); lower num_fewshot or use a larger fewshot_split`);
   }
-  const docs: PreparedDoc[] = [];
-  for (let i = 0; i < limit; i++) {
+  const unconditional = needsUnconditional(def, opts.normalizations);
+  const render = (i: number): PreparedDoc => {
     const where = rowWhere(test.path, test.rows, i);
     const rendered = renderDoc(def, test.rows[i], where);
     const { text, choices, gold } = rendered;
@@ -158,12 +170,17 @@ export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: Prepa
       prefix += def.fewshot_delimiter;
     }
     const context = rendered.continuation !== undefined ? prefix : prefix + text;
-    const unconditional = needsUnconditional(def, opts.normalizations);
     const requests = buildRequests(def, rendered, prefix, unconditional);
     const prompt_hash = createHash("sha256").update(JSON.stringify(requests)).digest("hex").slice(0, 16);
-    docs.push({ doc_id: i, prompt: text, context, choices, gold, fewshot_ids: fewshotIds, requests, unconditional, prompt_hash });
-  }
-  return docs;
+    return { doc_id: i, prompt: text, context, choices, gold, fewshot_ids: fewshotIds, requests, unconditional, prompt_hash };
+  };
+  return { n: limit, render };
+}
+
+/** Builds every document's requests, with seeded and recorded few-shot examples. */
+export async function prepareMultipleChoice(def: MultipleChoiceTask, opts: PrepareOptions): Promise<PreparedDoc[]> {
+  const source = await openMultipleChoice(def, opts);
+  return Array.from({ length: source.n }, (_, i) => source.render(i));
 }
 
 export interface ScoredDoc {
@@ -207,6 +224,21 @@ export function scoreDoc(doc: PreparedDoc, lls: number[], greedy: boolean[], tru
   return out;
 }
 
+/** Scores documents from the backend's answers to their requests, in order (every document's requests, flattened). */
+export function scoreResults(docs: PreparedDoc[], results: LoglikelihoodResult[]): ScoredDoc[] {
+  let k = 0;
+  return docs.map((d) => {
+    const rs = d.requests.map(() => results[k++]);
+    return scoreDoc(
+      d,
+      rs.map((r) => r.logprob),
+      rs.map((r) => r.isGreedy),
+      rs.some((r) => r.truncated),
+      rs.map((r) => r.nTokens),
+    );
+  });
+}
+
 /** Per-document correctness under a metric (acc, acc_norm, acc_mutual_info or a panel normalization). */
 export function correctFor(s: ScoredDoc, gold: number, metric: string): boolean {
   if (metric === "acc_norm") return s.correct_norm;
@@ -232,27 +264,11 @@ export interface McMetrics {
   truncated: number;
 }
 
-function meanAndStderr(xs: boolean[]): [number, number] {
-  const n = xs.length;
-  const m = xs.filter(Boolean).length / n;
-  return [m, n > 1 ? Math.sqrt((m * (1 - m)) / (n - 1)) : 0];
-}
-
+/** The task's metrics of one model from its scored documents (see aggregateColumns, which the runner uses). */
 export function aggregateMultipleChoice(def: MultipleChoiceTask, docs: PreparedDoc[], scored: ScoredDoc[]): McMetrics {
-  const [acc, accStderr] = meanAndStderr(scored.map((s) => s.correct));
-  const out: McMetrics = { n: scored.length, truncated: scored.filter((s) => s.truncated).length, acc, acc_stderr: accStderr };
-  if (def.metrics.includes("acc_norm")) [out.acc_norm, out.acc_norm_stderr] = meanAndStderr(scored.map((s) => s.correct_norm));
-  if (def.metrics.includes("f1"))
-    out.f1 = macroF1(
-      docs.map((d) => d.gold),
-      scored.map((s) => s.pred),
-    );
-  if (scored.length > 0 && scored.every((s) => s.panel)) {
-    const panel = normalizationPanel(scored.map((s, i) => ({ gold: docs[i].gold, pred: s.panel! })));
-    out.acc_norm_chars = panel.acc_norm_chars;
-    out.acc_norm_bytes = panel.acc_norm_bytes;
-    if (panel.acc_norm_tokens !== undefined) out.acc_norm_tokens = panel.acc_norm_tokens;
-    [out.acc_mutual_info, out.acc_mutual_info_stderr] = meanAndStderr(scored.map((s) => s.correct_mutual_info ?? false));
-  }
-  return out;
+  return aggregateColumns(
+    def,
+    docs.map((d) => d.gold),
+    scoreColumns(scored),
+  );
 }

@@ -1,12 +1,12 @@
 // lm-eval's multiple_choice output type: acc, acc_norm, f1 with paired comparisons, and the
 // normalization panel (acc_norm by chars/bytes/tokens, acc_mutual_info) on request.
-import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { LoglikelihoodRequest, LoglikelihoodResult } from "../../backends/backend.js";
+import type { Backend } from "../../backends/backend.js";
 import { comparePaired } from "../../compare/pairedComparison.js";
-import type { SampleRow, TaskOutcome } from "../../run/taskContext.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
 import { taskManifest } from "../../run/taskManifest.js";
-import { aggregateMultipleChoice, correctFor, type PreparedDoc, prepareMultipleChoice, scoreDoc, type ScoredDoc } from "../multipleChoice.js";
+import { type DocSource, openMultipleChoice, type PreparedDoc, type ScoredDoc } from "../multipleChoice.js";
+import { aggregateColumns, correctColumn, decodeColumns, type EncodedColumns, encodeColumns } from "../multipleChoiceColumns.js";
 import { type NormalizationName, rankingChanges } from "../normalization.js";
 import type { MultipleChoiceTask } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
@@ -15,7 +15,8 @@ import { lmEvalSourceOf } from "../../lmeval/lmEvalBackend.js";
 import { yamlEntryKeys } from "./entryKeys.js";
 import { lmEvalScores, unpairedComparison } from "./lmEvalModel.js";
 import { prepareOptions } from "./prepareOptions.js";
-import type { PreparedTask, TaskKind } from "./taskKind.js";
+import { evaluateChunks, type IndexedDocs, indexDocs } from "./multipleChoiceChunks.js";
+import { type ChunkedEvaluation, type ChunkSink, type EvaluateEnv, evaluateWhole, type PreparedTask, type TaskKind } from "./taskKind.js";
 import { collectStored, definitionOf } from "./yamlKind.js";
 
 /** Every key a multiple_choice entry accepts. */
@@ -29,70 +30,42 @@ export const multipleChoiceEntry = z
 
 type Entry = z.infer<typeof multipleChoiceEntry>;
 
-/** Renders every document (and so validates the data) without touching a model. */
-export function prepareDocs(entry: Entry, env: Parameters<typeof prepareOptions>[1], task: LoadedTask<MultipleChoiceTask>): Promise<PreparedDoc[]> {
-  return prepareMultipleChoice(task.def, { ...prepareOptions(entry, env, task.file), normalizations: entry.normalizations === true });
+/** Loads the task's rows; its documents are rendered on demand. */
+export function openDocs(entry: Entry, env: Parameters<typeof prepareOptions>[1], task: LoadedTask<MultipleChoiceTask>): Promise<DocSource> {
+  return openMultipleChoice(task.def, { ...prepareOptions(entry, env, task.file), normalizations: entry.normalizations === true });
 }
 
-function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: PreparedDoc[]): PreparedTask<ScoredDoc[]> {
+/** Every document rendered (the lm-eval pairing check needs them all; a model evaluated otherwise never does). */
+const renderAll = (docs: IndexedDocs): PreparedDoc[] => Array.from({ length: docs.n }, (_, i) => docs.source.render(i));
+
+function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: IndexedDocs): PreparedTask<EncodedColumns | ScoredDoc[]> {
   const def = task.def;
+  const evaluateInChunks = async (m: Backend, env: EvaluateEnv, chunks: ChunkSink): Promise<ChunkedEvaluation<EncodedColumns | ScoredDoc[]>> => {
+    const lm = lmEvalSourceOf(m);
+    if (lm) {
+      const scores = lmEvalScores(lm, env.name, renderAll(docs), requestShape(def));
+      if (scores) return { results: scores.results, state: scores.state };
+    }
+    const columns = await evaluateChunks(docs, m, env, chunks);
+    const metrics = aggregateColumns(def, docs.gold, columns);
+    if (metrics.truncated > 0) env.warn(`${env.name}: ${metrics.truncated} of ${docs.n} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+    return { results: { ...metrics }, state: encodeColumns(columns) };
+  };
   return {
     schedule: "per_model",
-    async evaluate(m, env) {
-      const lm = lmEvalSourceOf(m);
-      if (lm) {
-        const scores = lmEvalScores(lm, env.name, docs, requestShape(def));
-        if (scores) return scores;
-      }
-      const flat: LoglikelihoodRequest[] = docs.flatMap((d) => d.requests);
-      const id = `${env.name}:${m.name}`;
-      env.progress.start(id, `${env.name} · ${m.name}`, flat.length);
-      const res = await env.store.cached<LoglikelihoodRequest, LoglikelihoodResult>(m.fingerprint(), "loglikelihood", flat, (missing) => m.loglikelihood(missing), {
-        batchSize: 512,
-        onProgress: (done) => env.progress.update(id, done),
-      });
-      env.progress.stop(id);
-      let k = 0;
-      const s = docs.map((d) => {
-        const rs = d.requests.map(() => res[k++]);
-        return scoreDoc(
-          d,
-          rs.map((r) => r.logprob),
-          rs.map((r) => r.isGreedy),
-          rs.some((r) => r.truncated),
-          rs.map((r) => r.nTokens),
-        );
-      });
-      const truncated = s.filter((x) => x.truncated).length;
-      if (truncated > 0) env.warn(`${env.name}: ${truncated} of ${s.length} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
-      const samples = docs.map(
-        (d, i): SampleRow => ({
-          doc_id: d.doc_id,
-          prompt: d.prompt,
-          context: d.context,
-          choices: d.choices,
-          loglikelihoods: s[i].loglikelihoods,
-          is_greedy: s[i].is_greedy,
-          pred: s[i].pred,
-          pred_norm: s[i].pred_norm,
-          gold: d.gold,
-          correct: s[i].correct,
-          fewshot_ids: d.fewshot_ids,
-          prompt_hash: d.prompt_hash,
-          truncated: s[i].truncated,
-        }),
-      );
-      return { results: { ...aggregateMultipleChoice(def, docs, s) }, samples, state: s };
-    },
+    evaluateInChunks,
+    evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
       const { results, samples } = collectStored(stored, env);
-      const base = stored.get(env.baseline).state;
+      // Compact per-document predictions only (a few bytes a document); the samples stream from the store.
+      const base = decodeColumns(stored.get(env.baseline).state);
+      const gold = Array.from(docs.gold);
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
-        const vs = stored.get(v).state;
+        const vs = decodeColumns(stored.get(v).state);
         const perMetric: Record<string, unknown> = {};
         // lm-eval results without samples: scores only, compared unpaired.
-        if (base.length !== docs.length || vs.length !== docs.length) {
+        if (base.pred.length !== docs.n || vs.pred.length !== docs.n) {
           comparisons[v] = unpairedComparison(def.metrics, stored.get(env.baseline).results, stored.get(v).results);
           continue;
         }
@@ -100,11 +73,11 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
           perMetric[metric] = comparePaired(
             {
               metric,
-              baselineCorrect: base.map((s, i) => correctFor(s, docs[i].gold, metric)),
-              variantCorrect: vs.map((s, i) => correctFor(s, docs[i].gold, metric)),
-              gold: docs.map((d) => d.gold),
-              baselinePred: base.map((s) => s.pred),
-              variantPred: vs.map((s) => s.pred),
+              baselineCorrect: correctColumn(base, docs.gold, metric),
+              variantCorrect: correctColumn(vs, docs.gold, metric),
+              gold,
+              baselinePred: Array.from(base.pred),
+              variantPred: Array.from(vs.pred),
             },
             { seed: env.seed, resamples: env.bootstrap },
           );
@@ -113,7 +86,7 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
       }
       // Normalization panel: does the ranking of models depend on the normalization?
       const panel =
-        docs.length > 0 && docs[0].unconditional
+        docs.n > 0 && docs.unconditional
           ? rankingChanges(
               Object.fromEntries(
                 Object.entries(results)
@@ -132,11 +105,8 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Prep
         manifest: {
           ...taskManifest(task),
           num_fewshot: entry.num_fewshot ?? def.num_fewshot,
-          n: docs.length,
-          prompts_hash: createHash("sha256")
-            .update(docs.map((d) => d.prompt_hash).join(","))
-            .digest("hex")
-            .slice(0, 16),
+          n: docs.n,
+          prompts_hash: docs.promptsHash,
         },
       };
     },
@@ -159,7 +129,7 @@ export const multipleChoiceKind: TaskKind = {
       entry: resolved,
       definition: task,
       async prepare(env) {
-        return prepared(resolved, task, await prepareDocs(resolved, env, task));
+        return prepared(resolved, task, indexDocs(await openDocs(resolved, env, task)));
       },
     };
   },

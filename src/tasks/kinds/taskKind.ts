@@ -96,6 +96,21 @@ export interface ModelEvaluation<S = unknown> {
   state: S;
 }
 
+/** A model's evaluation whose samples were written chunk by chunk as it ran: its results and state. */
+export type ChunkedEvaluation<S = unknown> = Omit<ModelEvaluation<S>, "samples">;
+
+/**
+ * Where a chunked evaluation puts each finished chunk of documents: the run's store (one
+ * transaction a chunk, so an interrupted run keeps every finished chunk), or memory for a
+ * caller that wants the whole evaluation at once.
+ */
+export interface ChunkSink<C = unknown> {
+  /** The record of chunk `index` an earlier run stored under `key` (same model, same documents), if any: that chunk is done. */
+  stored(index: number, key: string): C | undefined;
+  /** Writes one finished chunk: the sample rows of documents first … first + samples.length − 1 and the chunk's record. */
+  put(index: number, key: string, first: number, samples: SampleRow[], record: C): void;
+}
+
 /** Reads stored evaluations of one task. */
 export interface StoredEvaluations<S = unknown> {
   get(model: string): ModelEvaluation<S>;
@@ -131,7 +146,27 @@ interface PreparedBase<S> {
 /** Evaluated one model at a time. */
 export interface PerModelTask<S> extends PreparedBase<S> {
   schedule: "per_model";
+  /** The whole evaluation, built in memory (a kind with `evaluateInChunks` builds it from its chunks: see evaluateWhole). */
   evaluate(model: Backend, env: EvaluateEnv): Promise<ModelEvaluation<S>>;
+  /**
+   * Optional, preferred by the runner when present: evaluates the documents chunk by chunk, each
+   * chunk's samples and compact record going to `chunks` as it finishes (a chunk `chunks` already
+   * holds is not evaluated again), and returns the results and a compact state. Memory then does
+   * not grow with the number of documents; `compare` reads the samples back from the store.
+   */
+  evaluateInChunks?(model: Backend, env: EvaluateEnv, chunks: ChunkSink): Promise<ChunkedEvaluation<S>>;
+}
+
+/** A whole evaluation from a chunked one: the chunks' samples collected in memory (for `evaluate`). */
+export async function evaluateWhole<S>(run: (chunks: ChunkSink) => Promise<ChunkedEvaluation<S>>): Promise<ModelEvaluation<S>> {
+  const samples: SampleRow[] = [];
+  const evaluation = await run({
+    stored: () => undefined,
+    put: (_index, _key, first, rows) => {
+      for (const [i, row] of rows.entries()) samples[first + i] = row;
+    },
+  });
+  return { ...evaluation, samples };
 }
 
 /**
