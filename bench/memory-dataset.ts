@@ -3,8 +3,8 @@
 //
 //   node --import tsx bench/memory-dataset.ts [--sizes 5000,100000] [--model M.gguf] [--variant V.gguf] [--nice]
 //
-// A synthetic multiple-choice task (a task YAML over a JSONL file of one-word rows, two one-word
-// choices: ~3 tokens a request, so 100k documents × 2 choices × 2 models run in minutes) is written into a temporary folder for each size, then `quanteval run` evaluates it
+// A synthetic multiple-choice task (a task YAML over a JSONL file of rows "word number", two one-word
+// choices: a few tokens a request, every request distinct, so 100k documents × 2 choices × 2 models run in minutes) is written into a temporary folder for each size, then `quanteval run` evaluates it
 // on stories260K and one variant (stories260K Q4_0 from ../shared) in a child under
 // /usr/bin/time -v: every document is evaluated, compared (paired statistics, flips) and
 // written to samples.jsonl. No --limit: the whole dataset is the point.
@@ -25,11 +25,15 @@ const { values } = parseArgs({
 
 const WORDS = ["red", "blue", "cat", "dog", "sun", "moon", "tree", "fish", "bird", "ship"];
 
-/** `n` rows of a two-choice task, deterministic (row i's fields depend on i only). */
+/**
+ * `n` rows of a two-choice task, deterministic (row i's fields depend on i only). Every prompt is
+ * distinct (a word and the row's number), so every request is computed: a task evaluated in
+ * chunks would otherwise answer a repeated request from the cache once an earlier chunk computed it.
+ */
 function writeRows(path: string, n: number): void {
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
-    const w = WORDS[i % WORDS.length];
+    const w = `${WORDS[i % WORDS.length]} ${i}`;
     lines.push(JSON.stringify({ q: w, a: WORDS[(i * 7) % WORDS.length], b: WORDS[(i * 3 + 1) % WORDS.length], label: i % 2 }));
   }
   writeFileSync(path, `${lines.join("\n")}\n`);

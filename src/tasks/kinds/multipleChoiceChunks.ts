@@ -15,7 +15,7 @@ import type { ChunkSink, EvaluateEnv } from "./taskKind.js";
  * Documents a chunk: requests are sent to the backend in batches of 512 within a chunk, so a
  * task of at most this many documents is batched exactly as when it was evaluated whole.
  */
-export const CHUNK_DOCS = 2048;
+export const CHUNK_DOCS = 1024;
 
 /** What preparation keeps of a task's documents: enough to evaluate, aggregate and compare them. */
 export interface IndexedDocs {
