@@ -47,7 +47,7 @@ function measure(n: number): MeasuredRun & { dataBytes: number } {
   const model = values.model ?? sharedFile("models", "stories260K.gguf");
   const variant = values.variant ?? sharedFile("models", "stories260K-variants", "stories260K-q4_0.gguf");
   // One thread and a small KV cache: on a shared 2-core machine ggml's second worker thread mostly
-  // waits, and a 3-token request needs no 4096-cell cache. ~1,000 requests/s on stories260K.
+  // waits, and a request of a few tokens needs no 4096-cell cache.
   const settings = { n_ctx: 64, kv_size: 512, threads: 1 };
   const m = runQuanteval(
     { baseline: { name: "base", model, ...settings }, variants: [{ name: "q4_0", model: variant, ...settings }], tasks: [{ task: "synthetic_mc.yaml" }], seed: 1 },
