@@ -16,6 +16,13 @@
 //    position and reading the target from that position's top-n list (n up to the whole
 //    vocabulary, which is exact); end-of-generation tokens are forced by logit bias.
 //  - Prompt + forced tokens must fit the slot: n_prompt + n_forced ≤ n_ctx.
+//  - `cache_prompt` stays on: with one KV stream per slot (`-np N`) the reused prefix scores
+//    like in-process (Q4_0 stories260K, all 2,000 KoBEST COPA requests at concurrency 8: worst
+//    2.8e-5 nats). A unified KV cache (llama-server without -np, or --kv-unified) puts a
+//    request's cells wherever other slots left room, and quantized models then move by up to
+//    0.67 nats per request; turning the cache off fixes that only one request at a time (still
+//    0.25 at concurrency 8) and costs 1.7×, so the README tells users to start with -np instead
+//    (test/backends/httpUnifiedKv.test.ts).
 import type { HttpPool } from "./pool.js";
 import type { ProtocolId, ScoringProtocol, TokenScore } from "./protocol.js";
 import { QuantevalError } from "../../util/errors.js";
