@@ -15,18 +15,50 @@ export function diversityTokens(text: string): string[] {
  * N-grams never span two outputs. Tokens are {@link diversityTokens}. NaN if no output has n tokens.
  */
 export function distinctN(outputs: readonly string[], n: number): number {
+  return distinctNOver(outputs, n)(outputs.keys());
+}
+
+/**
+ * distinct-n of any selection of `outputs`, repeats allowed (e.g. a bootstrap resample of
+ * prompts): `distinctNOver(outputs, n)(idx)` equals `distinctN(idx.map((i) => outputs[i]), n)`.
+ * Each output is tokenized once, its n-grams numbered; a selection then only merges the numbers
+ * (a repeated output adds its n-gram count again, no new unique n-gram).
+ */
+export function distinctNOver(outputs: readonly string[], n: number): (idx: Iterable<number>) => number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`distinctN: n must be a positive integer, got ${n}`);
-  const seen = new Set<string>();
-  let total = 0;
-  for (const out of outputs) {
+  const ids = new Map<string, number>();
+  const perOutput = outputs.map((out) => {
     const toks = diversityTokens(out);
+    const grams = new Set<number>();
+    let total = 0;
     for (let i = 0; i + n <= toks.length; i++) {
       // Tokens contain no whitespace, so a space joins them unambiguously.
-      seen.add(toks.slice(i, i + n).join(" "));
+      const gram = toks.slice(i, i + n).join(" ");
+      let id = ids.get(gram);
+      if (id === undefined) ids.set(gram, (id = ids.size));
+      grams.add(id);
       total++;
     }
-  }
-  return total === 0 ? NaN : seen.size / total;
+    return { grams: Uint32Array.from(grams), total };
+  });
+  // seenIn[id] === call: n-gram id already counted in this call (no clearing between calls).
+  const seenIn = new Float64Array(ids.size);
+  let call = 0;
+  return (idx) => {
+    call++;
+    let unique = 0;
+    let total = 0;
+    for (const i of idx) {
+      const o = perOutput[i];
+      total += o.total;
+      for (const g of o.grams) {
+        if (seenIn[g] === call) continue;
+        seenIn[g] = call;
+        unique++;
+      }
+    }
+    return total === 0 ? NaN : unique / total;
+  };
 }
 
 /** distinct-1, distinct-2 and distinct-3 of a set of outputs; see {@link distinctN}. */

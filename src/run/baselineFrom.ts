@@ -30,6 +30,8 @@ import { taskIdentity } from "./taskIdentity.js";
 const specKey = (model: string) => `model_spec:${model}`;
 const signatureKey = (task: string) => `task_signature:${task}`;
 const selectionKey = (task: string) => `selection:${task}`;
+/** A meta value of another run's store, opened read-only here (RunStore.getMeta reads this run's own). */
+const metaOf = (db: Database.Database, key: string) => (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
 
 /** The settings of a model spec that change its scores: all but its name, where its file is, and what it is checked against. */
 function scoredSettings(spec: ModelSpec): Record<string, unknown> {
@@ -78,7 +80,7 @@ export async function openBaselineFrom(loaded: LoadedConfig, modelPath: string |
   if (!Array.isArray(loaded.config.variants) && !modelPath) throw new QuantevalError(`${where}: a quantize sweep makes its variants from the baseline's file; add baseline.model (the same weights)`);
   const db = new Database(storeFile, { readonly: true, fileMustExist: true, timeout: 5000 });
   try {
-    const meta = (key: string) => (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    const meta = (key: string) => metaOf(db, key);
     const status = meta("status");
     if (status !== "done") throw new QuantevalError(`${where}: the run there is not finished (status ${status ?? "unknown"}); finish it with 'quanteval run … --out ${folder} --resume' first`);
     const results = readResults(join(folder, "results.json"));
@@ -160,7 +162,7 @@ export function reuseEvaluations(
   const fromStore = { db: source.db, dir: source.folder } as Pick<RunStore, "db" | "dir">;
   try {
     const has = source.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
-    const theirs = (key: string) => (source.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
+    const theirs = (key: string) => metaOf(source.db, key);
     const stored = (task: string, model: string) => has && source.db.prepare("SELECT 1 FROM evaluations WHERE task = ? AND model = ?").get(task, model) !== undefined;
     for (const [i, task] of args.tasks.entries()) {
       const prepared = args.prepared[i];

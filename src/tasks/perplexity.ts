@@ -25,7 +25,6 @@ export interface PerplexityOptions {
 }
 
 export type { PerplexityResult } from "./perplexityRecords.js";
-export { NllSum, checkFinite, spanStats } from "./perplexityRecords.js";
 
 export interface PerplexityRun {
   results: Record<string, PerplexityResult>;

@@ -87,8 +87,8 @@ export interface ChunkRecord {
   drift?: { lp_base: string; kld: string; same: string };
 }
 
-const f64 = (a: Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-const u8 = (a: Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+/** A typed array's bytes as base64 (see ChunkRecord). */
+const base64 = (a: Float64Array | Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 function readF64(s: string): Float64Array {
   const b = Buffer.from(s, "base64");
   return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
@@ -99,7 +99,7 @@ export function ownRecord(model: string, d: WindowDistributions, chunk: number, 
   checkFinite(model, d, chunk, first, where);
   const nll = new Float64Array(d.nRows);
   for (let r = 0; r < d.nRows; r++) nll[r] = -d.logprobs[r * d.nVocab + d.targets[r]];
-  return { chunk, nll: f64(nll), bytes: span.bytes, words: span.words };
+  return { chunk, nll: base64(nll), bytes: span.bytes, words: span.words };
 }
 
 /** Rows of the baseline for one window: in memory (co-evaluated) or read back from stored distributions. */
@@ -121,7 +121,7 @@ export function driftRecord(model: string, base: BaselineRows, d: WindowDistribu
     lpBase[r] = base.logprobs[r * nv + d.targets[r]];
     same[r] = rows.argBase[r] === rows.argVariant[r] ? 1 : 0;
   }
-  return { ...rec, drift: { lp_base: f64(lpBase), kld: f64(rows.kld), same: u8(same) } };
+  return { ...rec, drift: { lp_base: base64(lpBase), kld: base64(rows.kld), same: base64(same) } };
 }
 
 /** One model's sums over its chunk records, added in chunk order. */

@@ -3,14 +3,11 @@
 // generate task, and its verdicts equal those of a run holding every model together.
 // stories260K F32 and Q4_0 from ../shared; the judge is the F32 baseline.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig } from "../../src/config/loadConfig.js";
-import { runEvaluation } from "../../src/run/runEvaluation.js";
-import { tempDir, writeConfig } from "../helpers/runConfig.js";
+import { runConfig, runConfigLogged } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { generateModel as m } from "../helpers/storiesModels.js";
 
-const m = (name: string, path: string) => ({ name, model: path, n_ctx: 256, threads: 1 });
 const gen = (name: string) => ({
   task: "generate",
   name,
@@ -21,13 +18,7 @@ const gen = (name: string) => ({
   judge: { model: "f32", max_tokens: 6 },
 });
 
-async function run(schedule: string) {
-  const dir = tempDir();
-  const configPath = writeConfig({ baseline: m("f32", models.stories()), variants: [m("q4_0", models.storiesVariant("q4_0"))], tasks: [gen("gen_a"), gen("gen_b")], schedule }, dir);
-  const logs: string[] = [];
-  const results = await runEvaluation(loadConfig(configPath), { out: join(dir, "out"), onLog: (l) => logs.push(l) });
-  return { results, logs };
-}
+const run = (schedule: string) => runConfigLogged({ baseline: m("f32", models.stories()), variants: [m("q4_0", models.storiesVariant("q4_0"))], tasks: [gen("gen_a"), gen("gen_b")], schedule });
 
 test("judge: one of the run's models judges under schedule sequential, loaded once, as under together", async () => {
   const seq = await run("sequential");
@@ -47,12 +38,8 @@ test("judge: one of the run's models judges under schedule sequential, loaded on
 });
 
 test("judge: a name that is not a model of the run lists every model, also under sequential", async () => {
-  const dir = tempDir();
-  const configPath = writeConfig(
-    { baseline: m("f32", models.stories()), variants: [m("q4_0", models.storiesVariant("q4_0"))], tasks: [{ ...gen("g"), judge: { model: "gpt" } }], schedule: "sequential" },
-    dir,
-  );
-  await assert.rejects(runEvaluation(loadConfig(configPath), { out: join(dir, "out") }), {
+  const config = { baseline: m("f32", models.stories()), variants: [m("q4_0", models.storiesVariant("q4_0"))], tasks: [{ ...gen("g"), judge: { model: "gpt" } }], schedule: "sequential" };
+  await assert.rejects(runConfig(config), {
     name: "QuantevalError",
     message: /^task 'g': judge\.model 'gpt' is not a model of this run \(models: f32, q4_0\)/,
   });

@@ -9,7 +9,7 @@ import { loadConfig } from "../../src/config/loadConfig.js";
 import { runEvaluation } from "../../src/run/runEvaluation.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
-import { storiesWithNoiseFloor } from "./storiesModels.js";
+import { storiesWithNoiseFloor } from "../helpers/storiesModels.js";
 
 const N = 4;
 

@@ -9,7 +9,7 @@ import { buildVerdict } from "../../src/report/verdict.js";
 import { runEvaluation } from "../../src/run/runEvaluation.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
-import { storiesWithNoiseFloor } from "./storiesModels.js";
+import { storiesWithNoiseFloor } from "../helpers/storiesModels.js";
 
 type Paired = Record<string, { delta?: number; mean?: number; ci_low: number; ci_high: number; n: number; significant?: boolean; test?: string; noise_floor_delta?: number | null }>;
 

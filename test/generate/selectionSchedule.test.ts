@@ -4,30 +4,18 @@
 // again for the replacement prompts only, and the results equal a run holding every model together.
 // stories260K F32 (n_ctx 256) and Q4_0 (n_ctx 140: prompt + 8 tokens rules out a 133-token prompt) from ../shared, Dolly prompts.
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { test } from "node:test";
-import { loadConfig } from "../../src/config/loadConfig.js";
-import { runEvaluation } from "../../src/run/runEvaluation.js";
-import { tempDir, writeConfig } from "../helpers/runConfig.js";
+import { runConfigLogged } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { generateModel as m } from "../helpers/storiesModels.js";
 
-const m = (name: string, path: string, n_ctx: number) => ({ name, model: path, n_ctx, threads: 1 });
-
-async function run(schedule: string) {
-  const dir = tempDir();
-  const configPath = writeConfig(
-    {
-      baseline: m("f32", models.stories(), 256),
-      variants: [m("q8_0", models.storiesVariant("q8_0"), 256), m("q4_0", models.storiesVariant("q4_0"), 140)],
-      tasks: [{ task: "generate", data: sharedPath("datasets", "dolly-hhrlhf-small", "train.jsonl"), reference: "response", max_tokens: 8, limit: 6 }],
-      schedule,
-    },
-    dir,
-  );
-  const logs: string[] = [];
-  const results = await runEvaluation(loadConfig(configPath), { out: join(dir, "out"), onLog: (l) => logs.push(l) });
-  return { results, logs };
-}
+const run = (schedule: string) =>
+  runConfigLogged({
+    baseline: m("f32", models.stories()),
+    variants: [m("q8_0", models.storiesVariant("q8_0")), m("q4_0", models.storiesVariant("q4_0"), 140)],
+    tasks: [{ task: "generate", data: sharedPath("datasets", "dolly-hhrlhf-small", "train.jsonl"), reference: "response", max_tokens: 8, limit: 6 }],
+    schedule,
+  });
 
 test("generate: prompt selection holds for every schedule group; a model made stale is evaluated again", async () => {
   const tog = await run("together");

@@ -1,7 +1,11 @@
 // Starts a real llama-server on 127.0.0.1 on a free port, waits until /health answers 200,
 // and stops it afterwards. Its output is kept (last 64 KB) for failure messages.
+// storiesServerForTests does so around one test file's tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { after, before } from "node:test";
+import { llamaTool } from "./llamaBin.js";
+import { models } from "./shared.js";
 
 export interface LlamaServerOptions {
   /** The llama-server binary (see llamaTool("llama-server")). */
@@ -101,4 +105,20 @@ export async function startLlamaServer(opts: LlamaServerOptions): Promise<Runnin
     await new Promise((r) => setTimeout(r, 100));
   }
   return { url, port, log: () => log, stop };
+}
+
+/**
+ * stories260K (../shared) served by llama-server for the tests of one file: started before them,
+ * stopped after; an f32 KV cache and no flash attention, so its scores are exact. `skip` is the
+ * reason when llama-server is not built (pass it to each test's `skip`).
+ */
+export function storiesServerForTests(): { skip: string | false; server: () => RunningLlamaServer } {
+  const tool = llamaTool("llama-server");
+  const skip = tool.reason ?? false;
+  let server: RunningLlamaServer | undefined;
+  before(async () => {
+    if (!skip) server = await startLlamaServer({ bin: tool.path!, model: models.stories(), parallel: 4, ctx: 2048, extraArgs: ["-ctk", "f32", "-ctv", "f32", "-fa", "off"] });
+  });
+  after(async () => server?.stop());
+  return { skip, server: () => server! };
 }

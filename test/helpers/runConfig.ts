@@ -25,3 +25,10 @@ export async function runConfig(config: Record<string, unknown>, opts: Partial<R
   const results = await runEvaluation(loadConfig(configPath), { ...opts, out });
   return { results, out, configPath };
 }
+
+/** {@link runConfig}, keeping the run's log lines (what `onLog` receives) in `logs`. */
+export async function runConfigLogged(config: Record<string, unknown>, opts: Partial<RunOptions> = {}): Promise<{ results: RunResults; out: string; configPath: string; logs: string[] }> {
+  const logs: string[] = [];
+  const run = await runConfig(config, { ...opts, onLog: (l) => logs.push(l) });
+  return { ...run, logs };
+}

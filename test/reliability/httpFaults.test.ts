@@ -9,7 +9,7 @@ import { joinUrl, Redactor, redactUrl, urlSecrets } from "../../src/backends/htt
 import { cli } from "../helpers/cli.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
 import { expectOneLineError } from "./expectOneLine.js";
-import { startStandIn } from "./standInServer.js";
+import { startStandIn } from "../helpers/standInServer.js";
 
 /** A llama-server look-alike: /props, /v1/models and /tokenize answer; `completion` decides the rest. */
 const llamaLike = (tokenize: string, completion: string) => `(url, req, res) => {

@@ -5,67 +5,27 @@
 // per call), so the documents finished before the failure are kept only if committed as they
 // arrive; `--resume` sends only the rest, and the results equal an uninterrupted run's.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import Database from "better-sqlite3";
-import { llamaTool } from "../helpers/llamaBin.js";
-import { type RunningLlamaServer, startLlamaServer } from "../helpers/llamaServer.js";
+import { test } from "node:test";
+import { cliAsync as cli } from "../helpers/cli.js";
+import { comparableResults } from "../helpers/comparableResults.js";
+import { dropConnectionsAfter } from "../helpers/faultProxy.js";
+import { storiesServerForTests } from "../helpers/llamaServer.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
-import { models, repoRoot, sharedPath } from "../helpers/shared.js";
+import { cacheRows } from "../helpers/runStoreRows.js";
+import { sharedPath } from "../helpers/shared.js";
+import type { StandIn } from "../helpers/standInServer.js";
 import { expectOneLineError } from "./expectOneLine.js";
-import { type StandIn, startStandIn } from "./standInServer.js";
 
 const DOCS = 6;
-const tool = llamaTool("llama-server");
-const skip = tool.reason ?? false;
-let server: RunningLlamaServer | undefined;
-before(async () => {
-  if (!skip) server = await startLlamaServer({ bin: tool.path!, model: models.stories(), parallel: 4, ctx: 2048, extraArgs: ["-ctk", "f32", "-ctv", "f32", "-fa", "off"] });
-});
-after(async () => server?.stop());
-
-/** Forwards to `upstream`; after `limit` scoring requests (POST /completion) drops every connection until `healFile` exists. */
-function dropAfterScoring(upstream: string, limit: number, healFile: string): Promise<StandIn> {
-  return startStandIn(`(() => { let n = 0; const http = require("node:http"); const fs = require("node:fs");
-    return (url, req, res) => {
-      if (url === "/completion" && ++n > ${limit} && !fs.existsSync(${JSON.stringify(healFile)})) return req.socket.destroy();
-      const up = http.request(${JSON.stringify(upstream)} + url, { method: req.method, headers: req.headers }, (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); });
-      up.on("error", () => req.socket.destroy());
-      req.pipe(up);
-    }; })()`);
-}
-
-/** The CLI in a child process without blocking this event loop (llama-server and the proxy are children whose pipes must keep draining). */
-function cli(args: string[]): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (status) => resolve({ status, stderr }));
-  });
-}
-
-function cacheRows(out: string): number {
-  const db = new Database(join(out, "quanteval.sqlite"), { readonly: true });
-  try {
-    return (db.prepare("SELECT count(*) AS n FROM cache").get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-}
+const { skip, server } = storiesServerForTests();
+/** Drops every connection after `limit` scoring requests (POST /completion) until `healFile` exists. */
+const dropAfterScoring = (upstream: string, limit: number, healFile: string) => dropConnectionsAfter(upstream, limit, healFile, "/completion");
 
 const scoring = async (proxy: StandIn) => (await proxy.requests()).filter((r) => r === "POST /completion").length;
 
-const strip = (out: string) => {
-  const r = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
-  delete r.created;
-  delete r.requests;
-  delete r.manifest;
-  for (const m of Object.values(r.models) as Array<Record<string, unknown>>) delete m.load_ms;
-  return r;
-};
+const strip = (out: string) => comparableResults(out, { withoutManifest: true });
 
 test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the finished documents, --resume scores only the rest", { skip }, async () => {
   const dir = tempDir();
@@ -76,7 +36,7 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
       tempDir(),
     );
   // The uninterrupted run, through a proxy that never drops, counts the scoring requests (windows).
-  const counting = await dropAfterScoring(server!.url, 1e9, heal);
+  const counting = await dropAfterScoring(server().url, 1e9, heal);
   const clean = join(dir, "clean");
   let windows: number;
   try {
@@ -88,7 +48,7 @@ test("rolling log-likelihood over HTTP: a connection dropped mid-batch keeps the
   }
   assert.ok(windows > 2 * DOCS, `${windows} windows over ${DOCS} documents`);
 
-  const proxy = await dropAfterScoring(server!.url, Math.floor(windows * 0.6), heal);
+  const proxy = await dropAfterScoring(server().url, Math.floor(windows * 0.6), heal);
   try {
     const viaProxy = config(proxy.url);
     const out = join(dir, "out");

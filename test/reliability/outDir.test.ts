@@ -11,19 +11,11 @@ import Database from "better-sqlite3";
 import { processStartTime } from "../../src/store/writerLock.js";
 import { cli } from "../helpers/cli.js";
 import { tempDir, writeConfig } from "../helpers/runConfig.js";
+import { metaValue } from "../helpers/runStoreRows.js";
 import { models } from "../helpers/shared.js";
 import { expectOneLineError } from "./expectOneLine.js";
 
 const config = () => ({ baseline: { name: "f32", model: models.stories() }, tasks: [{ task: "kobest_copa", limit: 4 }] });
-
-function meta(out: string, key: string): string | undefined {
-  const db = new Database(join(out, "quanteval.sqlite"), { readonly: true });
-  try {
-    return (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
-  } finally {
-    db.close();
-  }
-}
 
 function setLock(out: string, value: string): void {
   const db = new Database(join(out, "quanteval.sqlite"));
@@ -57,7 +49,7 @@ test("a run that fails its pre-check leaves a folder that accepts the corrected 
   expectOneLineError(bad, "data file not found");
   const good = cli(["run", writeConfig(config(), dir), "--out", out]);
   assert.equal(good.status, 0, good.stderr);
-  assert.equal(meta(out, "status"), "done");
+  assert.equal(metaValue(out, "status"), "done");
 });
 
 test("locks record host, PID and start time; a lock whose PID was reused is taken over with a message", () => {
@@ -70,8 +62,8 @@ test("locks record host, PID and start time; a lock whose PID was reused is take
   const r = cli(["run", path, "--out", out, "--resume"]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /taking over a stale lock \(pid 1 now belongs to another process/);
-  assert.equal(meta(out, "status"), "done");
-  assert.equal(meta(out, "lock"), undefined, "lock released at the end");
+  assert.equal(metaValue(out, "status"), "done");
+  assert.equal(metaValue(out, "lock"), undefined, "lock released at the end");
   // A bare-PID lock from an older version whose process is gone.
   setLock(out, "999999");
   const legacy = cli(["run", path, "--out", out, "--resume"]);

@@ -8,14 +8,14 @@
 // QUANTEVAL_DIST_BUFFER_MB=0.6 makes every batch one chunk (0.5 MB of log-probs per chunk at
 // n_ctx 512 and stories260K's 512-token vocabulary), so "within one batch" is one chunk here.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
-import { cli } from "../helpers/cli.js";
-import { tempDir, writeConfig } from "../helpers/runConfig.js";
-import { models, repoRoot, sharedPath } from "../helpers/shared.js";
+import { cli, type SignalledExit, signalWhen } from "../helpers/cli.js";
+import { comparableResults } from "../helpers/comparableResults.js";
+import { metaValue, tryReadStore } from "../helpers/runStoreRows.js";
+import { models, sharedPath } from "../helpers/shared.js";
+import { uninterruptedRun } from "../helpers/uninterruptedRun.js";
 import { expectOneLineError } from "./expectOneLine.js";
 
 const env = { QUANTEVAL_DIST_BUFFER_MB: "0.6" };
@@ -29,95 +29,30 @@ const config = (schedule: "together" | "sequential") => ({
   seed: 7,
 });
 
-/** results.json without what legitimately differs between runs: timestamps, timings, cache counters, the free memory the schedule saw. */
-function stripped(dir: string): unknown {
-  // The one-model-at-a-time path names the folder of the baseline's stored rows, under --out.
-  const r = JSON.parse(readFileSync(join(dir, "results.json"), "utf8"), (k, v) => (k === "dir" && String(v).endsWith(".distributions") ? "" : v));
-  delete r.created;
-  delete r.requests;
-  delete r.manifest.schedule;
-  for (const m of Object.values(r.models) as Array<Record<string, unknown>>) delete m.load_ms;
-  return r;
-}
-
 /** The store's perplexity chunk records: key → rowid (a record written again gets a new rowid). */
 function chunkRecords(out: string): Map<string, number> {
-  const file = join(out, "quanteval.sqlite");
-  if (!existsSync(file)) return new Map();
-  try {
-    const db = new Database(file, { readonly: true, timeout: 5000 });
-    try {
-      const rows = db.prepare(`SELECT key, rowid AS id FROM cache WHERE value LIKE '{"chunk":%'`).all() as Array<{ key: string; id: number }>;
-      return new Map(rows.map((r) => [r.key, r.id]));
-    } finally {
-      db.close();
-    }
-  } catch {
-    return new Map();
-  }
-}
-
-function meta(out: string, key: string): string | undefined {
-  const db = new Database(join(out, "quanteval.sqlite"), { readonly: true });
-  try {
-    return (db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined)?.value;
-  } finally {
-    db.close();
-  }
-}
-
-interface Stopped {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  /** Seconds from the signal to the process's exit. */
-  seconds: number;
+  const rows = tryReadStore(out, (db) => db.prepare(`SELECT key, rowid AS id FROM cache WHERE value LIKE '{"chunk":%'`).all() as Array<{ key: string; id: number }>);
+  return new Map(rows?.map((r) => [r.key, r.id]));
 }
 
 /** Runs the CLI and sends `signal` once the store holds at least `atRecords` chunk records (polled, not timed). */
-function runAndSignal(args: string[], out: string, atRecords: number, signal: NodeJS.Signals): Promise<Stopped> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src", "cli", "main.ts"), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    let sentAt = 0;
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setInterval(() => {
-      if (chunkRecords(out).size >= atRecords) {
-        clearInterval(timer);
-        sentAt = performance.now();
-        child.kill(signal);
-      }
-    }, 20);
-    child.on("exit", (code, sig) => {
-      clearInterval(timer);
-      resolve({ code, signal: sig, stderr, seconds: sentAt ? (performance.now() - sentAt) / 1000 : Number.NaN });
-    });
-  });
-}
+const runAndSignal = (args: string[], out: string, atRecords: number, signal: NodeJS.Signals) => signalWhen(args, () => chunkRecords(out).size >= atRecords, signal, { env, pollMs: 20 });
 
 /** Asserts a clean stop: exit 130 within one batch, the one-line message, store interrupted, lock released. */
-function assertStopped(r: Stopped, out: string, signal: string): void {
+function assertStopped(r: SignalledExit, out: string, signal: string): void {
   console.log(`# ${signal}: exited ${r.seconds.toFixed(1)} s after the signal`);
   assert.equal(r.signal, null, `killed by ${r.signal} instead of stopping cleanly`);
-  assert.equal(r.code, 130, r.stderr);
-  expectOneLineError({ status: r.code, stderr: r.stderr }, /interrupted: .* continue with the same command and --resume/);
+  assert.equal(r.status, 130, r.stderr);
+  expectOneLineError(r, /interrupted: .* continue with the same command and --resume/);
   // Generous: one chunk of two models takes a few seconds even on a loaded machine (the old loop ran the whole task, minutes).
   assert.ok(r.seconds < 30, `stopped ${r.seconds.toFixed(1)} s after ${signal}`);
-  assert.equal(meta(out, "status"), "interrupted");
-  assert.equal(meta(out, "lock"), undefined, "lock released");
+  assert.equal(metaValue(out, "status"), "interrupted");
+  assert.equal(metaValue(out, "lock"), undefined, "lock released");
 }
 
 for (const schedule of ["together", "sequential"] as const) {
   test(`perplexity (${schedule}): SIGINT, then SIGTERM, then kill -9 mid-run, each resumed: identical results, finished chunks kept`, async () => {
-    const dir = tempDir();
-    const configPath = writeConfig(config(schedule), dir);
-    const clean = join(dir, "clean");
-    const first = cli(["run", configPath, "--out", clean], { env });
-    assert.equal(first.status, 0, first.stderr);
+    const { dir, configPath, clean } = uninterruptedRun(config(schedule), { env });
     const total = chunkRecords(clean).size;
     assert.equal(total, 2 * CHUNKS, "one record per model per chunk");
 
@@ -138,7 +73,7 @@ for (const schedule of ["together", "sequential"] as const) {
     const final = chunkRecords(out);
     assert.equal(final.size, total);
     for (const [key, id] of kept) assert.equal(final.get(key), id, "the resumed run kept every finished chunk");
-    assert.deepEqual(stripped(out), stripped(clean));
+    assert.deepEqual(comparableResults(out), comparableResults(clean));
     assert.equal(readFileSync(join(out, "samples.jsonl"), "utf8"), readFileSync(join(clean, "samples.jsonl"), "utf8"));
   });
 }

@@ -4,15 +4,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { models, sharedPath } from "../helpers/shared.js";
+import { storiesModels } from "../helpers/storiesModels.js";
 import { runConfig } from "../helpers/runConfig.js";
 
 test("run: KoBEST with few-shot and perplexity on stories260K and its variants", async () => {
   const { results, out } = await runConfig({
-    baseline: { name: "f32", model: models.stories() },
-    variants: [
-      { name: "q8_0", model: models.storiesVariant("q8_0") },
-      { name: "q4_0", model: models.storiesVariant("q4_0") },
-    ],
+    ...storiesModels(),
     tasks: [
       { task: "kobest_copa", limit: 24 },
       { task: "kobest_sentineg", num_fewshot: 2, limit: 12 },

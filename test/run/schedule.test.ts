@@ -9,13 +9,10 @@ import { loadConfig } from "../../src/config/loadConfig.js";
 import { runEvaluation } from "../../src/run/runEvaluation.js";
 import { runConfig, tempDir, writeConfig } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
+import { storiesModels } from "../helpers/storiesModels.js";
 
 const base = (extra: Record<string, unknown> = {}) => ({
-  baseline: { name: "f32", model: models.stories() },
-  variants: [
-    { name: "q8_0", model: models.storiesVariant("q8_0") },
-    { name: "q4_0", model: models.storiesVariant("q4_0") },
-  ],
+  ...storiesModels(),
   tasks: [
     { task: "kobest_copa", limit: 20 },
     { task: "perplexity", data: sharedPath("datasets", "wikitext-2-raw-v1", "wiki.test.raw"), n_ctx: 128, chunks: 4 },

@@ -4,6 +4,7 @@ import { APPROX_MARK, metricInfo } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
 import type { Table } from "../tables.js";
 import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "./reportData.js";
+import { isObj } from "./resultFields.js";
 
 /** A table with an optional CSS class per row ("worse", "better", "noise"). */
 export interface StyledTable extends Table {
@@ -151,9 +152,8 @@ function cell(v: unknown): string {
  */
 export function extraTables(r: RunResults): StyledTable[] {
   const out: StyledTable[] = [];
-  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   const add = (title: string, list: unknown[]) => {
-    const rows = list.filter(isRecord).slice(0, MAX_EXTRA_ROWS);
+    const rows = list.filter(isObj).slice(0, MAX_EXTRA_ROWS);
     if (rows.length === 0) return;
     const head = [...new Set(rows.flatMap((x) => Object.keys(x)))];
     out.push({ title: list.length > rows.length ? `${title} (first ${rows.length} of ${list.length})` : title, head, rows: rows.map((x) => head.map((h) => cell(x[h]))) });
@@ -161,7 +161,7 @@ export function extraTables(r: RunResults): StyledTable[] {
   for (const [task, t] of Object.entries(r.tasks)) {
     for (const [key, v] of Object.entries(t.extra ?? {})) {
       if (Array.isArray(v)) add(`${task} · ${key}`, v);
-      else if (isRecord(v)) for (const [k2, v2] of Object.entries(v)) if (Array.isArray(v2)) add(`${task} · ${key} · ${k2}`, v2);
+      else if (isObj(v)) for (const [k2, v2] of Object.entries(v)) if (Array.isArray(v2)) add(`${task} · ${key} · ${k2}`, v2);
     }
   }
   return out;

@@ -7,13 +7,14 @@
 //   distance to the reference; the output length. A change is significant when the CI excludes 0
 //   and |Δ| exceeds the noise floor's.
 // - Δ distinct-2: a corpus-level figure, so each resample recomputes it on the resampled prompts'
-//   outputs of both models (repeated prompts repeat their n-grams in both, so the bias cancels in Δ).
+//   outputs of both models (repeated prompts repeat their n-grams in both, so the bias cancels in Δ);
+//   each prompt's bigrams are counted once, and a resample only merges them.
 // - Embedding distance to the baseline's output: the baseline's own distance is 0 by construction,
 //   so the null is not 0 but the noise floor's distance: significant when the CI lies above it;
 //   without a noise floor it is shown only.
 import { pairedBootstrapCI } from "../../compare/pairedBootstrap.js";
 import type { PairedDelta } from "../../compare/ratioBootstrap.js";
-import { distinctN } from "../../metrics/diversity.js";
+import { distinctNOver } from "../../metrics/diversity.js";
 import { metricInfo } from "../../metrics/metricInfo.js";
 import type { DriftInput } from "./driftResults.js";
 import { referenceScores } from "./textMetrics.js";
@@ -71,7 +72,7 @@ interface Measure {
 }
 
 /** Per-prompt differences variant − baseline as a mean statistic. */
-function meanDiff(x: DriftInput, n: number, value: (m: string) => Float64Array): Map<string, Statistic> {
+function meanDiff(x: DriftInput, value: (m: string) => Float64Array): Map<string, Statistic> {
   const base = value(x.baseline);
   return new Map(
     x.variants.map((v) => {
@@ -86,7 +87,7 @@ function meanDiff(x: DriftInput, n: number, value: (m: string) => Float64Array):
 function deltaMeasures(x: DriftInput): Measure[] {
   const out: Measure[] = [];
   const docs = x.references.flatMap((r, i) => (r === undefined ? [] : [i]));
-  const add = (key: string, n: number, value: (m: string) => Float64Array) => n > 0 && out.push({ key, n, perModel: meanDiff(x, n, value) });
+  const add = (key: string, n: number, value: (m: string) => Float64Array) => n > 0 && out.push({ key, n, perModel: meanDiff(x, value) });
   const scoresOf = (m: string, which: "clean" | "perturbed") => docs.map((i) => referenceScores(x.outputs.get(m)![which][i].text, x.references[i]!));
   const clean = new Map(x.models.map((m) => [m, docs.length ? scoresOf(m, "clean") : []]));
   for (const k of PAIRED_REFERENCE_METRICS) add(k, docs.length, (m) => Float64Array.from(clean.get(m)!, (s) => s[k]));
@@ -103,15 +104,21 @@ function deltaMeasures(x: DriftInput): Measure[] {
   const n = x.outputs.get(x.baseline)!.clean.length;
   add("mean_length_delta", n, (m) => Float64Array.from(x.outputs.get(m)!.clean, (g) => Array.from(g.text).length));
   // Corpus-level: recomputed on each resample's outputs of both models.
-  const texts = (m: string) => x.outputs.get(m)!.clean.map((g) => g.text);
-  const d2 = (t: string[], idx: Uint32Array) =>
-    distinctN(
-      Array.from(idx, (i) => t[i]),
+  const d2 = (m: string) =>
+    distinctNOver(
+      x.outputs.get(m)!.clean.map((g) => g.text),
       2,
     );
-  const baseTexts = texts(x.baseline);
-  if (n > 0 && Number.isFinite(d2(baseTexts, allOf(n))))
-    out.push({ key: "distinct_2_delta", n, perModel: new Map(x.variants.map((v) => [v, (idx: Uint32Array) => d2(texts(v), idx) - d2(baseTexts, idx)])) });
+  const baseD2 = d2(x.baseline);
+  if (n > 0 && Number.isFinite(baseD2(allOf(n)))) {
+    const perModel = new Map<string, Statistic>(
+      x.variants.map((v) => {
+        const variantD2 = d2(v);
+        return [v, (idx: Uint32Array) => variantD2(idx) - baseD2(idx)];
+      }),
+    );
+    out.push({ key: "distinct_2_delta", n, perModel });
+  }
   return out;
 }
 

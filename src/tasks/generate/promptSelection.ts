@@ -27,7 +27,7 @@ export class PromptSelection<T> {
   /** The selection version each model was last evaluated under. */
   private readonly evaluatedAt = new Map<string, number>();
   private version = 0;
-  private current: Selected<T> | undefined;
+  private current: { value: T; hash: string } | undefined;
 
   /**
    * @param build selects with a fit predicate (over every model seen so far)
@@ -59,9 +59,11 @@ export class PromptSelection<T> {
       return true;
     };
     const next = await this.build(fits);
-    const changed = next.key !== this.current?.key;
+    // Hashed once per selection: the key is the JSON of every request, asked for again by the runner.
+    const hash = createHash("sha256").update(next.key).digest("hex");
+    const changed = hash !== this.current?.hash;
     if (changed) this.version++;
-    this.current = next;
+    this.current = { value: next.value, hash };
     return changed;
   }
 
@@ -74,7 +76,7 @@ export class PromptSelection<T> {
   /** Identifies the current selection (its requests). */
   key(): string {
     if (!this.current) throw new Error("internal: a generate task's selection was asked for before selectForModels");
-    return createHash("sha256").update(this.current.key).digest("hex");
+    return this.current.hash;
   }
 
   /** Notes that `model` was evaluated under the current selection. */
