@@ -114,12 +114,17 @@ export function aggregateColumns(def: MultipleChoiceTask, gold: ArrayLike<number
   return out;
 }
 
-const ints = (a: Int32Array | Uint8Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
-function readInt32(s: string): Int32Array {
+/** base64 of a typed array's bytes (little-endian, as on every platform Node runs on), for the store's JSON. */
+export const toBase64 = (a: Int32Array | Uint8Array | Float64Array): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
+
+/** The bytes of {@link toBase64}'s text, copied into their own buffer (a Buffer from the pool need not be aligned). */
+export function fromBase64(s: string): ArrayBuffer {
   const b = Buffer.from(s, "base64");
-  // Copied: a Buffer from the pool need not be 4-byte aligned.
-  return new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
+
+const ints = toBase64;
+const readInt32 = (s: string): Int32Array => new Int32Array(fromBase64(s));
 
 /** Columns as the store keeps them: base64 of little-endian int32 (truncated: uint8). */
 export interface EncodedColumns {

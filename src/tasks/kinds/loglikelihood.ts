@@ -1,17 +1,18 @@
 // lm-eval's loglikelihood output type (lambada_openai): one continuation per document;
 // acc = the continuation is the greedy decode, ppl over documents.
-import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { LoglikelihoodRequest, LoglikelihoodResult } from "../../backends/backend.js";
+import type { Backend, LoglikelihoodResult } from "../../backends/backend.js";
 import { comparePaired } from "../../compare/pairedComparison.js";
-import type { SampleRow, TaskOutcome } from "../../run/taskContext.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
 import { taskManifest } from "../../run/taskManifest.js";
-import { aggregateLoglikelihood, type LoglikelihoodDoc, prepareLoglikelihood } from "../loglikelihood.js";
+import { aggregateLoglikelihoodColumns, openLoglikelihood } from "../loglikelihood.js";
+import { decodeLoglikelihoodColumns, type EncodedLoglikelihoodColumns, encodeLoglikelihoodColumns } from "../loglikelihoodColumns.js";
 import type { LoglikelihoodTask } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
 import { yamlEntryKeys } from "./entryKeys.js";
 import { prepareOptions } from "./prepareOptions.js";
-import type { PreparedTask, TaskKind } from "./taskKind.js";
+import { evaluateLoglikelihoodChunks, type IndexedLoglikelihood, indexLoglikelihood } from "./loglikelihoodChunks.js";
+import { type ChunkedEvaluation, type ChunkSink, type EvaluateEnv, evaluateWhole, type PreparedTask, type TaskKind } from "./taskKind.js";
 import { collectStored, definitionOf } from "./yamlKind.js";
 
 /** Every key a loglikelihood entry accepts (num_fewshot is refused with lm-eval's reason). */
@@ -19,45 +20,29 @@ export const loglikelihoodEntry = z.object(yamlEntryKeys).strict();
 
 type Entry = z.infer<typeof loglikelihoodEntry>;
 
-function prepared(task: LoadedTask<LoglikelihoodTask>, docs: LoglikelihoodDoc[]): PreparedTask<LoglikelihoodResult[]> {
+function prepared(task: LoadedTask<LoglikelihoodTask>, docs: IndexedLoglikelihood): PreparedTask<EncodedLoglikelihoodColumns | LoglikelihoodResult[]> {
   const def = task.def;
-  const requests = docs.map((d) => d.request);
+  const evaluateInChunks = async (m: Backend, env: EvaluateEnv, chunks: ChunkSink): Promise<ChunkedEvaluation<EncodedLoglikelihoodColumns>> => {
+    const columns = await evaluateLoglikelihoodChunks(docs, m, env, chunks);
+    const agg = aggregateLoglikelihoodColumns(def, columns);
+    if (agg.truncated > 0) env.warn(`${env.name}: ${agg.truncated} of ${docs.n} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
+    return { results: { ...agg }, state: encodeLoglikelihoodColumns(columns) };
+  };
   return {
     schedule: "per_model",
-    async evaluate(m, env) {
-      const id = `${env.name}:${m.name}`;
-      env.progress.start(id, `${env.name} · ${m.name}`, requests.length);
-      const res = await env.store.cached<LoglikelihoodRequest, LoglikelihoodResult>(m.fingerprint(), "loglikelihood", requests, (missing) => m.loglikelihood(missing), {
-        batchSize: 512,
-        onProgress: (done) => env.progress.update(id, done),
-      });
-      env.progress.stop(id);
-      const agg = aggregateLoglikelihood(def, res);
-      if (agg.truncated > 0) env.warn(`${env.name}: ${agg.truncated} of ${res.length} documents for '${m.name}' exceeded the context window and were cut from the left, as lm-eval does`);
-      const samples = docs.map(
-        (d, i): SampleRow => ({
-          doc_id: d.doc_id,
-          context: d.request.context,
-          continuation: d.request.continuation,
-          logprob: res[i].logprob,
-          is_greedy: res[i].isGreedy,
-          n_tokens: res[i].nTokens,
-          truncated: res[i].truncated,
-          prompt_hash: d.prompt_hash,
-        }),
-      );
-      return { results: { ...agg }, samples, state: res };
-    },
+    evaluateInChunks,
+    evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
       const { results, samples } = collectStored(stored, env);
-      const base = stored.get(env.baseline).state;
+      // Compact per-document results only (14 bytes a document); the samples stream from the store.
+      const greedy = (model: string): boolean[] => Array.from(decodeLoglikelihoodColumns(stored.get(model).state).is_greedy, (g) => g === 1);
+      const base = greedy(env.baseline);
       const baseAgg = results[env.baseline] as { ppl?: number };
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
-        const vr = stored.get(v).state;
         const perMetric: Record<string, unknown> = {};
         if (def.metrics.includes("acc")) {
-          perMetric.acc = comparePaired({ metric: "acc", baselineCorrect: base.map((r) => r.isGreedy), variantCorrect: vr.map((r) => r.isGreedy) }, { seed: env.seed, resamples: env.bootstrap });
+          perMetric.acc = comparePaired({ metric: "acc", baselineCorrect: base, variantCorrect: greedy(v) }, { seed: env.seed, resamples: env.bootstrap });
         }
         if (def.metrics.includes("ppl")) {
           const vp = (results[v] as { ppl?: number }).ppl!;
@@ -73,11 +58,8 @@ function prepared(task: LoadedTask<LoglikelihoodTask>, docs: LoglikelihoodDoc[])
         manifest: {
           ...taskManifest(task),
           num_fewshot: 0,
-          n: docs.length,
-          prompts_hash: createHash("sha256")
-            .update(docs.map((d) => d.prompt_hash).join(","))
-            .digest("hex")
-            .slice(0, 16),
+          n: docs.n,
+          prompts_hash: docs.promptsHash,
         },
       };
     },
@@ -100,7 +82,7 @@ export const loglikelihoodKind: TaskKind = {
       entry,
       definition: task,
       async prepare(env) {
-        return prepared(task, await prepareLoglikelihood(task.def, prepareOptions(entry, env, task.file)));
+        return prepared(task, indexLoglikelihood(await openLoglikelihood(task.def, prepareOptions(entry, env, task.file))));
       },
     };
   },
