@@ -43,17 +43,38 @@ export function renderRollingDoc(def: RollingTask, row: Row, where: string): { t
   return { text, words: countWords(counted), bytes: Buffer.byteLength(counted, "utf8") };
 }
 
-export async function prepareRolling(def: RollingTask, opts: PrepareOptions): Promise<RollingDoc[]> {
+/** A task's documents, rendered one at a time on demand (so a large task is never held rendered whole). */
+export interface RollingSource {
+  /** Documents evaluated (the split's rows, cut to the limit). */
+  n: number;
+  /** The file the documents come from (for errors). */
+  path: string;
+  /** Renders document `i` (0 ≤ i < n); errors name the file and row. */
+  render(i: number): RollingDoc;
+}
+
+/** Loads the split and returns its documents, rendered on demand. */
+export async function openRolling(def: RollingTask, opts: PrepareOptions): Promise<RollingSource> {
   if (opts.numFewshot) throw new QuantevalError(`task ${def.task}: num_fewshot is not supported for rolling perplexity tasks; remove it`);
   const split = opts.split ?? def.test_split;
   const test = await loadRollingRows(def, split, opts);
-  const limit = Math.min(opts.limit ?? test.rows.length, test.rows.length);
-  const docs: RollingDoc[] = [];
-  for (let i = 0; i < limit; i++) {
+  const render = (i: number): RollingDoc => {
     const r = renderRollingDoc(def, test.rows[i], rowWhere(test.path, test.rows, i));
-    docs.push({ doc_id: i, ...r, prompt_hash: createHash("sha256").update(r.text).digest("hex").slice(0, 16) });
-  }
-  if (docs.every((d) => d.text === "")) throw new QuantevalError(`${test.path}: every document's text is empty; task ${def.task} has nothing to score`);
+    return { doc_id: i, ...r, prompt_hash: createHash("sha256").update(r.text).digest("hex").slice(0, 16) };
+  };
+  return { n: Math.min(opts.limit ?? test.rows.length, test.rows.length), path: test.path, render };
+}
+
+/** The error for a task whose every document is empty. */
+export function nothingToScore(def: RollingTask, path: string): QuantevalError {
+  return new QuantevalError(`${path}: every document's text is empty; task ${def.task} has nothing to score`);
+}
+
+/** Loads and renders every document. */
+export async function prepareRolling(def: RollingTask, opts: PrepareOptions): Promise<RollingDoc[]> {
+  const source = await openRolling(def, opts);
+  const docs = Array.from({ length: source.n }, (_, i) => source.render(i));
+  if (docs.every((d) => d.text === "")) throw nothingToScore(def, source.path);
   return docs;
 }
 
@@ -69,10 +90,33 @@ export interface RollingMetrics {
 
 /** lm-eval's aggregation over documents: exp(−Σll/Σwords), exp(−Σll/Σbytes), −Σll/Σbytes/ln 2. */
 export function aggregateRolling(def: RollingTask, docs: RollingDoc[], results: RollingResult[]): RollingMetrics {
-  const ll = results.reduce((s, r) => s + r.logprob, 0);
-  const words = docs.reduce((s, d) => s + d.words, 0);
-  const bytes = docs.reduce((s, d) => s + d.bytes, 0);
-  const out: RollingMetrics = { n: docs.length, tokens: results.reduce((s, r) => s + r.nTokens, 0), words, bytes };
+  return aggregateRollingColumns(def, {
+    logprob: Float64Array.from(results, (r) => r.logprob),
+    n_tokens: Int32Array.from(results, (r) => r.nTokens),
+    words: Float64Array.from(docs, (d) => d.words),
+    bytes: Float64Array.from(docs, (d) => d.bytes),
+  });
+}
+
+/** Per-document numbers the aggregation needs, aligned by document (summed in document order). */
+export interface RollingColumns {
+  logprob: Float64Array;
+  n_tokens: Int32Array;
+  words: Float64Array;
+  bytes: Float64Array;
+}
+
+/** {@link aggregateRolling} over columns. */
+export function aggregateRollingColumns(def: RollingTask, c: RollingColumns): RollingMetrics {
+  const sum = (a: ArrayLike<number>): number => {
+    let t = 0;
+    for (let i = 0; i < a.length; i++) t += a[i];
+    return t;
+  };
+  const ll = sum(c.logprob);
+  const words = sum(c.words);
+  const bytes = sum(c.bytes);
+  const out: RollingMetrics = { n: c.logprob.length, tokens: sum(c.n_tokens), words, bytes };
   if (def.metrics.includes("word_perplexity")) out.word_perplexity = Math.exp(-ll / words);
   if (def.metrics.includes("byte_perplexity")) out.byte_perplexity = Math.exp(-ll / bytes);
   if (def.metrics.includes("bits_per_byte")) out.bits_per_byte = -ll / bytes / Math.LN2;

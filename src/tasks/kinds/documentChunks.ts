@@ -52,12 +52,27 @@ export function planChunks(n: number, chunkDocs: number, kind: string, visit: (i
   return { chunks, promptsHash: prompts.digest("hex").slice(0, 16) };
 }
 
+/** A type of backend request: its name in the store's request cache, the backend call, and the batch size. */
+export interface RequestType<Q, A> {
+  kind: string;
+  compute(m: Backend, missing: Q[]): Promise<A[]>;
+  batchSize(m: Backend): number;
+}
+
+/** (context, continuation) log-likelihoods, 512 a batch. */
+export const loglikelihoodRequests: RequestType<LoglikelihoodRequest, LoglikelihoodResult> = {
+  kind: "loglikelihood",
+  compute: (m, missing) => m.loglikelihood(missing),
+  batchSize: () => 512,
+};
+
 /** How a kind scores a chunk of its documents; `R` is a chunk's compact record (JSON). */
-export interface ChunkScoring<D, R> {
-  /** A document's log-likelihood requests. */
-  requests(doc: D): LoglikelihoodRequest[];
+export interface ChunkScoring<D, R, Q = LoglikelihoodRequest, A = LoglikelihoodResult> {
+  type: RequestType<Q, A>;
+  /** A document's requests. */
+  requests(doc: D): Q[];
   /** A chunk's sample rows and record from its documents and their requests' results (in order). */
-  score(docs: D[], results: LoglikelihoodResult[]): { samples: SampleRow[]; record: R };
+  score(docs: D[], results: A[]): { samples: SampleRow[]; record: R };
   /** Takes a chunk's record (fresh or read from the sink) for documents from … from + its length − 1. */
   place(from: number, record: R): void;
 }
@@ -70,9 +85,9 @@ export interface ChunkedDocs<D> {
 
 /**
  * Evaluates one model on every chunk, skipping those `sink` holds: a chunk's requests go through
- * the store's request cache in batches of 512; each chunk's record goes to `scoring.place`.
+ * the store's request cache; each chunk's record goes to `scoring.place`.
  */
-export async function evaluateDocumentChunks<D, R>(docs: ChunkedDocs<D>, scoring: ChunkScoring<D, R>, m: Backend, env: EvaluateEnv, sink: ChunkSink): Promise<void> {
+export async function evaluateDocumentChunks<D, R, Q, A>(docs: ChunkedDocs<D>, scoring: ChunkScoring<D, R, Q, A>, m: Backend, env: EvaluateEnv, sink: ChunkSink): Promise<void> {
   const id = `${env.name}:${m.name}`;
   env.progress.start(
     id,
@@ -91,8 +106,9 @@ export async function evaluateDocumentChunks<D, R>(docs: ChunkedDocs<D>, scoring
     } else {
       const rendered: D[] = [];
       for (let i = chunk.from; i < chunk.to; i++) rendered.push(docs.source.render(i));
-      const results = await env.store.cached<LoglikelihoodRequest, LoglikelihoodResult>(fingerprint, "loglikelihood", rendered.flatMap(scoring.requests), (missing) => m.loglikelihood(missing), {
-        batchSize: 512,
+      const { type } = scoring;
+      const results = await env.store.cached<Q, A>(fingerprint, type.kind, rendered.flatMap(scoring.requests), (missing) => type.compute(m, missing), {
+        batchSize: type.batchSize(m),
         onProgress: (done) => env.progress.update(id, before + done),
       });
       const { samples, record } = scoring.score(rendered, results);

@@ -7,13 +7,12 @@ import type { LoglikelihoodDoc, LoglikelihoodSource } from "../loglikelihood.js"
 import {
   decodeLoglikelihoodColumns,
   emptyLoglikelihoodColumns,
-  type EncodedLoglikelihoodColumns,
   encodeLoglikelihoodColumns,
   type LoglikelihoodColumns,
   loglikelihoodColumns,
   placeLoglikelihoodColumns,
 } from "../loglikelihoodColumns.js";
-import { CHUNK_DOCS, type ChunkIndex, evaluateDocumentChunks, planChunks } from "./documentChunks.js";
+import { CHUNK_DOCS, type ChunkIndex, evaluateDocumentChunks, loglikelihoodRequests, planChunks } from "./documentChunks.js";
 import type { ChunkSink, EvaluateEnv } from "./taskKind.js";
 
 /** What preparation keeps of a task's documents: their source, count, chunks and prompts hash. */
@@ -50,9 +49,10 @@ function sampleRow(d: LoglikelihoodDoc, r: LoglikelihoodResult): SampleRow {
 /** Evaluates one model on every chunk (skipping those `sink` holds) and returns its result columns. */
 export async function evaluateLoglikelihoodChunks(docs: IndexedLoglikelihood, m: Backend, env: EvaluateEnv, sink: ChunkSink): Promise<LoglikelihoodColumns> {
   const columns = emptyLoglikelihoodColumns(docs.n);
-  await evaluateDocumentChunks<LoglikelihoodDoc, EncodedLoglikelihoodColumns>(
+  await evaluateDocumentChunks(
     docs,
     {
+      type: loglikelihoodRequests,
       requests: (d) => [d.request],
       score: (rendered, results) => ({ samples: rendered.map((d, i) => sampleRow(d, results[i])), record: encodeLoglikelihoodColumns(loglikelihoodColumns(results)) }),
       place: (from, record) => placeLoglikelihoodColumns(columns, from, decodeLoglikelihoodColumns(record)),

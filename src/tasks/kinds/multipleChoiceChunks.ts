@@ -4,8 +4,8 @@
 import type { Backend } from "../../backends/backend.js";
 import type { SampleRow } from "../../run/taskContext.js";
 import { type DocSource, type PreparedDoc, type ScoredDoc, scoreResults } from "../multipleChoice.js";
-import { decodeColumns, type EncodedColumns, emptyColumns, encodeColumns, placeColumns, type ScoreColumns, scoreColumns } from "../multipleChoiceColumns.js";
-import { CHUNK_DOCS, type ChunkPlan, evaluateDocumentChunks, planChunks } from "./documentChunks.js";
+import { decodeColumns, emptyColumns, encodeColumns, placeColumns, type ScoreColumns, scoreColumns } from "../multipleChoiceColumns.js";
+import { CHUNK_DOCS, type ChunkPlan, evaluateDocumentChunks, loglikelihoodRequests, planChunks } from "./documentChunks.js";
 import type { ChunkSink, EvaluateEnv } from "./taskKind.js";
 
 /** What preparation keeps of a task's documents: enough to evaluate, aggregate and compare them. */
@@ -60,9 +60,10 @@ function sampleRows(docs: PreparedDoc[], scored: ScoredDoc[]): SampleRow[] {
 /** Evaluates one model on every chunk (skipping those `sink` holds) and returns its prediction columns. */
 export async function evaluateChunks(docs: IndexedDocs, m: Backend, env: EvaluateEnv, sink: ChunkSink): Promise<ScoreColumns> {
   const columns = emptyColumns(docs.n);
-  await evaluateDocumentChunks<PreparedDoc, EncodedColumns>(
+  await evaluateDocumentChunks(
     docs,
     {
+      type: loglikelihoodRequests,
       requests: (d) => d.requests,
       score(rendered, results) {
         const scored = scoreResults(rendered, results);

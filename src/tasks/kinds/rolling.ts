@@ -1,41 +1,32 @@
 // lm-eval's loglikelihood_rolling output type (wikitext): word and byte perplexity and bits per
 // byte from each document's rolling log-likelihood (cached per text).
-import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { RollingResult } from "../../backends/backend.js";
-import type { SampleRow, TaskOutcome } from "../../run/taskContext.js";
+import type { Backend } from "../../backends/backend.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
 import { taskManifest } from "../../run/taskManifest.js";
-import { aggregateRolling, prepareRolling, type RollingDoc } from "../rolling.js";
+import { aggregateRollingColumns, openRolling } from "../rolling.js";
 import type { RollingTask } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
 import { yamlEntryKeys } from "./entryKeys.js";
 import { prepareOptions } from "./prepareOptions.js";
-import type { PreparedTask, TaskKind } from "./taskKind.js";
+import { evaluateRollingChunks, type IndexedRolling, indexRolling } from "./rollingChunks.js";
+import { type ChunkedEvaluation, type ChunkSink, type EvaluateEnv, evaluateWhole, type PreparedTask, type TaskKind } from "./taskKind.js";
 import { collectStored, definitionOf } from "./yamlKind.js";
 
 /** Every key a rolling entry accepts (num_fewshot is refused with its own reason). */
 export const rollingEntry = z.object(yamlEntryKeys).strict();
 
-function prepared(task: LoadedTask<RollingTask>, docs: RollingDoc[]): PreparedTask<null> {
+function prepared(task: LoadedTask<RollingTask>, docs: IndexedRolling): PreparedTask<null> {
   const def = task.def;
-  const texts = docs.map((d) => d.text);
+  // The state stays null: compare needs only the results (the samples stream from the store).
+  const evaluateInChunks = async (m: Backend, env: EvaluateEnv, chunks: ChunkSink): Promise<ChunkedEvaluation<null>> => ({
+    results: { ...aggregateRollingColumns(def, await evaluateRollingChunks(docs, m, env, chunks)) },
+    state: null,
+  });
   return {
     schedule: "per_model",
-    async evaluate(m, env) {
-      const id = `${env.name}:${m.name}`;
-      env.progress.start(id, `${env.name} · ${m.name}`, texts.length);
-      // Documents per backend call: one for an in-process model (documents are long; progress
-      // and Ctrl-C stay per document); an HTTP model's in-flight limit, so its slots stay busy,
-      // each document committed to the store as its last window is scored.
-      const perCall = Math.max(1, (m as { concurrency?: number }).concurrency ?? 1);
-      const res = await env.store.cached<string, RollingResult>(m.fingerprint(), "loglikelihood_rolling", texts, (missing) => m.loglikelihoodRolling(missing), {
-        batchSize: perCall,
-        onProgress: (done) => env.progress.update(id, done),
-      });
-      env.progress.stop(id);
-      const samples = docs.map((d, i): SampleRow => ({ doc_id: d.doc_id, logprob: res[i].logprob, n_tokens: res[i].nTokens, words: d.words, bytes: d.bytes, prompt_hash: d.prompt_hash }));
-      return { results: { ...aggregateRolling(def, docs, res) }, samples, state: null };
-    },
+    evaluateInChunks,
+    evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
       const { results, samples } = collectStored(stored, env);
       const base = results[env.baseline] as Record<string, number>;
@@ -53,12 +44,9 @@ function prepared(task: LoadedTask<RollingTask>, docs: RollingDoc[]): PreparedTa
         samples,
         manifest: {
           ...taskManifest(task),
-          n: docs.length,
+          n: docs.n,
           mode: "lm-eval loglikelihood_rolling (disjoint windows of the model's n_ctx, every token scored once)",
-          prompts_hash: createHash("sha256")
-            .update(docs.map((d) => d.prompt_hash).join(","))
-            .digest("hex")
-            .slice(0, 16),
+          prompts_hash: docs.promptsHash,
         },
       };
     },
@@ -81,7 +69,7 @@ export const rollingKind: TaskKind = {
       entry,
       definition: task,
       async prepare(env) {
-        return prepared(task, await prepareRolling(task.def, prepareOptions(entry, env, task.file)));
+        return prepared(task, indexRolling(task.def, await openRolling(task.def, prepareOptions(entry, env, task.file))));
       },
     };
   },
