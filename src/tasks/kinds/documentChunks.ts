@@ -4,15 +4,17 @@
 // chunk at a time, scores it, writes its sample rows and its compact record to the sink (the
 // store) and lets it go. A chunk the sink already holds under the same key (same model
 // fingerprint, same documents) is not evaluated again on resume. Each kind (multiple_choice,
-// loglikelihood) supplies how a document is rendered and scored and what its record holds.
+// loglikelihood, loglikelihood_rolling) supplies how a document is rendered, requested and scored
+// and what its record holds.
 import { createHash, type Hash } from "node:crypto";
 import type { Backend, LoglikelihoodRequest, LoglikelihoodResult } from "../../backends/backend.js";
 import type { SampleRow } from "../../run/taskContext.js";
 import type { ChunkSink, EvaluateEnv } from "./taskKind.js";
 
 /**
- * Documents a chunk: requests are sent to the backend in batches of 512 within a chunk, so a
- * task of at most this many documents is batched exactly as when it was evaluated whole.
+ * Documents a chunk: log-likelihood requests are sent to the backend in batches of 512 within a
+ * chunk, so a task of at most this many documents (and a loglikelihood task of any size, one
+ * request a document) is batched exactly as when it was evaluated whole.
  */
 export const CHUNK_DOCS = 1024;
 
