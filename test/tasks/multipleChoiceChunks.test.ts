@@ -11,7 +11,7 @@ import { putChunkedEvaluation, storeChunks, storedEvaluations } from "../../src/
 import { silentProgress } from "../../src/run/taskContext.js";
 import { RunStore } from "../../src/store/runStore.js";
 import { evaluateChunks, indexDocs } from "../../src/tasks/kinds/multipleChoiceChunks.js";
-import type { ChunkSink } from "../../src/tasks/kinds/taskKind.js";
+import { stoppingAt } from "../helpers/stoppingSink.js";
 import { aggregateMultipleChoice, openMultipleChoice, prepareMultipleChoice, scoreResults } from "../../src/tasks/multipleChoice.js";
 import { aggregateColumns, decodeColumns, encodeColumns, scoreColumns } from "../../src/tasks/multipleChoiceColumns.js";
 import type { MultipleChoiceTask } from "../../src/tasks/taskDefinition.js";
@@ -53,16 +53,7 @@ test("chunked multiple_choice equals the whole evaluation, and resumes only the 
     const env = { name: "kobest_copa", store, progress: silentProgress, warn: () => {} };
 
     // A run stopped while writing its third chunk (its requests are cached, the chunk is not recorded).
-    const first = storeChunks(store, "kobest_copa", "f32");
-    let puts = 0;
-    const stopping: ChunkSink = {
-      stored: (i, key) => first.stored(i, key),
-      put: (i, key, from, rows, record) => {
-        if (++puts === 3) throw new Error("stopped");
-        first.put(i, key, from, rows, record);
-      },
-    };
-    await assert.rejects(evaluateChunks(index, b, env, stopping), /stopped/);
+    await assert.rejects(evaluateChunks(index, b, env, stoppingAt(storeChunks(store, "kobest_copa", "f32"), 3)), /stopped/);
     assert.deepEqual(store.counters, { cached: 0, computed: 192 });
 
     // Resumed: chunks 1–2 from their records, chunk 3 from the request cache, only chunk 4 computed.
