@@ -11,8 +11,9 @@
 // "Final estimate", against runPerplexity's time minus its tokenization — both decode every
 // chunk and take the log-softmax of every scored row) and the whole run (process wall time
 // against open + describe + tokenize + runPerplexity). describe() hashes the model file (sha256,
-// the run store's fingerprint; 2.9 GB at the 0.8 B model) and runs before the evaluation clock
-// starts, as llama-perplexity's model load does: it counts in the whole run only.
+// the run store's fingerprint; 2.9 GB at the 0.8 B model; kept across runs in <cache>/sha256/
+// after the first) and runs before the evaluation clock starts, as llama-perplexity's model
+// load does: it counts in the whole run only.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
