@@ -23,7 +23,7 @@ import { type RunStore, STORE_FILE } from "../store/runStore.js";
 import type { ConfiguredTask, ModelEvaluation, PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { sha256File } from "../util/sha256File.js";
-import { putEvaluation, storedEvaluations } from "./evaluationStore.js";
+import { putEvaluation, storedEvaluation } from "./evaluationStore.js";
 import { type GroupContext, evaluateGroup } from "./runTask.js";
 import type { TaskIdentity } from "./taskIdentity.js";
 
@@ -162,11 +162,9 @@ export function reuseEvaluations(
   const reused = new Map<string, Set<string>>();
   const missing: string[] = [];
   const deferred: BaselineReuse["deferred"] = [];
-  const fromStore = { db: source.db, dir: source.folder } as Pick<RunStore, "db" | "dir">;
+  const fromStore = { db: source.db };
   try {
-    const has = source.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
     const theirs = (key: string) => metaOf(source.db, key);
-    const stored = (task: string, model: string) => has && source.db.prepare("SELECT 1 FROM evaluations WHERE task = ? AND model = ?").get(task, model) !== undefined;
     for (const [i, task] of args.tasks.entries()) {
       const prepared = args.prepared[i];
       const selection = prepared.selectionKey ? theirs(selectionKey(task.name)) : undefined;
@@ -174,8 +172,9 @@ export function reuseEvaluations(
       const same = selectable && theirs(signatureKey(task.name)) === args.signatures[i];
       const taken = new Set<string>();
       for (const model of args.models) {
-        if (!same || !stored(task.name, model)) continue;
-        const evaluation = storedEvaluations(fromStore as RunStore, task.name).get(model);
+        // One read of the row: undefined when the source holds no evaluation of this model.
+        const evaluation = same ? storedEvaluation(fromStore, task.name, model) : undefined;
+        if (!evaluation) continue;
         if (prepared.schedule === "joint" && model === args.models[0]) {
           const kept = keptDistributions(evaluation.state, source.folder);
           if (!kept) continue;
