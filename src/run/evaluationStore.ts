@@ -69,16 +69,40 @@ export interface StoreChunks extends ChunkSink {
   readonly end: number;
 }
 
+/** The statements of a chunked evaluation's writes, prepared once per store. */
+interface ChunkStatements {
+  get: Database.Statement;
+  putChunk: Database.Statement;
+  putSample: Database.Statement;
+  putEvaluationRow: Database.Statement;
+  dropSamplesFrom: Database.Statement;
+}
+
+const chunkStatementsOf = new WeakMap<Database.Database, ChunkStatements>();
+
+function chunkStatements(store: RunStore): ChunkStatements {
+  let s = chunkStatementsOf.get(store.db);
+  if (!s) {
+    createTables(store);
+    s = {
+      get: store.db.prepare("SELECT key, data FROM evaluation_chunks WHERE task = ? AND model = ? AND chunk = ?"),
+      putChunk: store.db.prepare("INSERT OR REPLACE INTO evaluation_chunks(task, model, chunk, key, data) VALUES (?, ?, ?, ?, ?)"),
+      putSample: store.db.prepare("INSERT OR REPLACE INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)"),
+      putEvaluationRow: store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)"),
+      dropSamplesFrom: store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ?"),
+    };
+    chunkStatementsOf.set(store.db, s);
+  }
+  return s;
+}
+
 /**
  * The store as a chunked evaluation's sink for one task and model: each chunk's sample rows
  * (seq = document index) and record are written in one transaction, so a run killed in the
  * middle keeps every finished chunk and its resumption evaluates only the others.
  */
 export function storeChunks(store: RunStore, task: string, model: string): StoreChunks {
-  createTables(store);
-  const get = store.db.prepare("SELECT key, data FROM evaluation_chunks WHERE task = ? AND model = ? AND chunk = ?");
-  const putChunk = store.db.prepare("INSERT OR REPLACE INTO evaluation_chunks(task, model, chunk, key, data) VALUES (?, ?, ?, ?, ?)");
-  const putSample = store.db.prepare("INSERT OR REPLACE INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)");
+  const { get, putChunk, putSample } = chunkStatements(store);
   let end = 0;
   return {
     get end() {
@@ -109,10 +133,11 @@ export function storeChunks(store: RunStore, task: string, model: string): Store
  */
 export function putChunkedEvaluation(store: RunStore, task: string, model: string, evaluation: ChunkedEvaluation, chunks: StoreChunks): void {
   const { results, state } = evaluation;
+  const { putEvaluationRow, dropSamplesFrom } = chunkStatements(store);
   guardStore(store.file, () =>
     store.db.transaction(() => {
-      store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode({ results, state }));
-      store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ?").run(task, model, chunks.end);
+      putEvaluationRow.run(task, model, encode({ results, state }));
+      dropSamplesFrom.run(task, model, chunks.end);
     })(),
   );
 }
