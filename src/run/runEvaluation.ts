@@ -155,7 +155,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         `baseline ${config.baseline.name}: taken from ${reuse.source.folder} for ${[...reuse.reused.keys()].join(", ") || "no task"}${reuse.notLoaded.has(config.baseline.name) ? " (not loaded)" : ""}`,
       );
     }
-    const plan = await planRun(runModels, config, loaded.path);
+    const plan = await planRun(runModels, config, loaded.path, Math.max(0, ...prepared.map((p) => p.windowTokens ?? 0)));
     log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
     const byName = new Map(runModels.map((m) => [m.spec.name, m]));
     checkCompareModels(prepared, byName, [config.baseline.name, ...specs.slice(1).map((s) => s.name)], `taken from ${config.baseline.from}`);
