@@ -55,9 +55,7 @@ export class NllSum {
 
 /** Counts bytes and words of the scored span of one window, as text. */
 export function spanStats(backend: Backend, tokens: number[]): { bytes: number; words: number } {
-  const detok = (backend as { detokenize?: (t: number[]) => string }).detokenize;
-  if (!detok) return { bytes: 0, words: 0 };
-  const text = detok.call(backend, tokens);
+  const text = backend.detokenize(tokens);
   return { bytes: Buffer.byteLength(text, "utf8"), words: text.split(/\s+/).filter(Boolean).length };
 }
 
