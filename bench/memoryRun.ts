@@ -69,7 +69,9 @@ export function sweepSizes(sizes: number[], unit: string, title: string, measure
   for (const [n, m] of rows) {
     const peak = m.error ? `n/a (${m.error.slice(0, 160)})` : formatBytes(m.peakRss ?? null);
     const ratio = first && m.peakRss ? (m.peakRss / first).toFixed(2) : "n/a";
-    const slope = first && m.peakRss && n !== n0 ? formatBytes(((m.peakRss - first) / (n - n0)) * 1000) : "";
+    const growth = first && m.peakRss && n !== n0 ? ((m.peakRss - first) / (n - n0)) * 1000 : undefined;
+    // formatBytes takes sizes; a smaller peak at the larger size (run-to-run noise) is shown signed.
+    const slope = growth === undefined ? "" : growth < 0 ? `−${formatBytes(-growth)}` : formatBytes(growth);
     console.log(`| ${n.toLocaleString("en-US")} | ${formatBytes(m.dataBytes)} | ${peak} | ${ratio} | ${slope} | ${m.seconds.toFixed(1)} s | ${formatLoad(m)} |`);
   }
 }
