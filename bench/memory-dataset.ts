@@ -10,9 +10,8 @@
 // written to samples.jsonl. No --limit: the whole dataset is the point.
 import { statSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { formatBytes } from "../src/util/formatBytes.js";
 import { sharedFile } from "./llamaBin.js";
-import { formatLoad, type MeasuredRun, runQuanteval } from "./memoryRun.js";
+import { type MeasuredRun, runQuanteval, sweepSizes } from "./memoryRun.js";
 
 const { values } = parseArgs({
   options: {
@@ -65,18 +64,9 @@ function measure(n: number): MeasuredRun & { dataBytes: number } {
   return { ...m, dataBytes };
 }
 
-const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
-const rows: [number, ReturnType<typeof measure>][] = [];
-for (const n of sizes) {
-  console.error(`running ${n.toLocaleString("en-US")} documents …`);
-  rows.push([n, measure(n)]);
-}
-const first = rows[0][1].peakRss;
-console.log(`\nstories260K + Q4_0, synthetic two-choice task (acc, paired comparison, samples.jsonl)\n`);
-console.log("| documents | data file | peak RSS | × first | wall time | load average (1 min, before–after) |\n| --- | --- | --- | --- | --- | --- |");
-for (const [n, m] of rows) {
-  const peak = m.error ? `n/a (${m.error.slice(0, 160)})` : formatBytes(m.peakRss ?? null);
-  console.log(
-    `| ${n.toLocaleString("en-US")} | ${formatBytes(m.dataBytes)} | ${peak} | ${first && m.peakRss ? (m.peakRss / first).toFixed(2) : "n/a"} | ${m.seconds.toFixed(1)} s | ${formatLoad(m)} |`,
-  );
-}
+sweepSizes(
+  values.sizes.split(",").map((s) => Number(s.trim())),
+  "documents",
+  `stories260K + Q4_0, synthetic two-choice task (acc, paired comparison, samples.jsonl)`,
+  measure,
+);

@@ -15,39 +15,38 @@ export interface ModelDistances {
 /** dist.get(embedder id).get(model). */
 export type Distances = Map<string, Map<string, ModelDistances>>;
 
+/** Prompts whose texts are embedded together: only one page's vectors are held at once. */
+const PAGE_PROMPTS = 2048;
+
+/**
+ * Per-sample distances of every model's generations, a page of prompts at a time: each page's
+ * distinct texts (references and every model's outputs) are embedded, measured and let go, so a
+ * task's memory does not grow with its prompts by a vector per text (an embedder's vector of a
+ * text does not depend on the other texts of its batch).
+ */
 export async function computeDistances(embedders: Embedder[], outputs: Map<string, ModelOutputs>, baseline: string, references: Array<string | undefined>, perturb: boolean): Promise<Distances> {
   const base = outputs.get(baseline)!;
   const dist: Distances = new Map();
+  const n = base.clean.length;
   for (const e of embedders) {
-    const table = new EmbeddingTable(e);
-    const texts: string[] = references.filter((r): r is string => r !== undefined);
-    for (const o of outputs.values()) for (const g of [...o.clean, ...o.perturbed]) texts.push(g.text);
-    await table.add(texts);
-    const perModel = new Map<string, ModelDistances>();
-    for (const [name, o] of outputs) {
-      const clean = sampleDistances(
-        table,
-        o.clean.map((g) => g.text),
-        base.clean.map((g) => g.text),
-        references,
-      );
-      const pert = perturb
-        ? sampleDistances(
-            table,
-            o.perturbed.map((g) => g.text),
-            base.perturbed.map((g) => g.text),
-            references,
-          )
-        : [];
-      const selfShift = perturb
-        ? sampleDistances(
-            table,
-            o.perturbed.map((g) => g.text),
-            o.clean.map((g) => g.text),
-            [],
-          )
-        : [];
-      perModel.set(name, { clean, perturbed: pert, selfShift });
+    const perModel = new Map<string, ModelDistances>([...outputs.keys()].map((name) => [name, { clean: [], perturbed: [], selfShift: [] }]));
+    for (let from = 0; from < Math.max(n, 1); from += PAGE_PROMPTS) {
+      const to = Math.min(n, from + PAGE_PROMPTS);
+      const page = <T>(a: readonly T[]): T[] => a.slice(from, to);
+      const refs = page(references);
+      const table = new EmbeddingTable(e);
+      const texts: string[] = refs.filter((r): r is string => r !== undefined);
+      for (const o of outputs.values()) for (const g of [...page(o.clean), ...page(o.perturbed)]) texts.push(g.text);
+      await table.add(texts);
+      const textsOf = (gs: readonly { text: string }[]) => page(gs).map((g) => g.text);
+      for (const [name, o] of outputs) {
+        const d = perModel.get(name)!;
+        d.clean.push(...sampleDistances(table, textsOf(o.clean), textsOf(base.clean), refs));
+        if (perturb) {
+          d.perturbed.push(...sampleDistances(table, textsOf(o.perturbed), textsOf(base.perturbed), refs));
+          d.selfShift.push(...sampleDistances(table, textsOf(o.perturbed), textsOf(o.clean), []));
+        }
+      }
     }
     dist.set(e.id, perModel);
   }

@@ -1,4 +1,5 @@
 // The per-sample rows of a generate task, and the dataset × model cells its hypotheses test.
+import { SAMPLE_PAGES } from "../../run/evaluationStore.js";
 import type { SampleRow } from "../../run/taskContext.js";
 import type { GenerateItem } from "./dataset.js";
 import type { Distances } from "./distances.js";
@@ -8,10 +9,26 @@ import type { PairJudgment } from "./judge.js";
 import type { ModelOutputs } from "./requests.js";
 import { referenceScores } from "./textMetrics.js";
 
-/** One row per prompt: output, reference scores, distances, the perturbed run and the judge's verdicts. */
-export function sampleRows(model: string, items: GenerateItem[], o: ModelOutputs, dist: Distances, perturbed: string[] | undefined, judgments: PairJudgment[] | undefined): SampleRow[] {
+/** Rows a page of samples, built when it is written. */
+const PAGE_ROWS = 2000;
+
+/**
+ * One row per prompt of prompts from … to − 1: output, reference scores, distances, the perturbed
+ * run and the judge's verdicts.
+ */
+export function sampleRows(
+  model: string,
+  items: GenerateItem[],
+  o: ModelOutputs,
+  dist: Distances,
+  perturbed: string[] | undefined,
+  judgments: PairJudgment[] | undefined,
+  from = 0,
+  to = items.length,
+): SampleRow[] {
   const firstId = [...dist.keys()][0];
-  return items.map((it, i): SampleRow => {
+  return items.slice(from, to).map((it, k): SampleRow => {
+    const i = from + k;
     const g = o.clean[i];
     const row: SampleRow = {
       doc_id: it.doc_id,
@@ -35,6 +52,21 @@ export function sampleRows(model: string, items: GenerateItem[], o: ModelOutputs
     if (j) row.judge = { baseline_as_a: j.ab, variant_as_a: j.ba };
     return row;
   });
+}
+
+/**
+ * Every model's sample rows, built page by page as they are written (samplePages) rather than all
+ * at once: a row holds the prompt, reference and output texts and a dozen scores, so a large task's
+ * rows for every model would not fit beside each other. Reading `samples[model]` builds them all.
+ */
+export function pagedSamples(models: string[], n: number, rows: (model: string, from: number, to: number) => SampleRow[]): Record<string, SampleRow[]> {
+  const samples: Record<string, SampleRow[]> = {};
+  for (const m of models) Object.defineProperty(samples, m, { get: () => rows(m, 0, n), enumerable: true });
+  function* pages(model: string): Generator<SampleRow[]> {
+    for (let from = 0; from < n; from += PAGE_ROWS) yield rows(model, from, Math.min(n, from + PAGE_ROWS));
+  }
+  Object.defineProperty(samples, SAMPLE_PAGES, { value: pages });
+  return samples;
 }
 
 /** Mean and median distance per (dataset, model, embedder, distance, target) cell. */

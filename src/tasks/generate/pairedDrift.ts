@@ -88,12 +88,21 @@ function deltaMeasures(x: DriftInput): Measure[] {
   const out: Measure[] = [];
   const docs = x.references.flatMap((r, i) => (r === undefined ? [] : [i]));
   const add = (key: string, n: number, value: (m: string) => Float64Array) => n > 0 && out.push({ key, n, perModel: meanDiff(x, value) });
-  const scoresOf = (m: string, which: "clean" | "perturbed") => docs.map((i) => referenceScores(x.outputs.get(m)![which][i].text, x.references[i]!));
-  const clean = new Map(x.models.map((m) => [m, docs.length ? scoresOf(m, "clean") : []]));
-  for (const k of PAIRED_REFERENCE_METRICS) add(k, docs.length, (m) => Float64Array.from(clean.get(m)!, (s) => s[k]));
+  // Only the paired metrics' per-prompt scores are kept (a column a metric), not every reference score.
+  type Columns = Record<(typeof PAIRED_REFERENCE_METRICS)[number], Float64Array>;
+  const scoresOf = (m: string, which: "clean" | "perturbed"): Columns => {
+    const cols = Object.fromEntries(PAIRED_REFERENCE_METRICS.map((k) => [k, new Float64Array(docs.length)])) as Columns;
+    for (const [j, i] of docs.entries()) {
+      const s = referenceScores(x.outputs.get(m)![which][i].text, x.references[i]!);
+      for (const k of PAIRED_REFERENCE_METRICS) cols[k][j] = s[k];
+    }
+    return cols;
+  };
+  const clean = new Map(x.models.map((m) => [m, scoresOf(m, "clean")]));
+  for (const k of PAIRED_REFERENCE_METRICS) add(k, docs.length, (m) => clean.get(m)![k]);
   if (x.perturb && docs.length) {
     const pert = new Map(x.models.map((m) => [m, scoresOf(m, "perturbed")]));
-    for (const k of PAIRED_REFERENCE_METRICS) add(`${k}_degradation_delta`, docs.length, (m) => Float64Array.from(pert.get(m)!, (s, j) => s[k] - clean.get(m)![j][k]));
+    for (const k of PAIRED_REFERENCE_METRICS) add(`${k}_degradation_delta`, docs.length, (m) => pert.get(m)![k].map((s, j) => s - clean.get(m)![k][j]));
   }
   const firstId = [...x.dist.keys()][0];
   if (firstId) {

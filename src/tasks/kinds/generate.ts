@@ -4,7 +4,7 @@
 // (evaluate); every measure is computed from the stored generations (compare).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { GenerateRequest, GenerateResult } from "../../backends/backend.js";
+import type { GenerateRequest } from "../../backends/backend.js";
 import { resolveModelSpec } from "../../config/resolvePaths.js";
 import { resolveLocalPath } from "../../data/resolveDataset.js";
 import type { Embedder } from "../../embedders/embedder.js";
@@ -16,7 +16,7 @@ import { type GenerateItem, loadGenerateItems, type LoadItemsOptions } from "../
 import { computeDistances, type Distances } from "../generate/distances.js";
 import { driftComparisons, modelResults } from "../generate/driftResults.js";
 import { summarizeDistances } from "../generate/embeddingDrift.js";
-import { hypothesisCells, sampleRows } from "../generate/generateSamples.js";
+import { hypothesisCells, pagedSamples, sampleRows } from "../generate/generateSamples.js";
 import { evaluateHypotheses } from "../generate/hypotheses.js";
 import { type JudgeHandle, openJudge } from "../generate/judgeModel.js";
 import { judgeVariants } from "../generate/judgeVariants.js";
@@ -26,10 +26,11 @@ import { addPerDataset } from "../generate/perDataset.js";
 import { loadProbes, type Probe } from "../generate/probes.js";
 import { probeResults } from "../generate/probeResults.js";
 import { PromptSelection } from "../generate/promptSelection.js";
-import { generationRequest, type ModelOutputs } from "../generate/requests.js";
+import { generationRequest } from "../generate/requests.js";
 import { type GenerateTaskSpec, parseGenerateSpec } from "../generate/spec.js";
 import { render } from "../template.js";
-import type { CompareEnv, PrepareEnv, PreparedTask, StoredEvaluations, TaskKind } from "./taskKind.js";
+import { evaluateGenerations, type GenerateState, type OutputLayout, planGenerationChunks, readOutputs } from "../generate/generationChunks.js";
+import { type CompareEnv, evaluateWhole, type PrepareEnv, type PerModelTask, type StoredEvaluations, type TaskKind } from "./taskKind.js";
 
 /** The prompts chosen for the run's models, and the requests every model answers. */
 interface Selection {
@@ -39,7 +40,7 @@ interface Selection {
   requests: GenerateRequest[];
 }
 
-function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], probesPath: string | undefined, probePrompts: string[]): PreparedTask<ModelOutputs> {
+function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], probesPath: string | undefined, probePrompts: string[]): PerModelTask<GenerateState> {
   const where = `task '${env.name}'`;
   const seed = spec.seed ?? env.seed;
   const data = spec.data === undefined ? [] : Array.isArray(spec.data) ? spec.data : [spec.data];
@@ -72,7 +73,7 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     spec.max_tokens,
     spec.chat,
   );
-  return {
+  const task: PerModelTask<GenerateState> = {
     schedule: "per_model",
     async selectForModels(models) {
       for (const m of models) {
@@ -84,38 +85,38 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     },
     staleModels: () => selection.stale(),
     selectionKey: () => selection.key(),
-    // Generation, cached per request by model fingerprint: a resumed run never regenerates.
-    async evaluate(m, ev) {
+    // Generation in chunks of requests, each chunk's generations stored as it finishes
+    // (generationChunks.ts): a resumed run skips the finished chunks, and every request is also
+    // cached by model fingerprint, so nothing is generated twice.
+    async evaluateInChunks(m, ev, sink) {
       const { items, perturbed, requests } = selection.get();
       selection.evaluated(m.name);
-      const id = `${ev.name}:${m.name}`;
-      ev.progress.start(id, `${ev.name} · ${m.name}`, requests.length);
-      const res = await ev.store.cached<GenerateRequest, GenerateResult>(m.fingerprint(), "generate", requests, (missing) => m.generate(missing), {
-        batchSize: 64,
-        onProgress: (done) => ev.progress.update(id, done),
-      });
-      ev.progress.stop(id);
-      const n = items.length;
+      await evaluateGenerations(requests, planGenerationChunks(requests), m, ev, sink);
       // Results and samples need the baseline's generations and the embedders: compare makes them.
-      return { results: {}, samples: [], state: { clean: res.slice(0, n), perturbed: res.slice(n, n + perturbed.length), probes: res.slice(n + perturbed.length) } };
+      const layout: OutputLayout = { clean: items.length, perturbed: perturbed.length, probes: requests.length - items.length - perturbed.length };
+      return { results: {}, state: { layout } };
+    },
+    evaluate(m, ev) {
+      return evaluateWhole((sink) => task.evaluateInChunks!(m, ev, sink));
     },
     // A judge that is one of the run's models: the runner opens it again when the schedule released it.
     compareModels: () => (typeof spec.judge?.model === "string" ? [spec.judge.model] : []),
     compare: (stored, cmp) => compareGenerations(spec, selection.get(), { probes, probesPath, seed, perturbSeed }, stored, cmp),
   };
+  return task;
 }
 
 async function compareGenerations(
   spec: GenerateTaskSpec,
   sel: Selection,
   p: { probes: Probe[]; probesPath?: string; seed: number; perturbSeed: number },
-  stored: StoredEvaluations<ModelOutputs>,
+  stored: StoredEvaluations<GenerateState>,
   env: CompareEnv,
 ): Promise<TaskOutcome> {
   const where = `task '${env.name}'`;
   const { items, datasets } = sel;
   const models = [env.baseline, ...env.variants];
-  const outputs = new Map(models.map((m) => [m, stored.get(m).state]));
+  const outputs = new Map(models.map((m) => [m, readOutputs(stored, m)]));
   const references = items.map((it) => it.reference);
   const embedders: Embedder[] = spec.embedders ? await openEmbedders(spec.embedders, env.name) : [];
   let judgeHandle: JudgeHandle | undefined;
@@ -155,8 +156,8 @@ async function compareGenerations(
           where,
         )
       : undefined;
-    const samples: TaskOutcome["samples"] = {};
-    for (const m of models) samples[m] = sampleRows(m, items, outputs.get(m)!, dist, spec.perturb ? sel.perturbed : undefined, judged?.judgments.get(m));
+    // Built page by page as samples.jsonl is written.
+    const samples = pagedSamples(models, items.length, (m, from, to) => sampleRows(m, items, outputs.get(m)!, dist, spec.perturb ? sel.perturbed : undefined, judged?.judgments.get(m), from, to));
     const driftRows = env.variants.flatMap((v) => [...dist.keys()].map((id) => ({ variant: v, embedder: id, ...summarizeDistances(dist.get(id)!.get(v)!.clean) })));
     return {
       type: "generate",
