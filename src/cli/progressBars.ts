@@ -4,17 +4,23 @@ import type { ProgressSink } from "../run/taskContext.js";
 
 export function createProgress(stream: NodeJS.WriteStream = process.stderr): ProgressSink & { close(): void } {
   if (!stream.isTTY) {
-    const totals = new Map<string, [string, number, string?]>();
+    const steps = new Map<string, { label: string; done: number; total: number; note?: string }>();
     return {
-      start: (id, label, total) => void totals.set(id, [label, total]),
-      update: (id, _d, total, note) => {
-        const t = totals.get(id);
-        if (t && total !== undefined) t[1] = total;
-        if (t && note) t[2] = note;
+      start: (id, label, total) => void steps.set(id, { label, done: 0, total }),
+      update: (id, done, total, note) => {
+        const t = steps.get(id);
+        if (!t) return;
+        t.done = done;
+        if (total !== undefined) t.total = total;
+        if (note) t.note = note;
       },
       stop: (id) => {
-        const t = totals.get(id);
-        if (t) stream.write(`done: ${t[0]} (${t[1]}${t[2] ? `, ${t[2]}` : ""})\n`);
+        const t = steps.get(id);
+        if (!t) return;
+        const note = t.note ? `, ${t.note}` : "";
+        // A step stopped early (Ctrl-C, SIGTERM, an error) says how far it got rather than "done".
+        if (t.done < t.total) stream.write(`stopped: ${t.label} (${t.done} of ${t.total}${note})\n`);
+        else stream.write(`done: ${t.label} (${t.total}${note})\n`);
       },
       close: () => {},
     };
