@@ -18,7 +18,7 @@
 //
 // `--calibrate` instead measures the resident memory of each model with the real GgufBackend in a
 // child process (VmHWM after opening it with its defaults and running a log-likelihood request and
-// one perplexity window, minus VmHWM before the model was opened, minus the returned rows) and
+// one llama_decode of four 512-token perplexity windows, minus VmHWM before the model was opened, minus the returned rows) and
 // prints it beside src/schedule/memoryEstimate.ts's estimate.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -66,8 +66,9 @@ async function residentChild(path: string): Promise<void> {
   const before = vmHwm();
   const b = await GgufBackend.open({ name: "m", path, repack: false });
   await b.loglikelihood([{ context: "Once upon a time ".repeat(100), continuation: " there" }]);
-  const [d] = await b.distributions([{ tokens: Array.from({ length: 512 }, (_, i) => 1 + (i % 200)), firstScored: 257 }]);
-  console.log(JSON.stringify({ resident: vmHwm() - before - d.logprobs.byteLength }));
+  // Four windows, one llama_decode on the window context, as a perplexity task decodes them.
+  const ds = await b.distributions(Array.from({ length: 4 }, (_, w) => ({ tokens: Array.from({ length: 512 }, (_, i) => 1 + ((i + w) % 200)), firstScored: 257 })));
+  console.log(JSON.stringify({ resident: vmHwm() - before - ds.reduce((n, d) => n + d.logprobs.byteLength, 0) }));
 }
 
 async function calibrate(paths: string[]): Promise<void> {
@@ -75,9 +76,9 @@ async function calibrate(paths: string[]): Promise<void> {
   for (const p of paths) {
     const r = spawnSync(process.execPath, ["--import", "tsx", join(repoRoot, "bench", "memory.ts"), "--resident-child", p], { cwd: repoRoot, encoding: "utf8" });
     const measured = Number((JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { resident?: number }).resident);
-    const e = await estimateModelMemory(p, p);
+    const e = await estimateModelMemory(p, p, { windowTokens: 512 });
     console.log(
-      `| ${p.split("/").pop()} | ${formatBytes(measured)} | ${formatBytes(e.total_bytes)} (${formatBytes(e.weights_bytes)} + ${formatBytes(e.kv_bytes)} + ${formatBytes(e.compute_bytes)}) |`,
+      `| ${p.split("/").pop()} | ${formatBytes(measured)} | ${formatBytes(e.total_bytes)} (${formatBytes(e.weights_bytes)} + ${formatBytes(e.kv_bytes)} + ${formatBytes(e.compute_bytes)}${e.window_bytes ? ` + ${formatBytes(e.window_bytes)}` : ""}) |`,
     );
   }
 }

@@ -10,7 +10,10 @@
 // Two figures per tool: evaluation only (llama-perplexity's log from "calculating perplexity" to
 // "Final estimate", against runPerplexity's time minus its tokenization — both decode every
 // chunk and take the log-softmax of every scored row) and the whole run (process wall time
-// against open + tokenize + runPerplexity).
+// against open + describe + tokenize + runPerplexity). describe() hashes the model file (sha256,
+// the run store's fingerprint; 2.9 GB at the 0.8 B model; kept across runs in <cache>/sha256/
+// after the first) and runs before the evaluation clock starts, as llama-perplexity's model
+// load does: it counts in the whole run only.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -81,6 +84,7 @@ function referenceOnce(): RunFigures | undefined {
 async function quanteval(): Promise<RunFigures> {
   const t0 = performance.now();
   const backend = await GgufBackend.open({ name: "bench", path: model, nCtx, threads });
+  await backend.describe();
   let tokenizeMs = 0;
   const tokenize = backend.tokenize.bind(backend);
   backend.tokenize = async (t, addBos) => {
@@ -104,7 +108,7 @@ process.stdout.write(
     `perplexity: ${model}`,
     `  ${chunks} chunks × n_ctx ${nCtx} = ${tokens} tokens evaluated, ${threads} threads, ${rounds} alternating rounds (the first tool alternates)`,
     `  both: n_batch 2048, n_ubatch 512, KV f16, flash attention auto, logits of the scored half only; each chunk attends over its own`,
-    `  ${nCtx} KV cells (llama-perplexity: n_batch / n_ctx chunks per llama_decode, one KV stream each; quanteval: one chunk per KV session)`,
+    `  ${nCtx} KV cells (both: n_batch / n_ctx chunks per llama_decode, one KV stream each)`,
     `  quanteval: llama.cpp library ${llamaBuildInfo().llama_lib}, distribution math ${distMath().name}`,
     `  before: ${loadLine()}`,
     "",

@@ -120,6 +120,8 @@ export interface Backend {
   readonly capabilities: BackendCapabilities;
   /** Milliseconds the model took to load (or the server to be probed), recorded in results. */
   readonly loadMs: number;
+  /** Requests the backend serves at once (an HTTP pool's width); undefined: one call at a time. */
+  readonly concurrency?: number;
   /** Settings that change scores or speed, for the manifest (never credentials). */
   manifestSettings(): Record<string, unknown>;
   /**

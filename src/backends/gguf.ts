@@ -27,6 +27,7 @@ import { GgufGenerator } from "./gguf/generation.js";
 import type { ContextShape, GgufOptions } from "./gguf/options.js";
 import { scoreLoglikelihood, scoreRolling } from "./gguf/scoring.js";
 import { ScoringContext } from "./gguf/scoringContext.js";
+import { WindowContexts } from "./gguf/windowContext.js";
 import { GgufVocab } from "./gguf/vocab.js";
 
 export type { GgufOptions } from "./gguf/options.js";
@@ -42,6 +43,7 @@ export class GgufBackend implements Backend {
   private model: LlamaModel | null;
   private readonly vocab: GgufVocab;
   private readonly scoring: ScoringContext;
+  private readonly windowContexts: WindowContexts;
   private readonly generator: GgufGenerator;
   private readonly nCtx: number;
   private readonly parallel: number | undefined;
@@ -75,6 +77,7 @@ export class GgufBackend implements Backend {
       cacheType: opts.cacheType ?? "f16",
     };
     this.scoring = new ScoringContext(lib, model, shape, this.nVocab, opts.path);
+    this.windowContexts = new WindowContexts(lib, model, shape, this.nVocab, opts.path);
     this.generator = new GgufGenerator({ lib, model, vocab: this.vocab, batch: this.scoring.batch, shape, nCtx: this.nCtx, parallel: this.parallel, name: this.name, path: this.path });
   }
 
@@ -169,7 +172,7 @@ export class GgufBackend implements Backend {
   }
 
   distributions(windows: TokenWindow[]): Promise<WindowDistributions[]> {
-    return this.exclusive(() => windowDistributions(this.scoring, this.name, this.nCtx, windows));
+    return this.exclusive(() => windowDistributions(this.scoring, this.windowContexts, this.name, this.nCtx, windows));
   }
 
   generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]> {
@@ -191,6 +194,7 @@ export class GgufBackend implements Backend {
   async dispose(): Promise<void> {
     await this.busy;
     this.generator.free();
+    this.windowContexts.free();
     this.scoring.free();
     if (this.model) {
       this.lib.model_free(this.model);

@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { buildCsvReport } from "../report/csv.js";
 import { buildHtmlReport, type ReportExample } from "../report/html/buildHtmlReport.js";
-import { comparisonRecords } from "../report/html/reportData.js";
+import { comparisonRecords } from "../report/reportData.js";
 import { collectExamples } from "../report/html/reportExamples.js";
 import { buildMarkdownReport } from "../report/markdown.js";
 import { verdictJson } from "../report/verdict.js";

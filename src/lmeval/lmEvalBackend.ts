@@ -4,8 +4,6 @@
 // documents with quanteval's by doc_id and prompt. A request lm-eval never scored is refused:
 // the task kinds check prompt identity per document first (assertSameLmEvalPrompts), so this
 // is only the last guard.
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { Backend, LoglikelihoodRequest, LoglikelihoodResult, ModelDescription } from "../backends/backend.js";
 import type { ModelSpec } from "../config/schema.js";
 import { QuantevalError } from "../util/errors.js";
@@ -26,9 +24,7 @@ export class LmEvalBackend implements Backend {
     /** The results read, by task, for the kinds' prompt guard and for unpaired scores. */
     readonly results: LmEvalResults,
   ) {
-    const h = createHash("sha256").update(readFileSync(results.resultsFile));
     for (const task of Object.values(results.tasks)) {
-      if (task.samplesFile) h.update(readFileSync(task.samplesFile));
       for (const s of task.samples ?? []) {
         s.arguments.forEach(([ctx, cont], i) => {
           // lm-eval does not log token counts; 0 marks them unknown (no token normalization).
@@ -36,7 +32,7 @@ export class LmEvalBackend implements Backend {
         });
       }
     }
-    this.hash = h.digest("hex");
+    this.hash = results.sha256;
   }
 
   /** Reads `spec.lm_eval` (a results_*.json or lm-eval's --output_path folder). */

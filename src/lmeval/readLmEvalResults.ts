@@ -2,6 +2,7 @@
 // holding one model's folder) and, when present, its samples_<task>_<date>.jsonl, read into
 // per-task metrics and per-document samples. With samples a comparison can pair documents by
 // doc_id and prompt; without them only the scores are known and comparisons are unpaired.
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { QuantevalError } from "../util/errors.js";
@@ -43,6 +44,8 @@ export interface LmEvalTask {
 /** An lm-eval result for one model. */
 export interface LmEvalResults {
   resultsFile: string;
+  /** sha256 (hex) of the bytes read: the results file, then each task's samples file in task order. */
+  sha256: string;
   modelName: string;
   tasks: Record<string, LmEvalTask>;
 }
@@ -79,9 +82,9 @@ function parseSample(raw: Record<string, unknown>, where: string): LmEvalSample 
   return { doc_id: raw.doc_id, prompt_hash: String(raw.prompt_hash ?? ""), arguments: args, target, loglikelihoods: lls, greedy, metrics, pred, gold };
 }
 
-/** Reads one samples_*.jsonl file. */
-export function readLmEvalSamples(file: string): LmEvalSample[] {
-  return readFileSync(file, "utf8")
+/** Reads one samples_*.jsonl file; `text` is its content when the caller has read it already. */
+export function readLmEvalSamples(file: string, text = readFileSync(file, "utf8")): LmEvalSample[] {
+  return text
     .split("\n")
     .map((line, i) => [line, i] as const)
     .filter(([line]) => line.trim() !== "")
@@ -108,9 +111,16 @@ function samplesFileFor(resultsFile: string, task: string): string | undefined {
 /** Reads an lm-eval results file or --output_path folder, with its samples when they are there. */
 export function readLmEvalResults(path: string): LmEvalResults {
   const resultsFile = findResultsFile(path);
+  // The bytes read are hashed as they are read (the lm_eval backend's fingerprint), not read again.
+  const hash = createHash("sha256");
+  const read = (file: string) => {
+    const bytes = readFileSync(file);
+    hash.update(bytes);
+    return bytes.toString("utf8");
+  };
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(readFileSync(resultsFile, "utf8")) as Record<string, unknown>;
+    raw = JSON.parse(read(resultsFile)) as Record<string, unknown>;
   } catch (e) {
     throw new QuantevalError(`${resultsFile}: not valid JSON (${(e as Error).message})`);
   }
@@ -124,8 +134,8 @@ export function readLmEvalResults(path: string): LmEvalResults {
     for (const [k, v] of Object.entries(r)) if (typeof v === "number") metrics[k.split(",")[0]] = v;
     const samplesName = samplesFileFor(resultsFile, name);
     const samplesFile = samplesName ? join(dirname(resultsFile), samplesName) : undefined;
-    tasks[name] = { name, metrics, nShot: nShot[name], nSamples: nSamples[name], samplesFile, samples: samplesFile ? readLmEvalSamples(samplesFile) : undefined };
+    tasks[name] = { name, metrics, nShot: nShot[name], nSamples: nSamples[name], samplesFile, samples: samplesFile ? readLmEvalSamples(samplesFile, read(samplesFile)) : undefined };
   }
   const modelName = typeof raw.model_name === "string" && raw.model_name ? raw.model_name : basename(dirname(resultsFile));
-  return { resultsFile, modelName, tasks };
+  return { resultsFile, sha256: hash.digest("hex"), modelName, tasks };
 }

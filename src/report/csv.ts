@@ -1,7 +1,7 @@
 // CSV export of the comparisons: one row per (task, metric, variant) with full-precision
 // numbers and the variant's cost facts, for spreadsheets and scripts.
 import type { RunResults } from "../run/runEvaluation.js";
-import { comparisonRecords } from "./html/reportData.js";
+import { comparisonRecords } from "./reportData.js";
 
 const COLUMNS = [
   "task",

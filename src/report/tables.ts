@@ -1,7 +1,7 @@
 // Tables built from results.json: one row model, rendered to the terminal or Markdown.
 import { accuracyMetricsOf, APPROX_MARK, metricInfo, type PairedTest, TEST_LABEL } from "../metrics/metricInfo.js";
 import type { RunResults } from "../run/runEvaluation.js";
-import { comparisonRecords } from "./html/reportData.js";
+import { comparisonRecords } from "./reportData.js";
 import { kldIsApproximate } from "./verdictEvidence.js";
 
 export interface Table {

@@ -23,9 +23,9 @@ import { type RunStore, STORE_FILE } from "../store/runStore.js";
 import type { ConfiguredTask, ModelEvaluation, PreparedTask } from "../tasks/kinds/taskKind.js";
 import { QuantevalError } from "../util/errors.js";
 import { sha256File } from "../util/sha256File.js";
-import { putEvaluation, storedEvaluations } from "./evaluationStore.js";
+import { putEvaluation, storedEvaluation } from "./evaluationStore.js";
 import { type GroupContext, evaluateGroup } from "./runTask.js";
-import { taskIdentity } from "./taskIdentity.js";
+import type { TaskIdentity } from "./taskIdentity.js";
 
 const specKey = (model: string) => `model_spec:${model}`;
 const signatureKey = (task: string) => `task_signature:${task}`;
@@ -39,16 +39,19 @@ function scoredSettings(spec: ModelSpec): Record<string, unknown> {
   return rest;
 }
 
-/** What a task's stored evaluations depend on besides the model: the entry, seed, --limit, task YAML and data bytes. */
-export function taskSignature(task: ConfiguredTask, seed: number, limit: number | undefined): string {
+/**
+ * What a task's stored evaluations depend on besides the model: the entry, seed, --limit, and
+ * its {@link TaskIdentity} (task YAML and data bytes, hashed once per run by the caller).
+ */
+export function taskSignature(task: ConfiguredTask, seed: number, limit: number | undefined, identity: TaskIdentity): string {
   return createHash("sha256")
-    .update(JSON.stringify({ entry: task.entry, seed, limit: limit ?? null, identity: taskIdentity(task) }))
+    .update(JSON.stringify({ entry: task.entry, seed, limit: limit ?? null, identity }))
     .digest("hex");
 }
 
-/** Records in the store what a later run's `baseline.from` checks: each task's signature and the baseline's settings. */
-export function recordBaselineFacts(store: RunStore, tasks: ConfiguredTask[], baseline: ModelSpec, seed: number, limit: number | undefined): void {
-  for (const t of tasks) store.setMeta(signatureKey(t.name), taskSignature(t, seed, limit));
+/** Records in the store what a later run's `baseline.from` checks: each task's signature (in the order of `tasks`) and the baseline's settings. */
+export function recordBaselineFacts(store: RunStore, tasks: ConfiguredTask[], signatures: string[], baseline: ModelSpec): void {
+  for (const [i, t] of tasks.entries()) store.setMeta(signatureKey(t.name), signatures[i]);
   store.setMeta(specKey(baseline.name), JSON.stringify(scoredSettings(baseline)));
 }
 
@@ -153,26 +156,25 @@ function keptDistributions(state: unknown, folder: string): string | undefined {
  */
 export function reuseEvaluations(
   source: BaselineSource,
-  args: { store: RunStore; tasks: ConfiguredTask[]; prepared: PreparedTask[]; models: string[]; seed: number; limit: number | undefined; canLoad: boolean; where: string },
+  args: { store: RunStore; tasks: ConfiguredTask[]; prepared: PreparedTask[]; signatures: string[]; models: string[]; canLoad: boolean; where: string },
 ): BaselineReuse {
   const distributionsDirs = new Map<string, string>();
   const reused = new Map<string, Set<string>>();
   const missing: string[] = [];
   const deferred: BaselineReuse["deferred"] = [];
-  const fromStore = { db: source.db, dir: source.folder } as Pick<RunStore, "db" | "dir">;
+  const fromStore = { db: source.db };
   try {
-    const has = source.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
     const theirs = (key: string) => metaOf(source.db, key);
-    const stored = (task: string, model: string) => has && source.db.prepare("SELECT 1 FROM evaluations WHERE task = ? AND model = ?").get(task, model) !== undefined;
     for (const [i, task] of args.tasks.entries()) {
       const prepared = args.prepared[i];
       const selection = prepared.selectionKey ? theirs(selectionKey(task.name)) : undefined;
       const selectable = !prepared.selectForModels || (selection !== undefined && !args.canLoad);
-      const same = selectable && theirs(signatureKey(task.name)) === taskSignature(task, args.seed, args.limit);
+      const same = selectable && theirs(signatureKey(task.name)) === args.signatures[i];
       const taken = new Set<string>();
       for (const model of args.models) {
-        if (!same || !stored(task.name, model)) continue;
-        const evaluation = storedEvaluations(fromStore as RunStore, task.name).get(model);
+        // One read of the row: undefined when the source holds no evaluation of this model.
+        const evaluation = same ? storedEvaluation(fromStore, task.name, model) : undefined;
+        if (!evaluation) continue;
         if (prepared.schedule === "joint" && model === args.models[0]) {
           const kept = keptDistributions(evaluation.state, source.folder);
           if (!kept) continue;

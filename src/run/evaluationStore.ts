@@ -1,5 +1,6 @@
 // Per-model evaluations of each task, written to the run's store as each model finishes and
 // read back by the comparison: the comparison never sees a model, only what was stored.
+import type Database from "better-sqlite3";
 import type { ChunkedEvaluation, ChunkSink, ModelEvaluation, StoredEvaluations } from "../tasks/kinds/taskKind.js";
 import type { SampleRow } from "./taskContext.js";
 import type { RunStore } from "../store/runStore.js";
@@ -32,9 +33,26 @@ const TABLES = `CREATE TABLE IF NOT EXISTS evaluations (task TEXT NOT NULL, mode
   CREATE TABLE IF NOT EXISTS evaluation_samples (task TEXT NOT NULL, model TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, seq));
   CREATE TABLE IF NOT EXISTS evaluation_chunks (task TEXT NOT NULL, model TEXT NOT NULL, chunk INTEGER NOT NULL, key TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (task, model, chunk))`;
 
+/** Stores known to hold the tables: sqlite_master is asked once per store, not on every read (a table, once there, stays). */
+const withTables = new WeakSet<Database.Database>();
+
+/** Creates the tables where missing (additive). */
+function createTables(store: Pick<RunStore, "db">): void {
+  store.db.exec(TABLES);
+  withTables.add(store.db);
+}
+
+/** Whether the store holds the evaluations table; looked up, not created: the store may be another run's, opened read-only (baseline.from). */
+function hasEvaluations(store: Pick<RunStore, "db">): boolean {
+  if (withTables.has(store.db)) return true;
+  const has = store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
+  if (has) withTables.add(store.db);
+  return has;
+}
+
 /** Writes a model's evaluation of a task, whole (samples in their order, duplicates kept). */
 export function putEvaluation(store: RunStore, task: string, model: string, evaluation: ModelEvaluation): void {
-  store.db.exec(TABLES);
+  createTables(store);
   const { samples, ...rest } = evaluation;
   const putSample = store.db.prepare("INSERT INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)");
   store.db.transaction(() => {
@@ -51,16 +69,40 @@ export interface StoreChunks extends ChunkSink {
   readonly end: number;
 }
 
+/** The statements of a chunked evaluation's writes, prepared once per store. */
+interface ChunkStatements {
+  get: Database.Statement;
+  putChunk: Database.Statement;
+  putSample: Database.Statement;
+  putEvaluationRow: Database.Statement;
+  dropSamplesFrom: Database.Statement;
+}
+
+const chunkStatementsOf = new WeakMap<Database.Database, ChunkStatements>();
+
+function chunkStatements(store: RunStore): ChunkStatements {
+  let s = chunkStatementsOf.get(store.db);
+  if (!s) {
+    createTables(store);
+    s = {
+      get: store.db.prepare("SELECT key, data FROM evaluation_chunks WHERE task = ? AND model = ? AND chunk = ?"),
+      putChunk: store.db.prepare("INSERT OR REPLACE INTO evaluation_chunks(task, model, chunk, key, data) VALUES (?, ?, ?, ?, ?)"),
+      putSample: store.db.prepare("INSERT OR REPLACE INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)"),
+      putEvaluationRow: store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)"),
+      dropSamplesFrom: store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ?"),
+    };
+    chunkStatementsOf.set(store.db, s);
+  }
+  return s;
+}
+
 /**
  * The store as a chunked evaluation's sink for one task and model: each chunk's sample rows
  * (seq = document index) and record are written in one transaction, so a run killed in the
  * middle keeps every finished chunk and its resumption evaluates only the others.
  */
 export function storeChunks(store: RunStore, task: string, model: string): StoreChunks {
-  store.db.exec(TABLES);
-  const get = store.db.prepare("SELECT key, data FROM evaluation_chunks WHERE task = ? AND model = ? AND chunk = ?");
-  const putChunk = store.db.prepare("INSERT OR REPLACE INTO evaluation_chunks(task, model, chunk, key, data) VALUES (?, ?, ?, ?, ?)");
-  const putSample = store.db.prepare("INSERT OR REPLACE INTO evaluation_samples(task, model, seq, data) VALUES (?, ?, ?, ?)");
+  const { get, putChunk, putSample } = chunkStatements(store);
   let end = 0;
   return {
     get end() {
@@ -91,10 +133,11 @@ export function storeChunks(store: RunStore, task: string, model: string): Store
  */
 export function putChunkedEvaluation(store: RunStore, task: string, model: string, evaluation: ChunkedEvaluation, chunks: StoreChunks): void {
   const { results, state } = evaluation;
+  const { putEvaluationRow, dropSamplesFrom } = chunkStatements(store);
   guardStore(store.file, () =>
     store.db.transaction(() => {
-      store.db.prepare("INSERT OR REPLACE INTO evaluations(task, model, data) VALUES (?, ?, ?)").run(task, model, encode({ results, state }));
-      store.db.prepare("DELETE FROM evaluation_samples WHERE task = ? AND model = ? AND seq >= ?").run(task, model, chunks.end);
+      putEvaluationRow.run(task, model, encode({ results, state }));
+      dropSamplesFrom.run(task, model, chunks.end);
     })(),
   );
 }
@@ -140,15 +183,23 @@ export function storedEvaluations<S>(store: RunStore, task: string): StoredEvalu
   return {
     [SAMPLE_PAGES]: (model: string) => readPages(store, task, model),
     get(model: string): ModelEvaluation<S> {
-      // Looked up, not created: the store may be another run's, opened read-only (baseline.from).
-      const has = store.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evaluations'").get() !== undefined;
-      const text = has ? (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data : undefined;
-      if (text === undefined) throw new QuantevalError(`task ${task}: no stored evaluation of model '${model}' in ${store.dir}; run it again with --resume`);
-      const evaluation = decode<ModelEvaluation<S>>(text);
-      if (evaluation.samples !== undefined) return evaluation;
-      const read = () =>
-        (store.db.prepare("SELECT data FROM evaluation_samples WHERE task = ? AND model = ? ORDER BY seq").all(task, model) as Array<{ data: string }>).map((r) => decode<SampleRow>(r.data));
-      return Object.defineProperty(evaluation, "samples", { get: read, enumerable: true });
+      const evaluation = storedEvaluation<S>(store, task, model);
+      if (evaluation === undefined) throw new QuantevalError(`task ${task}: no stored evaluation of model '${model}' in ${store.dir}; run it again with --resume`);
+      return evaluation;
     },
   };
+}
+
+/**
+ * A model's stored evaluation of a task, or undefined when the store has none (one read of its
+ * row). `samples` is read from the store each time it is accessed, as in {@link storedEvaluations}.
+ */
+export function storedEvaluation<S>(store: Pick<RunStore, "db">, task: string, model: string): ModelEvaluation<S> | undefined {
+  const text = hasEvaluations(store) ? (store.db.prepare("SELECT data FROM evaluations WHERE task = ? AND model = ?").get(task, model) as { data: string } | undefined)?.data : undefined;
+  if (text === undefined) return undefined;
+  const evaluation = decode<ModelEvaluation<S>>(text);
+  if (evaluation.samples !== undefined) return evaluation;
+  const read = () =>
+    (store.db.prepare("SELECT data FROM evaluation_samples WHERE task = ? AND model = ? ORDER BY seq").all(task, model) as Array<{ data: string }>).map((r) => decode<SampleRow>(r.data));
+  return Object.defineProperty(evaluation, "samples", { get: read, enumerable: true });
 }

@@ -14,16 +14,28 @@ export interface RunModel {
 }
 
 function zeroEstimate(name: string): MemoryEstimate {
-  return { name, weights_bytes: 0, kv_bytes: 0, compute_bytes: 0, total_bytes: 0, kv_cells: 0, cache_type: "f16", n_vocab: 0, device: "ram" };
+  return { name, weights_bytes: 0, kv_bytes: 0, compute_bytes: 0, window_bytes: 0, total_bytes: 0, kv_cells: 0, cache_type: "f16", n_vocab: 0, device: "ram" };
 }
 
-/** Plans which of `models` (baseline first, the noise-floor pass last) are resident together. */
-export async function planRun(models: RunModel[], config: Pick<RunConfig, "schedule" | "memory_budget">, where: string): Promise<SchedulePlan> {
+/**
+ * Plans which of `models` (baseline first, the noise-floor pass last) are resident together.
+ * `windowTokens`: the longest equal-length window a task of the run decodes (perplexity's
+ * n_ctx), whose window context each model then also holds; 0 when none does.
+ */
+export async function planRun(models: RunModel[], config: Pick<RunConfig, "schedule" | "memory_budget">, where: string, windowTokens = 0): Promise<SchedulePlan> {
   const estimates: MemoryEstimate[] = [];
   for (const { spec, path } of models) {
     estimates.push(
       path && backendKind(spec) === "gguf"
-        ? await estimateModelMemory(spec.name, path, { nCtx: spec.n_ctx, kvCells: spec.kv_size, cacheType: spec.cache_type, gpuLayers: spec.gpu_layers })
+        ? await estimateModelMemory(spec.name, path, {
+            nCtx: spec.n_ctx,
+            kvCells: spec.kv_size,
+            cacheType: spec.cache_type,
+            gpuLayers: spec.gpu_layers,
+            nBatch: spec.n_batch,
+            nSeqMax: spec.n_seq_max,
+            windowTokens,
+          })
         : zeroEstimate(spec.name),
     );
   }

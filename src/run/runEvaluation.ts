@@ -19,8 +19,8 @@ import { type RunModel, planRun } from "./planRun.js";
 import { compareTask, prepareTask } from "./runTask.js";
 import { checkCompareModels, withCompareModels } from "./compareModels.js";
 import { reevaluateStale } from "./reevaluateStale.js";
-import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, settleSelections, withBaselineFrom } from "./baselineFrom.js";
-import { checkTaskIdentities } from "./taskIdentity.js";
+import { evaluateGroupReusing, notLoadedModels, openBaselineFrom, recordBaselineFacts, reuseEvaluations, settleSelections, taskSignature, withBaselineFrom } from "./baselineFrom.js";
+import { checkTaskIdentities, taskIdentity } from "./taskIdentity.js";
 import { verdictJson } from "../report/verdict.js";
 import { markSignificance, referenceWarnings } from "./significance.js";
 import { SamplesWriter } from "./samplesWriter.js";
@@ -124,8 +124,11 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
     // costs a second, not a run.
     const prepared: PreparedTask[] = [];
     for (const task of loaded.tasks) prepared.push(await prepareTask(task, { dataDir: loaded.dataDir, seed: config.seed, limit: opts.limit, warn }));
-    for (const change of checkTaskIdentities(store, loaded.tasks)) warn(change);
-    recordBaselineFacts(store, loaded.tasks, specs[0], config.seed, opts.limit);
+    // Each task's data file is read and hashed once, here; its signature is computed from that digest.
+    const identities = loaded.tasks.map(taskIdentity);
+    for (const change of checkTaskIdentities(store, loaded.tasks, identities)) warn(change);
+    const signatures = loaded.tasks.map((t, i) => taskSignature(t, config.seed, opts.limit, identities[i]));
+    recordBaselineFacts(store, loaded.tasks, signatures, specs[0]);
     // The noise floor is one more model of the schedule: the same baseline under another batch
     // layout (one sequence per context, smaller batches), never a second copy resident beside it
     // unless the whole run fits together.
@@ -140,9 +143,8 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
           store,
           tasks: loaded.tasks,
           prepared,
+          signatures,
           models: noiseName ? [config.baseline.name, noiseName] : [config.baseline.name],
-          seed: config.seed,
-          limit: opts.limit,
           canLoad: basePath !== undefined,
           where: `${loaded.path}: baseline.from ${from.folder}`,
         })
@@ -153,7 +155,7 @@ export async function runEvaluation(loaded: LoadedConfig, opts: RunOptions): Pro
         `baseline ${config.baseline.name}: taken from ${reuse.source.folder} for ${[...reuse.reused.keys()].join(", ") || "no task"}${reuse.notLoaded.has(config.baseline.name) ? " (not loaded)" : ""}`,
       );
     }
-    const plan = await planRun(runModels, config, loaded.path);
+    const plan = await planRun(runModels, config, loaded.path, Math.max(0, ...prepared.map((p) => p.windowTokens ?? 0)));
     log(`schedule: ${plan.record.used}${plan.record.requested === "auto" ? ` (${plan.record.reason})` : ""}`);
     const byName = new Map(runModels.map((m) => [m.spec.name, m]));
     checkCompareModels(prepared, byName, [config.baseline.name, ...specs.slice(1).map((s) => s.name)], `taken from ${config.baseline.from}`);

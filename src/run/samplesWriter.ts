@@ -40,7 +40,7 @@ export class SamplesWriter {
    */
   writeTask(task: string, samples: Record<string, SampleRow[]>): void {
     for (const model of Object.keys(samples)) {
-      this.store.putSamples(task, model, []);
+      this.store.deleteSamples(task, model);
       for (const rows of samplePages(samples, model)) {
         this.store.appendSamples(task, model, rows);
         for (const r of rows) this.push(JSON.stringify({ task, model, ...r }));

@@ -11,8 +11,11 @@ import type { ConfiguredTask } from "../tasks/kinds/taskKind.js";
 const sha = (b: string | Buffer) => createHash("sha256").update(b).digest("hex").slice(0, 16);
 
 /** The files a task's evaluations depend on, by role, with their content hashes. */
-export function taskIdentity(task: ConfiguredTask): Record<string, { file: string; sha256: string }> {
-  const out: Record<string, { file: string; sha256: string }> = {};
+export type TaskIdentity = Record<string, { file: string; sha256: string }>;
+
+/** A task's {@link TaskIdentity}: reads and hashes its data file, so a run computes it once per task and passes it on. */
+export function taskIdentity(task: ConfiguredTask): TaskIdentity {
+  const out: TaskIdentity = {};
   const def = task.definition;
   if (def) out["task definition"] = { file: def.file, sha256: sha(def.text) };
   const dataFile = typeof task.entry.data === "string" ? resolveLocalPath(task.entry.data) : undefined;
@@ -23,17 +26,17 @@ export function taskIdentity(task: ConfiguredTask): Record<string, { file: strin
 }
 
 /**
- * Records each task's identity in the store; for a task whose recorded identity differs (a
- * resumed run), returns one line naming what changed.
+ * Records each task's identity (`identities`, in the order of `tasks`) in the store; for a task
+ * whose recorded identity differs (a resumed run), returns one line naming what changed.
  */
-export function checkTaskIdentities(store: RunStore, tasks: ConfiguredTask[]): string[] {
+export function checkTaskIdentities(store: RunStore, tasks: ConfiguredTask[], identities: TaskIdentity[]): string[] {
   const changes: string[] = [];
-  for (const task of tasks) {
-    const now = taskIdentity(task);
+  for (const [i, task] of tasks.entries()) {
+    const now = identities[i];
     const key = `task_identity:${task.name}`;
     const before = store.getMeta(key);
     if (before !== undefined) {
-      const was = JSON.parse(before) as Record<string, { file: string; sha256: string }>;
+      const was = JSON.parse(before) as TaskIdentity;
       const changed = Object.keys({ ...was, ...now }).filter((role) => was[role]?.sha256 !== now[role]?.sha256);
       if (changed.length > 0) {
         changes.push(

@@ -18,6 +18,10 @@
 // Checked on larger shapes with the same bench: a synthetic 128k-vocabulary model (f16, 66 MB)
 // measured 341 MiB against an estimate of 340 MiB, and the synthetic 0.8 B F32 Llama (2048 × 16
 // layers, 32k vocab) 2.87 GiB against 2.88 GiB (2.70 GiB weights + 128 MiB KV + 60 MiB compute).
+// A run with a perplexity task also holds the window context (src/backends/gguf/windowContext.ts),
+// made on first use and shaped as llama-perplexity's: n_batch / window KV streams of one window
+// each, plus its own compute buffers and the logits of every scored row of one llama_decode
+// (the second half of each window). windowContextBytes counts it with the same arithmetic.
 // The activation term
 // (the largest live FFN/attention tensors of one micro-batch) cannot be seen on these tiny models
 // and is llama.cpp's graph arithmetic, not a measurement; it is small next to weights for 7B+.
@@ -62,6 +66,12 @@ export interface ContextSettings {
   cacheType?: KvCacheType;
   /** Layers offloaded to a GPU. Defaults to `0`. */
   gpuLayers?: number;
+  /** Tokens per window when the run decodes equal-length windows (perplexity); `0` (default) when it does not. */
+  windowTokens?: number;
+  /** Tokens per llama_decode (GgufBackend `nBatch`). Defaults to `2048`. */
+  nBatch?: number;
+  /** Parallel sequences per context (GgufBackend `nSeqMax`). Defaults to `64`. */
+  nSeqMax?: number;
 }
 
 /** One model's estimated resident memory, in bytes, with the inputs (recorded in the manifest). */
@@ -70,6 +80,8 @@ export interface MemoryEstimate {
   weights_bytes: number;
   kv_bytes: number;
   compute_bytes: number;
+  /** The window context of a run with perplexity windows (KV, compute and scored logits), else 0. */
+  window_bytes: number;
   total_bytes: number;
   kv_cells: number;
   cache_type: KvCacheType;
@@ -88,6 +100,24 @@ export function computeAllowanceBytes(shape: Pick<ModelShape, "nVocab" | "nEmbd"
   return COMPUTE_FIXED_BYTES + COMPUTE_LOGITS_FACTOR * nUbatch * shape.nVocab * 4 + nUbatch * (4 * shape.nEmbd + 3 * shape.nFf) * 4;
 }
 
+/**
+ * The window context's bytes for windows of `windowTokens` (see the header): KV of
+ * nSeq × windowTokens cells, nSeq × (windowTokens / 2 + 1) rows of logits (perplexity scores the
+ * second half of each window), the fixed buffers and half a micro-batch of logits, with
+ * nSeq = n_batch / windowTokens (at least 1, at most n_seq_max), as windowShape() makes it.
+ * The last two terms are calibrated (bench/memory.ts --calibrate, one llama_decode of four
+ * 512-token windows): stories260K measured 18.2–22.4 MiB against 29.9 estimated, llama-2-tiny-random
+ * (32k) 214 MiB against 244, a synthetic 128k-vocabulary model 882–884 MiB against 978.
+ */
+export function windowContextBytes(shape: Pick<ModelShape, "nLayer" | "nHeadKv" | "headDim" | "nVocab">, ctx: ContextSettings): number {
+  const len = ctx.windowTokens ?? 0;
+  if (len <= 0) return 0;
+  const nSeq = Math.max(1, Math.min(ctx.nSeqMax ?? 64, Math.floor((ctx.nBatch ?? 2048) / len)));
+  const rows = nSeq * (Math.floor(len / 2) + 1);
+  const nUbatch = ctx.nUbatch ?? 512;
+  return kvCacheBytes(shape, nSeq * len, ctx.cacheType ?? "f16") + COMPUTE_FIXED_BYTES + (rows + nUbatch / 2) * shape.nVocab * 4;
+}
+
 /** Pure estimate from a shape and context settings. */
 export function estimateFromShape(name: string, shape: ModelShape, ctx: ContextSettings = {}): MemoryEstimate {
   const nCtx = ctx.nCtx ?? Math.min(2048, shape.nCtxTrain > 0 ? shape.nCtxTrain : 2048);
@@ -95,12 +125,14 @@ export function estimateFromShape(name: string, shape: ModelShape, ctx: ContextS
   const cacheType = ctx.cacheType ?? "f16";
   const kv = kvCacheBytes(shape, kvCells, cacheType);
   const compute = computeAllowanceBytes(shape, ctx.nUbatch ?? 512);
+  const windows = windowContextBytes(shape, ctx);
   return {
     name,
     weights_bytes: shape.weightBytes,
     kv_bytes: Math.ceil(kv),
     compute_bytes: Math.ceil(compute),
-    total_bytes: Math.ceil(shape.weightBytes + kv + compute),
+    window_bytes: Math.ceil(windows),
+    total_bytes: Math.ceil(shape.weightBytes + kv + compute + windows),
     kv_cells: kvCells,
     cache_type: cacheType,
     n_vocab: shape.nVocab,

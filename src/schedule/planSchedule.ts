@@ -77,7 +77,7 @@ export function planSchedule(input: ScheduleInput): SchedulePlan {
     const largest = models.reduce((a, b) => (b.total_bytes > a.total_bytes ? b : a));
     if (largest.total_bytes + reserve > budget.bytes) {
       throw new QuantevalError(
-        `${where}: model '${largest.name}' needs ~${formatBytes(largest.total_bytes + reserve)} (weights ${formatBytes(largest.weights_bytes)}, KV cache ${formatBytes(largest.kv_bytes)}, compute ${formatBytes(largest.compute_bytes)}${reserve ? `, runtime ${formatBytes(reserve)}` : ""}) but the memory budget is ${formatBytes(budget.bytes)} (${budget.source}); raise memory_budget, lower n_ctx/kv_size, or use a smaller quantization`,
+        `${where}: model '${largest.name}' needs ~${formatBytes(largest.total_bytes + reserve)} (weights ${formatBytes(largest.weights_bytes)}, KV cache ${formatBytes(largest.kv_bytes)}, compute ${formatBytes(largest.compute_bytes)}${largest.window_bytes ? `, perplexity window context ${formatBytes(largest.window_bytes)}` : ""}${reserve ? `, runtime ${formatBytes(reserve)}` : ""}) but the memory budget is ${formatBytes(budget.bytes)} (${budget.source}); raise memory_budget, lower n_ctx/kv_size, or use a smaller quantization`,
       );
     }
   }

@@ -172,12 +172,18 @@ export class RunStore {
     guardStore(this.file, () => tx(entries));
   }
 
+  /** Replaces a task's samples of a model, in one transaction. */
   putSamples(task: string, model: string, samples: Array<{ doc_id: number } & Record<string, unknown>>): void {
     const tx = this.db.transaction(() => {
-      this.db.prepare("DELETE FROM samples WHERE task = ? AND model = ?").run(task, model);
+      this.deleteSamples(task, model);
       this.appendSamples(task, model, samples);
     });
     guardStore(this.file, () => tx());
+  }
+
+  /** Removes a task's samples of a model (before they are written again, page by page with {@link appendSamples}). */
+  deleteSamples(task: string, model: string): void {
+    guardStore(this.file, () => this.db.prepare("DELETE FROM samples WHERE task = ? AND model = ?").run(task, model));
   }
 
   /** Adds samples of a task's model to those already stored (a large task written page by page). */

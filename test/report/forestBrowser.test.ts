@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { APPROX_MARK, isAccuracyMetric } from "../../src/metrics/metricInfo.js";
 import { buildHtmlReport } from "../../src/report/html/buildHtmlReport.js";
-import { comparisonRecords } from "../../src/report/html/reportData.js";
+import { comparisonRecords } from "../../src/report/reportData.js";
 import type { RunResults } from "../../src/run/runEvaluation.js";
 import { artifactPath, browserSkipReason, launchBrowser } from "../helpers/browser.js";
 import { llamaTool } from "../helpers/llamaBin.js";

@@ -13,7 +13,7 @@ import { registerReportCommand } from "../../src/cli/reportCommand.js";
 import { buildCsvReport, csvField } from "../../src/report/csv.js";
 import { buildHtmlReport } from "../../src/report/html/buildHtmlReport.js";
 import { escapeScriptText, jsonForScript } from "../../src/report/html/inlineAssets.js";
-import { comparisonRecords, frontierPoints, kldPercentiles, paretoFlags } from "../../src/report/html/reportData.js";
+import { comparisonRecords, frontierPoints, kldPercentiles, paretoFlags } from "../../src/report/reportData.js";
 import { buildMarkdownReport } from "../../src/report/markdown.js";
 import { makeXssRun, XSS, type XssRun } from "../helpers/browser.js";
 

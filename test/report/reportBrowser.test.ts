@@ -8,7 +8,7 @@ import { pathToFileURL } from "node:url";
 import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { buildHtmlReport } from "../../src/report/html/buildHtmlReport.js";
-import { comparisonRecords, driftValues, kldPercentiles } from "../../src/report/html/reportData.js";
+import { comparisonRecords, driftValues, kldPercentiles } from "../../src/report/reportData.js";
 import { collectExamples } from "../../src/report/html/reportExamples.js";
 import { RunReader } from "../../src/view/runReader.js";
 import { artifactPath, browserSkipReason, launchBrowser, makeGenerateRun, makeXssRun, XSS, type XssRun } from "../helpers/browser.js";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { comparisonRecords, frontierPoints } from "../../src/report/html/reportData.js";
+import { comparisonRecords, frontierPoints } from "../../src/report/reportData.js";
 import { forestChart } from "../../src/report/html/charts.js";
 import { comparisonTable } from "../../src/report/tables.js";
 import { buildVerdict, verdictSummary } from "../../src/report/verdict.js";

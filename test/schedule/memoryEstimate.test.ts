@@ -14,6 +14,7 @@ const model = (name: string, gb: number): MemoryEstimate => ({
   weights_bytes: gb * GB,
   kv_bytes: 0,
   compute_bytes: 0,
+  window_bytes: 0,
   total_bytes: gb * GB,
   kv_cells: 4096,
   cache_type: "f16",
@@ -50,6 +51,12 @@ describe("memoryEstimate", () => {
     ] as const) {
       assert.ok(Math.abs(e.total_bytes - measured) / measured < 0.25, `${e.name}: estimate ${e.total_bytes} vs measured ${measured}`);
     }
+    // With a perplexity task each model also holds the window context (four 512-token windows per
+    // llama_decode): measured 214 MiB resident at 32k, 882–884 MiB on a synthetic 128k model.
+    const tw = await estimateModelMemory("tiny", models.tinyRandom(), { windowTokens: 512 });
+    assert.ok(Math.abs(tw.total_bytes - 214 * 2 ** 20) / (214 * 2 ** 20) < 0.25, `tiny with windows: estimate ${tw.total_bytes}`);
+    assert.ok(tw.window_bytes > 128 * 2 ** 20, "1,028 scored rows of 32k logits");
+    assert.equal(s.window_bytes, 0, "no window context without a perplexity task");
     assert.equal(s.kv_cells, 4096);
     assert.equal(estimateFromShape("x", await readModelShape(models.stories()), { gpuLayers: 5 }).device, "vram");
   });

@@ -11,7 +11,7 @@ const GB = 1e9;
 /** A model of `gb` GB total (weights only, for the planner's arithmetic). */
 function model(name: string, gb: number): MemoryEstimate {
   const b = gb * GB;
-  return { name, weights_bytes: b, kv_bytes: 0, compute_bytes: 0, total_bytes: b, kv_cells: 4096, cache_type: "f16", n_vocab: 32000, device: "ram" };
+  return { name, weights_bytes: b, kv_bytes: 0, compute_bytes: 0, window_bytes: 0, total_bytes: b, kv_cells: 4096, cache_type: "f16", n_vocab: 32000, device: "ram" };
 }
 
 // The issue's example: a 7B F16 baseline and four quantizations, ≈ 33 GB of weights.

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { measureCost } from "../../src/cost/measureCost.js";
-import { comparisonRecords, frontierPoints } from "../../src/report/html/reportData.js";
+import { comparisonRecords, frontierPoints } from "../../src/report/reportData.js";
 import { buildVerdict, verdictSummary, verdictTable } from "../../src/report/verdict.js";
 import type { RunResults } from "../../src/run/runEvaluation.js";
 import { runConfig } from "../helpers/runConfig.js";

@@ -4,25 +4,33 @@ import { distMath } from "../../metrics/distMathKernels.js";
 import type { PlanEntry } from "../ggufBatcher.js";
 import { QuantevalError } from "../../util/errors.js";
 import type { PlanGroup, ScoringContext } from "./scoringContext.js";
+import type { WindowContexts } from "./windowContext.js";
 
 /** Log-softmax rows of each window; every window must fit `nCtx`. */
-export async function windowDistributions(sc: ScoringContext, name: string, nCtx: number, windows: TokenWindow[]): Promise<WindowDistributions[]> {
-  const nVocab = sc.nVocab;
+export async function windowDistributions(scoring: ScoringContext, byLength: WindowContexts, name: string, nCtx: number, windows: TokenWindow[]): Promise<WindowDistributions[]> {
+  const nVocab = scoring.nVocab;
   const out: WindowDistributions[] = windows.map((w) => {
     const nRows = w.tokens.length - w.firstScored;
     if (w.firstScored < 1 || nRows < 1) throw new Error("internal: window needs firstScored >= 1 and at least one scored token");
     if (w.tokens.length > nCtx) throw new QuantevalError(`${name}: window of ${w.tokens.length} tokens exceeds n_ctx ${nCtx}`);
     return { nVocab, nRows, logprobs: new Float32Array(nRows * nVocab), targets: Int32Array.from(w.tokens.slice(w.firstScored)), full: true };
   });
+  // Equal-length windows (perplexity chunks) are decoded as llama-perplexity decodes them, each
+  // in a KV stream of its own (./windowContext.ts). Ragged windows (the llama.cpp-mode
+  // multiple-choice tasks) go to the scoring context, in sessions of at most one ubatch of
+  // cells (below).
+  const len = windows[0]?.tokens.length ?? 0;
+  const equal = windows.every((w) => w.tokens.length === len);
+  const sc = equal ? byLength.get(len) : scoring;
   const rowOf = new Map<PlanEntry, { w: number; r: number }>();
   // The whole window is evaluated, its last token too (whose logits are unused), as
   // llama-perplexity does, so ubatches split at the same places as in the reference tool.
-  // Sessions of at most one ubatch of cells (or one window, when longer): in the one KV stream
-  // that all sequences share, each token's attention scans every cell of its session, masked or
-  // not, so four 512-token windows in one session cost 2.5× the attention of one window each.
-  // llama-perplexity gives each window its own KV stream of n_ctx cells; one window per
-  // session does the same here (measured: −21% attention cycles on stories260K), and every
-  // row stays bit-identical (test/backends/batchInvariance.test.ts).
+  // On the scoring context, sessions hold at most one ubatch of cells (or one window, when
+  // longer): in the one KV stream that all sequences share, each token's attention scans every
+  // cell of its session, masked or not, so four 512-token windows in one session would cost
+  // 2.5× the attention of one window each. On the window context each window has a stream of
+  // its own, so a session holds n_batch / len windows. Every row is bit-identical under all
+  // of these layouts (test/backends/batchInvariance.test.ts).
   const groups: PlanGroup[] = windows.map((w, wi) => ({
     cells: w.tokens.length,
     seqs: 1,
@@ -57,7 +65,7 @@ export async function windowDistributions(sc: ScoringContext, name: string, nCtx
       }
     },
     undefined,
-    sc.shape.nUbatch,
+    equal ? sc.kvSize : sc.shape.nUbatch,
   );
   return out;
 }

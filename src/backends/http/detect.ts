@@ -1,8 +1,8 @@
 // Finds out, at open, what a server is and how it can score tokens: llama-server (GET /props),
 // vLLM (POST /tokenize + prompt_logprobs or echo), or a plain OpenAI-compatible server that
 // can only generate. Every replica must serve the same model.
-import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { basename, isAbsolute } from "node:path";
+import { checkGgufFile } from "../../util/checkGgufFile.js";
 import { QuantevalError } from "../../util/errors.js";
 import { sha256File } from "../../util/sha256File.js";
 import { LlamaScoring } from "./llamaScoring.js";
@@ -86,19 +86,12 @@ function quantizationName(ftype: unknown): string | undefined {
 export async function localWeights(modelPath: string | undefined, tensorBytes: unknown): Promise<{ sha256: string; file_bytes: number } | undefined> {
   if (!modelPath || !isAbsolute(modelPath)) return undefined;
   try {
-    const st = statSync(modelPath);
-    if (!st.isFile() || (typeof tensorBytes === "number" && st.size < tensorBytes)) return undefined;
-    const magic = Buffer.alloc(4);
-    const fd = openSync(modelPath, "r");
-    try {
-      readSync(fd, magic, 0, 4, 0);
-    } finally {
-      closeSync(fd);
-    }
-    if (magic.toString("latin1") !== "GGUF") return undefined;
-    return { sha256: await sha256File(modelPath), file_bytes: st.size };
+    // Throws for a missing, non-file, unreadable or non-GGUF path: all mean "not the served file here".
+    const size = checkGgufFile(modelPath, "llama-server's /props model_path");
+    if (typeof tensorBytes === "number" && size < tensorBytes) return undefined;
+    return { sha256: await sha256File(modelPath), file_bytes: size };
   } catch {
-    // Unreadable here (permissions, another machine's path): the server's figures stand.
+    // Unreadable here (permissions, another machine's path, not a GGUF): the server's figures stand.
     return undefined;
   }
 }

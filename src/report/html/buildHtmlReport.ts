@@ -10,8 +10,8 @@ import { allCharts } from "./charts.js";
 import { chartLibraries, escapeScriptText, jsonForScript } from "./inlineAssets.js";
 import { REPORT_PAGE_SCRIPT } from "./pageScript.js";
 import { REPORT_PAGE_STYLE } from "./pageStyle.js";
-import { driftValues } from "./generationRecords.js";
-import { comparisonRecords, frontierPoints, kldPercentiles } from "./reportData.js";
+import { driftValues } from "../generationRecords.js";
+import { comparisonRecords, frontierPoints, kldPercentiles } from "../reportData.js";
 import { extraTables, frontierTable, kldTable, manifestTable, modelsTable, summaryTable } from "./reportTables.js";
 
 /** A sample whose answer changed between the baseline and a variant, shown in the report. */

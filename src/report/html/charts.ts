@@ -2,9 +2,9 @@
 // hands each one to vega-embed; nothing here draws.
 import { APPROX_MARK, isAccuracyMetric } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
-import type { DriftValue } from "./generationRecords.js";
-import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile, paretoFlags } from "./reportData.js";
-import { comparedModels } from "./resultFields.js";
+import type { DriftValue } from "../generationRecords.js";
+import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile, paretoFlags } from "../reportData.js";
+import { comparedModels } from "../resultFields.js";
 
 /** A titled chart: its anchor id, a one-line explanation and the Vega-Lite spec. */
 export interface ChartSpec {

@@ -3,8 +3,8 @@
 import { APPROX_MARK, metricInfo } from "../../metrics/metricInfo.js";
 import type { RunResults } from "../../run/runEvaluation.js";
 import type { Table } from "../tables.js";
-import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "./reportData.js";
-import { isObj } from "./resultFields.js";
+import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "../reportData.js";
+import { isObj } from "../resultFields.js";
 
 /** A table with an optional CSS class per row ("worse", "better", "noise"). */
 export interface StyledTable extends Table {

@@ -33,16 +33,15 @@ function prepared(task: LoadedTask<LoglikelihoodTask>, docs: IndexedLoglikelihoo
     evaluateInChunks,
     evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
-      const { results, samples } = collectStored(stored, env);
       // Compact per-document results only (14 bytes a document); the samples stream from the store.
-      const greedy = (model: string): boolean[] => Array.from(decodeLoglikelihoodColumns(stored.get(model).state).is_greedy, (g) => g === 1);
-      const base = greedy(env.baseline);
+      const { results, samples, states } = collectStored(stored, env, (state) => Array.from(decodeLoglikelihoodColumns(state).is_greedy, (g) => g === 1));
+      const base = states[env.baseline];
       const baseAgg = results[env.baseline] as { ppl?: number };
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
         const perMetric: Record<string, unknown> = {};
         if (def.metrics.includes("acc")) {
-          perMetric.acc = comparePaired({ metric: "acc", baselineCorrect: base, variantCorrect: greedy(v) }, { seed: env.seed, resamples: env.bootstrap });
+          perMetric.acc = comparePaired({ metric: "acc", baselineCorrect: base, variantCorrect: states[v] }, { seed: env.seed, resamples: env.bootstrap });
         }
         if (def.metrics.includes("ppl")) {
           const vp = (results[v] as { ppl?: number }).ppl!;

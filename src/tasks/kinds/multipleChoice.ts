@@ -56,17 +56,17 @@ function prepared(entry: Entry, task: LoadedTask<MultipleChoiceTask>, docs: Inde
     evaluateInChunks,
     evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
-      const { results, samples } = collectStored(stored, env);
       // Compact per-document predictions only (a few bytes a document); the samples stream from the store.
-      const base = decodeColumns(stored.get(env.baseline).state);
+      const { results, samples, states } = collectStored(stored, env, decodeColumns);
+      const base = states[env.baseline];
       const gold = Array.from(docs.gold);
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
-        const vs = decodeColumns(stored.get(v).state);
+        const vs = states[v];
         const perMetric: Record<string, unknown> = {};
         // lm-eval results without samples: scores only, compared unpaired.
         if (base.pred.length !== docs.n || vs.pred.length !== docs.n) {
-          comparisons[v] = unpairedComparison(def.metrics, stored.get(env.baseline).results, stored.get(v).results);
+          comparisons[v] = unpairedComparison(def.metrics, results[env.baseline], results[v]);
           continue;
         }
         for (const metric of def.metrics) {

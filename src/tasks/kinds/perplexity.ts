@@ -55,6 +55,7 @@ function prepared(entry: Entry, path: string, text: string, limit: number | unde
   const chunks = limit ?? entry.chunks;
   return {
     schedule: "joint",
+    windowTokens: entry.n_ctx ?? 512,
     async evaluateJointly(baseline, variants, env) {
       const run = await runPerplexityTask({ name: env.name, spec: entry, limit, baseline, variants, store: env.store, progress: env.progress }, text);
       const out = new Map<string, ModelEvaluation<Drift>>();

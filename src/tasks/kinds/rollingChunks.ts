@@ -43,7 +43,7 @@ export function indexRolling(def: RollingTask, source: RollingSource, chunkDocs 
 const rollingRequests: RequestType<string, RollingResult> = {
   kind: "loglikelihood_rolling",
   compute: (m, texts) => m.loglikelihoodRolling(texts),
-  batchSize: (m) => Math.max(1, (m as { concurrency?: number }).concurrency ?? 1),
+  batchSize: (m) => Math.max(1, m.concurrency ?? 1),
 };
 
 /** A chunk's columns as the store keeps them: base64 of little-endian float64 / int32. */

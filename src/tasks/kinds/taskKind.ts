@@ -121,6 +121,11 @@ export type PreparedTask<S = unknown> = PerModelTask<S> | JointTask<S>;
 
 interface PreparedBase<S> {
   /**
+   * Tokens per window when the task decodes equal-length windows (perplexity's n_ctx): each GGUF
+   * model then also holds a window context, which the schedule's memory estimate counts.
+   */
+  windowTokens?: number;
+  /**
    * Called with each resident group's models before they are evaluated, for a kind whose
    * selection depends on the models (generate keeps the prompts that fit every model's context).
    */

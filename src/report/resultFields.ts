@@ -1,5 +1,5 @@
 // Readers of results.json's loosely typed fields, shared by the record builders of the report.
-import type { RunResults } from "../../run/runEvaluation.js";
+import type { RunResults } from "../run/runEvaluation.js";
 
 /** `v` when it is a finite number, else null. */
 export const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);

@@ -1,8 +1,8 @@
 // Generation-drift rows of `generate` tasks, drawn from results.json: the comparison records of
 // each drift measure with its paired CI (bootstrap over prompts), and the plain drift values
 // (embedding distances, win rates…) the drift charts plot.
-import { metricInfo, TEST_LABEL } from "../../metrics/metricInfo.js";
-import type { RunResults } from "../../run/runEvaluation.js";
+import { metricInfo, TEST_LABEL } from "../metrics/metricInfo.js";
+import type { RunResults } from "../run/runEvaluation.js";
 import type { ComparisonRecord } from "./reportData.js";
 import { comparedModels, isObj, num } from "./resultFields.js";
 

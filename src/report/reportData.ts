@@ -1,10 +1,10 @@
-// Structured rows drawn from results.json, shared by the HTML report, the CSV and the
+// Structured rows drawn from results.json, shared by the HTML report, the terminal tables, the CSV and the
 // Markdown exports: one comparison record per (task, metric, variant), KLD percentiles,
 // the size/quality frontier and generation-drift values.
-import { metricInfo, primaryAccuracyMetric, TEST_LABEL } from "../../metrics/metricInfo.js";
-import type { RunResults } from "../../run/runEvaluation.js";
-import { costRuns } from "../verdict.js";
-import { kldIsApproximate } from "../verdictEvidence.js";
+import { metricInfo, primaryAccuracyMetric, TEST_LABEL } from "../metrics/metricInfo.js";
+import type { RunResults } from "../run/runEvaluation.js";
+import { costRuns } from "./verdict.js";
+import { kldIsApproximate } from "./verdictEvidence.js";
 import { generationRecords } from "./generationRecords.js";
 import { comparedModels, isObj, num } from "./resultFields.js";
 
