@@ -48,7 +48,16 @@ function measure(n: number): MeasuredRun & { dataBytes: number } {
       baseline: { name: "base", model, ...settings },
       variants: [{ name: "q4_0", model: variant, ...settings }],
       noise_floor: true,
-      tasks: [{ task: "generate", data: "prompts.jsonl", input: "prompt", reference: "response", max_tokens: Number(values["max-tokens"]), embedders: [{ kind: "model2vec", path: sharedFile("models", "model2vec-test") }] }],
+      tasks: [
+        {
+          task: "generate",
+          data: "prompts.jsonl",
+          input: "prompt",
+          reference: "response",
+          max_tokens: Number(values["max-tokens"]),
+          embedders: [{ kind: "model2vec", path: sharedFile("models", "model2vec-test") }],
+        },
+      ],
       seed: 1,
     },
     {

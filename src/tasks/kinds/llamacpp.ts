@@ -1,91 +1,49 @@
 // llama.cpp's HellaSwag and Winogrande scoring modes (llama-perplexity --hellaswag /
-// --winogrande), with per-task cached scores, for cross-checks with llama.cpp.
+// --winogrande), with per-task cached scores, for cross-checks with llama.cpp. Evaluated in
+// chunks of tasks (llamacppChunks.ts), compared from per-task correctness columns.
 import { z } from "zod";
 import type { Backend } from "../../backends/backend.js";
 import { comparePaired } from "../../compare/pairedComparison.js";
-import type { SampleRow, TaskOutcome } from "../../run/taskContext.js";
+import type { TaskOutcome } from "../../run/taskContext.js";
 import { taskManifest } from "../../run/taskManifest.js";
 import { type LlamacppPrepared, prepareLlamacpp } from "../llamacpp/data.js";
-import { type HellaswagItem, scoreHellaswag, wilson95 } from "../llamacpp/hellaswag.js";
-import { scoreWinogrande, type WinograndeItem } from "../llamacpp/winogrande.js";
+import { decodeCorrect, type EncodedCorrect, encodeCorrect } from "../llamacpp/correctColumn.js";
+import { wilson95 } from "../llamacpp/hellaswag.js";
 import type { LlamacppTask } from "../taskDefinition.js";
 import type { LoadedTask } from "../taskRegistry.js";
 import { data, limit, name, task } from "./entryKeys.js";
-import type { EvaluateEnv, ModelEvaluation, PreparedTask, TaskKind } from "./taskKind.js";
+import { llamacppEvaluator } from "./llamacppChunks.js";
+import { type ChunkedEvaluation, type ChunkSink, type EvaluateEnv, evaluateWhole, type PreparedTask, type TaskKind } from "./taskKind.js";
 import { collectStored, definitionOf } from "./yamlKind.js";
 
 /** Every key a llama.cpp-mode entry accepts. */
 export const llamacppEntry = z.object({ task, name, limit, data }).strict();
 
-type Scored = ModelEvaluation<boolean[]>;
+/** A model's stored state: per-task correctness (a column; a boolean array in stores written before it). */
+type State = EncodedCorrect | boolean[];
 
-async function evaluateHellaswag(m: Backend, prep: LlamacppPrepared, env: EvaluateEnv): Promise<Scored> {
-  const items = prep.hellaswag!;
-  const id = `${env.name}:${m.name}`;
-  env.progress.start(id, `${env.name} · ${m.name}`, items.length);
-  const res = await env.store.cached<HellaswagItem, { scores: number[]; n_tokens: number[] }>(
-    m.fingerprint(),
-    "llamacpp_hellaswag",
-    items.map((it) => ({ ...it, index: 0, gold: 0 })),
-    async (missing) => (await scoreHellaswag(m, missing, prep.path)).map((s) => ({ scores: s.scores, n_tokens: s.n_tokens })),
-    { batchSize: 32, onProgress: (done) => env.progress.update(id, done) },
-  );
-  env.progress.stop(id);
-  const correct: boolean[] = [];
-  const samples: SampleRow[] = [];
-  res.forEach((r, i) => {
-    let pred = 0;
-    for (let s = 1; s < r.scores.length; s++) if (r.scores[s] > r.scores[pred]) pred = s;
-    const it = items[i];
-    correct.push(pred === it.gold);
-    samples.push({ doc_id: it.index, context: it.context, choices: it.endings, scores: r.scores, n_tokens: r.n_tokens, pred, gold: it.gold, correct: pred === it.gold });
-  });
-  return { results: {}, samples, state: correct };
-}
-
-async function evaluateWinogrande(m: Backend, prep: LlamacppPrepared, env: EvaluateEnv): Promise<Scored> {
-  const items = prep.winogrande!;
-  const id = `${env.name}:${m.name}`;
-  env.progress.start(id, `${env.name} · ${m.name}`, items.length);
-  const res = await env.store.cached<WinograndeItem, { score1: number; score2: number; approximated: boolean }>(
-    m.fingerprint(),
-    "llamacpp_winogrande",
-    items.map((it) => ({ ...it, line: 0, answer: 0 })),
-    async (missing) => (await scoreWinogrande(m, missing)).map((s) => ({ score1: s.score1, score2: s.score2, approximated: s.approximated })),
-    { batchSize: 64, onProgress: (done) => env.progress.update(id, done) },
-  );
-  env.progress.stop(id);
-  const approximated = res.filter((r) => r.approximated).length;
-  const correct: boolean[] = [];
-  const samples: SampleRow[] = [];
-  res.forEach((r, i) => {
-    const it = items[i];
-    const pred = r.score1 > r.score2 ? 1 : 2;
-    correct.push(pred === it.answer);
-    samples.push({ doc_id: it.line, sentence: `${it.first}_${it.second}`, choices: it.choices, scores: [r.score1, r.score2], pred, gold: it.answer, correct: pred === it.answer });
-  });
-  if (approximated > 0) env.warn(`${env.name}: for ${approximated} tasks '${m.name}' would read another task's logits in llama.cpp (undefined behaviour there); the task's own logits were used`);
-  return { results: {}, samples, state: correct };
-}
-
-function prepared(task: LoadedTask<LlamacppTask>, prep: LlamacppPrepared): PreparedTask<boolean[]> {
+function prepared(task: LoadedTask<LlamacppTask>, prep: LlamacppPrepared): PreparedTask<State> {
   const def = task.def;
   const metric = def.type === "llamacpp_hellaswag" ? "acc_norm" : "acc";
+  const evaluateTasks = llamacppEvaluator(prep, def.type);
+  const evaluateInChunks = async (m: Backend, env: EvaluateEnv, chunks: ChunkSink): Promise<ChunkedEvaluation<State>> => {
+    const { correct, approximated } = await evaluateTasks(m, env, chunks);
+    if (approximated > 0) env.warn(`${env.name}: for ${approximated} tasks '${m.name}' would read another task's logits in llama.cpp (undefined behaviour there); the task's own logits were used`);
+    const n = correct.length;
+    const k = correct.reduce((s, c) => s + c, 0);
+    const p = k / n;
+    return { results: { [metric]: p, [`${metric}_stderr`]: n > 1 ? Math.sqrt((p * (1 - p)) / (n - 1)) : 0, [`${metric}_ci95`]: wilson95(k, n), n }, state: encodeCorrect(correct) };
+  };
   return {
     schedule: "per_model",
-    async evaluate(m, env) {
-      const scored = prep.hellaswag ? await evaluateHellaswag(m, prep, env) : await evaluateWinogrande(m, prep, env);
-      const n = scored.state.length;
-      const k = scored.state.filter(Boolean).length;
-      const p = k / n;
-      return { ...scored, results: { [metric]: p, [`${metric}_stderr`]: n > 1 ? Math.sqrt((p * (1 - p)) / (n - 1)) : 0, [`${metric}_ci95`]: wilson95(k, n), n } };
-    },
+    evaluateInChunks,
+    evaluate: (m, env) => evaluateWhole((chunks) => evaluateInChunks(m, env, chunks)),
     async compare(stored, env) {
       const { results, samples } = collectStored(stored, env);
-      const base = stored.get(env.baseline).state;
+      const base = decodeCorrect(stored.get(env.baseline).state);
       const comparisons: TaskOutcome["comparisons"] = {};
       for (const v of env.variants) {
-        comparisons[v] = { [metric]: comparePaired({ metric, baselineCorrect: base, variantCorrect: stored.get(v).state }, { seed: env.seed, resamples: env.bootstrap }) };
+        comparisons[v] = { [metric]: comparePaired({ metric, baselineCorrect: base, variantCorrect: decodeCorrect(stored.get(v).state) }, { seed: env.seed, resamples: env.bootstrap }) };
       }
       return {
         type: def.type,
