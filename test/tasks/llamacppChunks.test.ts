@@ -53,13 +53,7 @@ const winograndeCsv = [
 ].join("\n");
 
 /** Chunked against whole for one mode: `whole` are the sample rows and correctness of the tasks scored at once. */
-async function chunkedEqualsWhole<D, Q, A>(
-  b: Backend,
-  kind: string,
-  items: D[],
-  mode: LlamacppMode<D, Q, A>,
-  whole: { rows: unknown[]; correct: boolean[]; approximated: number },
-): Promise<void> {
+async function chunkedEqualsWhole<D, Q, A>(b: Backend, kind: string, items: D[], mode: LlamacppMode<D, Q, A>, whole: { rows: unknown[]; correct: boolean[]; approximated: number }): Promise<void> {
   const store = RunStore.open(tempDir(), { configHash: `${kind}-chunks-test` });
   try {
     const tasks = indexTasks(items, kind, 6);
@@ -112,7 +106,15 @@ test("chunked llama.cpp HellaSwag and Winogrande equal the whole evaluation, and
     const wgScores = await scoreWinogrande(b, wg);
     assert.ok(wgScores.some((s) => s.correct) && wgScores.some((s) => !s.correct), "both outcomes occur");
     await chunkedEqualsWhole(b, "llamacpp_winogrande", wg, winograndeMode, {
-      rows: wgScores.map((s, i) => ({ doc_id: wg[i].line, sentence: `${wg[i].first}_${wg[i].second}`, choices: wg[i].choices, scores: [s.score1, s.score2], pred: s.pred, gold: s.answer, correct: s.correct })),
+      rows: wgScores.map((s, i) => ({
+        doc_id: wg[i].line,
+        sentence: `${wg[i].first}_${wg[i].second}`,
+        choices: wg[i].choices,
+        scores: [s.score1, s.score2],
+        pred: s.pred,
+        gold: s.answer,
+        correct: s.correct,
+      })),
       correct: wgScores.map((s) => s.correct),
       approximated: wgScores.filter((s) => s.approximated).length,
     });
