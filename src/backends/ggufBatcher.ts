@@ -7,6 +7,7 @@
 // bounded by one slice of outputs.
 import koffi from "koffi";
 import type { LlamaBatch, LlamaContext, LlamaLib } from "./llamaLib.js";
+import { decodeAsync } from "./decodeThread.js";
 
 export interface PlanEntry {
   token: number;
@@ -74,10 +75,12 @@ export type OnOutputs = (outputs: number[], logits: Float32Array) => void;
  * `onOutputs` after each llama_decode that produced output rows, with their entry indices in order.
  */
 export async function decodePlan(lib: LlamaLib, ctx: LlamaContext, batch: NativeBatch, nVocab: number, entries: PlanEntry[], onOutputs: OnOutputs): Promise<void> {
+  // On one thread for the whole process (./decodeThread.ts), as llama.cpp's tools decode.
+  const decode = decodeAsync(lib);
   for (let from = 0; from < entries.length; from += batch.capacity) {
     const to = Math.min(entries.length, from + batch.capacity);
     const b = batch.fill(entries, from, to);
-    const rc = await new Promise<number>((resolve, reject) => lib.decode.async(ctx, b, (err: unknown, res: number) => (err ? reject(err) : resolve(res))));
+    const rc = await decode(ctx, b);
     if (rc !== 0) throw new Error(`llama_decode failed with code ${rc} (KV cache full or batch invalid)`);
     const outputs: number[] = [];
     for (let i = from; i < to; i++) if (entries[i].output) outputs.push(i);

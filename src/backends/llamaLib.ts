@@ -102,8 +102,8 @@ export function findLibDir(gpu: GpuChoice = "auto"): string {
   );
 }
 
-/** libllama's bound functions, and the folder they were loaded from. */
-export type LlamaLib = LlamaBindings & { readonly dir: string };
+/** libllama's bound functions, the folder they were loaded from and libllama's own path. */
+export type LlamaLib = LlamaBindings & { readonly dir: string; readonly llamaPath: string };
 
 let cached: LlamaLib | undefined;
 let silentLogger: RegisteredCallback | undefined;
@@ -133,13 +133,14 @@ export function loadLlamaLib(gpu: GpuChoice = "auto"): LlamaLib {
   };
   // ggml and its backend registry must be loaded first; its CPU variants are plugins.
   const ggml = koffi.load(pick(/^libggml(\.v[\d.]+)?\.(so|dylib)$/, "libggml"));
-  const lib = koffi.load(pick(/^libllama(\.v[\d.]+)?\.(so|dylib)$/, "libllama"));
+  const llamaPath = pick(/^libllama(\.v[\d.]+)?\.(so|dylib)$/, "libllama");
+  const lib = koffi.load(llamaPath);
   const loadAllFromPath = ggml.func("void ggml_backend_load_all_from_path(const char *dir)") as KoffiFunc<(dir: string) => void>;
 
   // The one untyped step: koffi binds from a C prototype string; LLAMA_DECLARATIONS has exactly
   // the keys of LlamaFunctions, so every bound function gets its declared signature.
   const bound = Object.fromEntries(Object.entries(LLAMA_DECLARATIONS).map(([name, decl]) => [name, lib.func(decl)])) as unknown as LlamaBindings;
-  const L: LlamaLib = { ...bound, dir };
+  const L: LlamaLib = { ...bound, dir, llamaPath };
   // Quiet by default: llama.cpp logs every tensor at load time. Errors are still surfaced
   // through the return codes we check, and a sink can be installed for debugging.
   silentLogger = koffi.register((level: number, text: string) => {
