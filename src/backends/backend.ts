@@ -138,6 +138,12 @@ export interface Backend {
   contextLength(): number;
   loglikelihood(requests: LoglikelihoodRequest[], onProgress?: ProgressFn): Promise<LoglikelihoodResult[]>;
   loglikelihoodRolling(texts: string[], onProgress?: ProgressFn): Promise<RollingResult[]>;
+  /**
+   * Optional: makes ready whatever decodes equal-length windows of `tokens` tokens (perplexity
+   * chunks), as llama-perplexity creates and warms its context at load, so that a task's first
+   * chunk does not pay for it. distributions() works without it.
+   */
+  prepareWindows?(tokens: number): Promise<void>;
   /** Log-softmax rows for each window; memory bounded by the windows passed in one call. */
   distributions(windows: TokenWindow[]): Promise<WindowDistributions[]>;
   generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]>;

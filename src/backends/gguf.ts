@@ -171,6 +171,10 @@ export class GgufBackend implements Backend {
     return this.exclusive(() => scoreRolling(this.scoring, this.vocab, this.nCtx, texts, onProgress));
   }
 
+  async prepareWindows(tokens: number): Promise<void> {
+    await this.exclusive(() => this.windowContexts.prepare(tokens));
+  }
+
   distributions(windows: TokenWindow[]): Promise<WindowDistributions[]> {
     return this.exclusive(() => windowDistributions(this.scoring, this.windowContexts, this.name, this.nCtx, windows));
   }

@@ -21,7 +21,7 @@ export async function windowDistributions(scoring: ScoringContext, byLength: Win
   // cells (below).
   const len = windows[0]?.tokens.length ?? 0;
   const equal = windows.every((w) => w.tokens.length === len);
-  const sc = equal ? byLength.get(len) : scoring;
+  const sc = equal ? await byLength.prepare(len) : scoring;
   const rowOf = new Map<PlanEntry, { w: number; r: number }>();
   // The whole window is evaluated, its last token too (whose logits are unused), as
   // llama-perplexity does, so ubatches split at the same places as in the reference tool.

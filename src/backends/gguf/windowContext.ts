@@ -13,6 +13,7 @@
 // row bit-identical to the one-chunk-per-session layout (test/backends/windowContext.test.ts).
 import type { ContextShape } from "./options.js";
 import { ScoringContext } from "./scoringContext.js";
+import { decodePlan } from "../ggufBatcher.js";
 import type { LlamaLib, LlamaModel } from "../llamaLib.js";
 
 /** llama-perplexity's shape for windows of `len` tokens: n_batch / len streams of `len` cells (at most n_seq_max). */
@@ -36,12 +37,22 @@ export class WindowContexts {
     private readonly path: string,
   ) {}
 
-  /** A context whose streams hold windows of `len` tokens. */
-  get(len: number): ScoringContext {
+  /**
+   * A context whose streams hold windows of `len` tokens, warmed up when it is made: one
+   * one-token llama_decode, then its memory cleared, as llama.cpp's tools warm up the context
+   * they create at load (common_init_from_params). The first decode of a context pays for the
+   * CPU backend's thread team, its compute buffers' first touch and the graph allocator; done
+   * here, that cost falls where the context is made (GgufBackend.prepareWindows, before a
+   * perplexity task's clock starts, as llama-perplexity makes its context before its own) and
+   * not in the first chunk. Rows are unchanged: every session starts from cleared memory.
+   */
+  async prepare(len: number): Promise<ScoringContext> {
     if (this.current && this.current.len >= len) return this.current.sc;
     this.free();
     const sc = new ScoringContext(this.lib, this.model, windowShape(this.base, len), this.nVocab, this.path);
     this.current = { len, sc };
+    await decodePlan(this.lib, sc.ctx, sc.batch, this.nVocab, [{ token: 0, pos: 0, seqs: [0], output: true }], () => {});
+    sc.clearMemory();
     return sc;
   }
 
