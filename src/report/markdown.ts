@@ -2,7 +2,7 @@
 // scores, models and the reproducibility manifest, built from the same tables as the HTML page.
 import type { RunResults } from "../run/runEvaluation.js";
 import { comparisonRecords, frontierPoints, kldPercentiles } from "./reportData.js";
-import { extraTables, frontierTable, kldTable, manifestTable, modelsTable, summaryTable } from "./html/reportTables.js";
+import { extraTables, frontierTable, kldTable, manifestTable, modelsTable, summaryTable } from "./reportTables.js";
 import { driftTable, scoresTable, type Table, toMarkdown } from "./tables.js";
 import { buildVerdict, verdictSummary, verdictTable } from "./verdict.js";
 

@@ -12,7 +12,7 @@ import { REPORT_PAGE_SCRIPT } from "./pageScript.js";
 import { REPORT_PAGE_STYLE } from "./pageStyle.js";
 import { driftValues } from "../generationRecords.js";
 import { comparisonRecords, frontierPoints, kldPercentiles } from "../reportData.js";
-import { extraTables, frontierTable, kldTable, manifestTable, modelsTable, summaryTable } from "./reportTables.js";
+import { extraTables, frontierTable, kldTable, manifestTable, modelsTable, summaryTable } from "../reportTables.js";
 
 /** A sample whose answer changed between the baseline and a variant, shown in the report. */
 export interface ReportExample {

@@ -1,10 +1,10 @@
 // Formatted tables of the report (strings ready to show), shared by the HTML page and the
 // Markdown export. Row classes tell the page which rows to colour.
-import { APPROX_MARK, metricInfo } from "../../metrics/metricInfo.js";
-import type { RunResults } from "../../run/runEvaluation.js";
-import type { Table } from "../tables.js";
-import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "../reportData.js";
-import { isObj } from "../resultFields.js";
+import { APPROX_MARK, metricInfo } from "../metrics/metricInfo.js";
+import type { RunResults } from "../run/runEvaluation.js";
+import type { Table } from "./tables.js";
+import { type ComparisonRecord, type FrontierPoint, KLD_PERCENTILES, type KldPercentile } from "./reportData.js";
+import { isObj } from "./resultFields.js";
 
 /** A table with an optional CSS class per row ("worse", "better", "noise"). */
 export interface StyledTable extends Table {
