@@ -41,20 +41,6 @@ export function roundStats<T>(rounds: Array<Round<T>>, figure: (x: T) => number)
   };
 }
 
-/**
- * Runs `f` until it returns a value, at most `attempts` times. Why: under heavy load,
- * llama-perplexity sometimes exits 0 without its last log lines (its asynchronous logger loses
- * them), so a run without figures is repeated, saying so, rather than failing the benchmark.
- */
-export async function retryMissing<T>(what: string, attempts: number, f: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  for (let i = 1; i <= attempts; i++) {
-    const v = await f();
-    if (v !== undefined) return v;
-    process.stderr.write(`note: ${what} printed no figures (attempt ${i} of ${attempts})${i < attempts ? "; running it again" : ""}\n`);
-  }
-  throw new Error(`${what} printed no figures in ${attempts} attempts`);
-}
-
 /** "load average 0.42 / 1.10 / 2.05 (1/5/15 min) on 2 cores". */
 export function loadLine(): string {
   return `load average ${loadavg()

@@ -23,7 +23,7 @@ import { cpus } from "node:os";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { GgufBackend } from "../src/backends/gguf.js";
-import { llamaTool, rate, sharedFile } from "./llamaBin.js";
+import { llamaTool, llamaToolEnv, rate, sharedFile } from "./llamaBin.js";
 import { syntheticModel } from "./syntheticModel.js";
 
 const { values } = parseArgs({
@@ -100,6 +100,8 @@ async function measureQuanteval(modelPath: string): Promise<{ rates: Map<number,
 
 function measureLlamaCpp(modelPath: string, promptTokens: number): Map<number, Rate> {
   const tool = llamaTool("llama-batched-bench");
+  // It prints its rows through llama.cpp's asynchronous logger: drained before exit, so no row is lost.
+  const env = llamaToolEnv();
   const rates = new Map<number, Rate>();
   for (let r = 0; r < repeats; r++) {
     // -c 4096 over 16 sequences gives each a 256-cell KV stream, as quanteval's generation context.
@@ -123,7 +125,7 @@ function measureLlamaCpp(modelPath: string, promptTokens: number): Map<number, R
       "--output-format",
       "jsonl",
     ];
-    const p = spawnSync(tool, args, { encoding: "utf8", maxBuffer: 16 << 20 });
+    const p = spawnSync(tool, args, { encoding: "utf8", maxBuffer: 16 << 20, env });
     if (p.status !== 0) {
       process.stderr.write(`llama-batched-bench failed (exit ${p.status}):\n${p.stderr.slice(-2000)}\n`);
       process.exit(1);

@@ -22,8 +22,8 @@ import { GgufBackend } from "../src/backends/gguf.js";
 import { llamaBuildInfo } from "../src/backends/llamaLib.js";
 import { distMath } from "../src/metrics/distMathKernels.js";
 import { runPerplexity } from "../src/tasks/perplexity.js";
-import { alternateRounds, loadLine, retryMissing, roundStats } from "./alternateRounds.js";
-import { llamaTool, rate, sharedFile } from "./llamaBin.js";
+import { alternateRounds, loadLine, roundStats } from "./alternateRounds.js";
+import { llamaTool, llamaToolEnv, rate, sharedFile } from "./llamaBin.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +45,8 @@ const rounds = Number(values.rounds);
 const text = readFileSync(data, "utf8");
 
 const tool = llamaTool("llama-perplexity");
+// Its log drained before exit, so the figures are always there (see llamaToolEnv for why the timing is unchanged).
+const env = llamaToolEnv();
 
 interface RunFigures {
   evalMs: number;
@@ -53,13 +55,12 @@ interface RunFigures {
 }
 
 /** One llama-perplexity run (its defaults: n_batch 2048, so n_batch / n_ctx chunks per batch). */
-const reference = () => retryMissing("llama-perplexity", 3, referenceOnce);
-
-function referenceOnce(): RunFigures | undefined {
+function reference(): RunFigures {
   const t0 = performance.now();
   const ref = spawnSync(tool, ["-m", model, "-f", data, "-c", String(nCtx), "-b", "2048", "-t", String(threads), "--chunks", String(chunks)], {
     encoding: "utf8",
     maxBuffer: 64 << 20,
+    env,
   });
   const wallMs = performance.now() - t0;
   const log = `${ref.stdout}\n${ref.stderr}`;
@@ -72,11 +73,10 @@ function referenceOnce(): RunFigures | undefined {
   const start = stamp("perplexity: calculating perplexity");
   const end = stamp("Final estimate");
   const ppl = /Final estimate: PPL = ([\d.]+)/.exec(log);
-  if (ref.status !== 0) {
-    process.stderr.write(`llama-perplexity failed (exit ${ref.status}):\n${log.slice(-2000)}\n`);
+  if (ref.status !== 0 || start === undefined || end === undefined || !ppl) {
+    process.stderr.write(`llama-perplexity failed (exit ${ref.status}${ref.status === 0 ? ", no figures" : ""}):\n${log.slice(-2000)}\n`);
     process.exit(1);
   }
-  if (start === undefined || end === undefined || !ppl) return undefined;
   return { evalMs: end - start, wallMs, ppl: Number(ppl[1]) };
 }
 

@@ -22,7 +22,8 @@ export function rowWhere(path: string, rows: Row[], i: number): string {
   return `${path}:${rows[i] ? (rowLine(rows[i]) ?? i + 1) : i + 1}`;
 }
 
-function readBytes(path: string): Buffer {
+/** A data file's bytes; errors say what is wrong with the path. */
+export function readBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {

@@ -46,10 +46,10 @@ export async function renderExample(task: { def: TaskDefinition; file: string },
     case "llamacpp_winogrande": {
       const prep = prepareLlamacpp({ dataDir: opts.dataDir, spec: { data: opts.data }, name: def.task, limit: 1 }, { def, file: task.file });
       if (prep.hellaswag) {
-        const t = prep.hellaswag[0];
+        const t = prep.hellaswag.render(0);
         return [`task ${t.index} (first selected)`, ...t.endings.map((e, i) => `sequence ${i}${i === t.gold ? " (gold)" : ""}: ${q(`${t.context} ${e}`)}`)];
       }
-      const t = prep.winogrande![0];
+      const t = prep.winogrande!.render(0);
       return [`line ${t.line}`, ...t.choices.map((c, i) => `sequence ${i + 1}${i + 1 === t.answer ? " (gold)" : ""}: ${q(t.first + c + t.second)}`)];
     }
   }

@@ -1,8 +1,9 @@
-// Preloaded into llama.cpp tools by the tests. llama.cpp's common logger queues every line for
-// a background thread and its singleton is never destroyed, so when main() returns the lines
-// the thread has not written yet (the final figures) are lost. At exit this waits until every
-// live std::thread (the logger is one; OpenMP's workers are not) is back in a condition-variable
-// wait entered after the last signal, i.e. the logger's queue is drained and written.
+// Preloaded into llama.cpp tools by the tests and the benchmarks (test/helpers/logFlush.ts).
+// llama.cpp's common logger queues every line for a background thread and its singleton is never
+// destroyed, so when main() returns the lines the thread has not written yet (the final figures)
+// are lost. At exit this waits until every live std::thread (the logger is one; OpenMP's workers
+// are not) is back in a condition-variable wait entered after the last signal, i.e. the logger's
+// queue is drained and written.
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>

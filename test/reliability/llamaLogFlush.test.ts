@@ -10,7 +10,8 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { llamaTool, logFlushPreload, runLlamaTool } from "../helpers/llamaBin.js";
+import { llamaTool, runLlamaTool } from "../helpers/llamaBin.js";
+import { logFlushPreload } from "../helpers/logFlush.js";
 import { tempDir } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
 

@@ -3,9 +3,12 @@
 // Winogrande file offline; the files are written in llama.cpp's formats and read by its parsers)
 // with stories260K, the chunked evaluation written to the store gives the same correctness, counts
 // and sample rows as the tasks scored whole, and a run stopped in its third chunk resumes with the
-// finished chunks read back and only the rest evaluated.
+// finished chunks read back and only the rest evaluated. The chunks read their tasks back from
+// the data file (a run holds only where the selected tasks are): the tasks read back equal those
+// parsed and selected in memory, and a file changed during the run is refused.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import type { Backend } from "../../src/backends/backend.js";
 import { openBackend } from "../../src/backends/openBackend.js";
@@ -16,7 +19,9 @@ import { RunStore } from "../../src/store/runStore.js";
 import { evaluateLlamacppChunks, hellaswagMode, indexTasks, type LlamacppMode, winograndeMode } from "../../src/tasks/kinds/llamacppChunks.js";
 import { decodeCorrect, encodeCorrect } from "../../src/tasks/llamacpp/correctColumn.js";
 import { parseHellaswagFile, scoreHellaswag, selectHellaswagTasks } from "../../src/tasks/llamacpp/hellaswag.js";
-import { parseWinograndeCsv, scoreWinogrande } from "../../src/tasks/llamacpp/winogrande.js";
+import { selectLlamacppTasks } from "../../src/tasks/llamacpp/data.js";
+import type { TaskSource } from "../../src/tasks/llamacpp/taskFile.js";
+import { parseWinograndeCsv, scoreWinogrande, selectWinograndeTasks } from "../../src/tasks/llamacpp/winogrande.js";
 import { tempDir } from "../helpers/runConfig.js";
 import { models, sharedPath } from "../helpers/shared.js";
 import { stoppingAt } from "../helpers/stoppingSink.js";
@@ -52,8 +57,47 @@ const winograndeCsv = [
   }),
 ].join("\n");
 
+/** The files as llama.cpp reads them, in a temporary folder. */
+const dir = tempDir();
+const hellaswagFile = join(dir, "hellaswag.txt");
+const winograndeFile = join(dir, "winogrande.csv");
+writeFileSync(hellaswagFile, hellaswagText);
+writeFileSync(winograndeFile, winograndeCsv);
+
+const all = <D>(source: TaskSource<D>): D[] => Array.from({ length: source.length }, (_, i) => source.render(i));
+
+test("the selected tasks read back from the data file equal those parsed and selected in memory; a file changed since is refused", () => {
+  // With a BOM and CRLF endings too (both kept as readUtf8 and llama.cpp's getline see them).
+  const variants: Array<[string, string]> = [
+    ["", hellaswagText],
+    ["\uFEFF", `${hellaswagText.replaceAll("\n", "\r\n")}\n`],
+  ];
+  for (const [bom, text] of variants) {
+    const file = join(dir, "hs-variant.txt");
+    writeFileSync(file, bom + text);
+    for (const n of [0, 1, 7, 20, 25]) {
+      assert.deepEqual(all(selectLlamacppTasks(file, "llamacpp_hellaswag", n).hellaswag!), selectHellaswagTasks(parseHellaswagFile(text, file), n), `HellaSwag, ${n} tasks`);
+    }
+  }
+  const { items } = parseWinograndeCsv(winograndeCsv);
+  for (const n of [0, 1, 5, 19, 20]) assert.deepEqual(all(selectLlamacppTasks(winograndeFile, "llamacpp_winogrande", n).winogrande!), selectWinograndeTasks(items, n), `Winogrande, ${n} tasks`);
+
+  const file = join(dir, "changed.csv");
+  writeFileSync(file, winograndeCsv);
+  const tasks = selectLlamacppTasks(file, "llamacpp_winogrande", 0).winogrande!;
+  writeFileSync(file, winograndeCsv.replace("0,", "9,"));
+  utimesSync(file, new Date(), new Date(Date.now() + 5000));
+  assert.throws(() => tasks.render(0), /changed during the run/);
+});
+
 /** Chunked against whole for one mode: `whole` are the sample rows and correctness of the tasks scored at once. */
-async function chunkedEqualsWhole<D, Q, A>(b: Backend, kind: string, items: D[], mode: LlamacppMode<D, Q, A>, whole: { rows: unknown[]; correct: boolean[]; approximated: number }): Promise<void> {
+async function chunkedEqualsWhole<D, Q, A>(
+  b: Backend,
+  kind: string,
+  items: TaskSource<D>,
+  mode: LlamacppMode<D, Q, A>,
+  whole: { rows: unknown[]; correct: boolean[]; approximated: number },
+): Promise<void> {
   const store = RunStore.open(tempDir(), { configHash: `${kind}-chunks-test` });
   try {
     const tasks = indexTasks(items, kind, 6);
@@ -94,7 +138,7 @@ test("chunked llama.cpp HellaSwag and Winogrande equal the whole evaluation, and
     const hs = selectHellaswagTasks(parseHellaswagFile(hellaswagText, "hs"), 20);
     const hsScores = await scoreHellaswag(b, hs, "hs");
     assert.ok(hsScores.some((s) => s.correct) && hsScores.some((s) => !s.correct), "both outcomes occur");
-    await chunkedEqualsWhole(b, "llamacpp_hellaswag", hs, hellaswagMode("hs"), {
+    await chunkedEqualsWhole(b, "llamacpp_hellaswag", selectLlamacppTasks(hellaswagFile, "llamacpp_hellaswag", 20).hellaswag!, hellaswagMode("hs"), {
       // The rows as the whole evaluation wrote them (llamacpp.ts before chunking).
       rows: hsScores.map((s, i) => ({ doc_id: hs[i].index, context: hs[i].context, choices: hs[i].endings, scores: s.scores, n_tokens: s.n_tokens, pred: s.pred, gold: s.gold, correct: s.correct })),
       correct: hsScores.map((s) => s.correct),
@@ -105,7 +149,7 @@ test("chunked llama.cpp HellaSwag and Winogrande equal the whole evaluation, and
     assert.equal(wg.length, 20);
     const wgScores = await scoreWinogrande(b, wg);
     assert.ok(wgScores.some((s) => s.correct) && wgScores.some((s) => !s.correct), "both outcomes occur");
-    await chunkedEqualsWhole(b, "llamacpp_winogrande", wg, winograndeMode, {
+    await chunkedEqualsWhole(b, "llamacpp_winogrande", selectLlamacppTasks(winograndeFile, "llamacpp_winogrande", 0).winogrande!, winograndeMode, {
       rows: wgScores.map((s, i) => ({
         doc_id: wg[i].line,
         sentence: `${wg[i].first}_${wg[i].second}`,

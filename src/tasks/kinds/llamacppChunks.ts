@@ -2,7 +2,8 @@
 // the lm-eval kinds are, so a run's memory does not grow with its dataset (issue 14): a chunk's
 // sample rows go to the store as it finishes and its record is a correctness column (and, for
 // Winogrande, how many of its tasks llama.cpp would score from another task's logits). The
-// selected tasks themselves stay in memory: llama.cpp's selection draws from the whole file.
+// selected tasks are not held: llama.cpp's selection draws from the whole file, so a run keeps
+// their byte ranges and reads a chunk's tasks back from the file (llamacpp/taskFile.ts).
 // A chunk of 1,024 tasks is a whole number of the modes' request batches (32 and 64), so a fresh
 // run sends the backend the same batches as the whole evaluation did.
 import type { Backend } from "../../backends/backend.js";
@@ -10,6 +11,7 @@ import type { SampleRow } from "../../run/taskContext.js";
 import type { LlamacppPrepared } from "../llamacpp/data.js";
 import { type HellaswagItem, scoreHellaswag } from "../llamacpp/hellaswag.js";
 import { correctBytes, type EncodedCorrect, encodeCorrect } from "../llamacpp/correctColumn.js";
+import type { TaskSource } from "../llamacpp/taskFile.js";
 import { scoreWinogrande, type WinograndeItem } from "../llamacpp/winogrande.js";
 import { CHUNK_DOCS, type ChunkPlan, evaluateDocumentChunks, planChunks, type RequestType } from "./documentChunks.js";
 import type { ChunkSink, EvaluateEnv } from "./taskKind.js";
@@ -61,14 +63,14 @@ export const winograndeMode: LlamacppMode<WinograndeItem, WinograndeItem, Winogr
 
 /** The selected tasks and their chunks. */
 export interface IndexedTasks<D> {
-  items: D[];
+  items: TaskSource<D>;
   chunks: ChunkPlan[];
 }
 
 /** Splits the selected tasks into chunks; a chunk's hash covers every field of its tasks (what its rows and requests hold). */
-export function indexTasks<D>(items: D[], kind: string, chunkDocs = CHUNK_DOCS): IndexedTasks<D> {
+export function indexTasks<D>(items: TaskSource<D>, kind: string, chunkDocs = CHUNK_DOCS): IndexedTasks<D> {
   const { chunks } = planChunks(items.length, chunkDocs, kind, (i, hash) => {
-    hash.update(`${JSON.stringify(items[i])}\u0000`);
+    hash.update(`${JSON.stringify(items.render(i))}\u0000`);
     // llama.cpp-mode manifests carry the data file's sha256, not a prompts hash.
     return { requests: 1, promptHash: "" };
   });
@@ -89,7 +91,7 @@ export async function evaluateLlamacppChunks<D, Q, A>(
   const correct = new Uint8Array(tasks.items.length);
   let approximated = 0;
   await evaluateDocumentChunks<D, ChunkRecord, Q, A>(
-    { chunks: tasks.chunks, source: { render: (i) => tasks.items[i] } },
+    { chunks: tasks.chunks, source: tasks.items },
     {
       type: mode.type,
       requests: (d) => [mode.request(d)],

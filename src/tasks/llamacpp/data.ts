@@ -1,16 +1,15 @@
 // Locates, reads and selects the data of llama.cpp's scoring modes (HellaSwag text file,
 // Winogrande CSV): the config's `data`, else the task's data_file beside the task YAML or
 // under the data directory.
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { dataDir } from "../../data/dataDirs.js";
-import { readUtf8 } from "../../data/readRows.js";
 import { resolveLocalPath } from "../../data/resolveDataset.js";
 import { QuantevalError } from "../../util/errors.js";
 import type { LlamacppTask } from "../taskDefinition.js";
-import { type HellaswagItem, parseHellaswagFile, selectHellaswagTasks } from "./hellaswag.js";
-import { parseWinograndeCsv, selectWinograndeTasks, type WinograndeItem } from "./winogrande.js";
+import { type HellaswagItem, hellaswagTask, indexHellaswag, selectHellaswagTasks } from "./hellaswag.js";
+import { readTaskFile, TaskFile, type TaskSource } from "./taskFile.js";
+import { indexWinogrande, parseWinograndeLine, selectWinograndeTasks, type WinograndeItem } from "./winogrande.js";
 
 /** What locates the data: the config entry's fields and the run's data directory. */
 export interface LlamacppDataContext {
@@ -46,21 +45,39 @@ export function resolveLlamacppData(ctx: LlamacppDataContext, task: { def: Llama
 export interface LlamacppPrepared {
   path: string;
   sha256: string;
-  hellaswag?: HellaswagItem[];
-  winogrande?: WinograndeItem[];
+  /** The selected tasks, in llama.cpp's order, read back from the file one at a time (taskFile.ts). */
+  hellaswag?: TaskSource<HellaswagItem>;
+  winogrande?: TaskSource<WinograndeItem>;
   /** Lines llama.cpp would skip too (Winogrande). */
   skipped: Array<{ line: number; reason: string }>;
 }
 
+/** 0 … n − 1. */
+const numbers = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
 /** Reads, parses and selects the tasks (validates the data without touching a model). */
 export function prepareLlamacpp(ctx: LlamacppDataContext, task: { def: LlamacppTask; file: string }): LlamacppPrepared {
   const path = resolveLlamacppData(ctx, task);
-  const text = readUtf8(path);
-  const sha256 = createHash("sha256").update(text).digest("hex");
   const n = ctx.limit ?? ctx.spec.limit ?? task.def.tasks ?? (task.def.type === "llamacpp_hellaswag" ? 400 : 0);
-  if (task.def.type === "llamacpp_hellaswag") return { path, sha256, hellaswag: selectHellaswagTasks(parseHellaswagFile(text, path), n), skipped: [] };
-  const { items, skipped } = parseWinograndeCsv(text);
-  if (items.length === 0)
+  return selectLlamacppTasks(path, task.def.type, n);
+}
+
+/**
+ * llama.cpp's selection of `n` tasks (its `--hellaswag-tasks` / `--winogrande-tasks`) from the
+ * data file at `path`, every task checked; keeps where the selected tasks are, not their text.
+ */
+export function selectLlamacppTasks(path: string, type: LlamacppTask["type"], n: number): LlamacppPrepared {
+  const file = readTaskFile(path);
+  // Only where the text is: the file's bytes are let go when this returns.
+  const at = { path, offset: file.offset, stamp: file.stamp };
+  if (type === "llamacpp_hellaswag") {
+    const ranges = indexHellaswag(file.bytes, path);
+    const selected = Int32Array.from(selectHellaswagTasks(numbers(ranges.length / 2), n));
+    return { path, sha256: file.sha256, hellaswag: new TaskFile(at, ranges, selected, (text, i) => hellaswagTask(text, i, path)), skipped: [] };
+  }
+  const { lines, ranges, skipped } = indexWinogrande(file.bytes);
+  if (lines.length === 0)
     throw new QuantevalError(`${path}: no Winogrande task could be read; the format is CSV lines index,sentence,option1,option2,answer with a '_' in the sentence and answer 1 or 2`);
-  return { path, sha256, winogrande: selectWinograndeTasks(items, n), skipped };
+  const selected = Int32Array.from(selectWinograndeTasks(numbers(lines.length), n));
+  return { path, sha256: file.sha256, winogrande: new TaskFile(at, ranges, selected, (text, k) => parseWinograndeLine(text, lines[k]).item!), skipped };
 }

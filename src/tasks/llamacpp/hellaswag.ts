@@ -10,6 +10,7 @@
 import type { Backend, TokenWindow } from "../../backends/backend.js";
 import { QuantevalError } from "../../util/errors.js";
 import { mt19937, uniformIntLibstdcxx } from "./mt19937.js";
+import { fileLines } from "./taskFile.js";
 
 export interface HellaswagItem {
   /** Task number in the file (0-based). */
@@ -30,41 +31,54 @@ export interface HellaswagScore {
   correct: boolean;
 }
 
-/** The lines llama.cpp reads from a prompt file: `-f` drops one trailing newline, then getline splits. */
-function promptLines(text: string): string[] {
-  const prompt = text.endsWith("\n") ? text.slice(0, -1) : text;
-  const lines = prompt.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  return lines;
-}
-
 /** std::stoi: optional whitespace and sign, then digits. */
 function stoi(s: string): number | undefined {
   const m = /^\s*([+-]?\d+)/.exec(s);
   return m ? Number(m[1]) : undefined;
 }
 
+/** Task `i` from its six lines' text (context, gold index, 4 endings). Errors name the file and line. */
+export function hellaswagTask(text: string, i: number, where: string): HellaswagItem {
+  const lines = text.split("\n");
+  const gold = stoi(lines[1]);
+  if (gold === undefined || gold < 0 || gold > 3) throw new QuantevalError(`${where}:${i * 6 + 2}: gold ending index '${lines[1]}' must be 0..3`);
+  return { index: i, context: lines[0], gold, endings: lines.slice(2, 6) };
+}
+
+/**
+ * Every task's byte range in llama.cpp's HellaSwag text (`bytes`: the file's text, two numbers a
+ * task), each task checked. The lines are those llama.cpp reads (`-f` drops one trailing newline,
+ * then getline splits; an empty last line is not one).
+ */
+export function indexHellaswag(bytes: Buffer, where: string): Float64Array {
+  let lines = fileLines(bytes);
+  if (lines.length >= 2 && lines[lines.length - 1] === lines[lines.length - 2]) lines = lines.subarray(0, lines.length - 2);
+  const n = lines.length / 2;
+  if (n === 0 || n % 6 !== 0) {
+    throw new QuantevalError(`${where}: ${n} lines is not a multiple of 6; llama.cpp's HellaSwag format is 6 lines per task (context, gold index, 4 endings)`);
+  }
+  const ranges = new Float64Array(n / 3);
+  for (let i = 0; i < n / 6; i++) {
+    ranges[2 * i] = lines[12 * i];
+    ranges[2 * i + 1] = lines[12 * i + 11];
+    hellaswagTask(bytes.toString("utf8", ranges[2 * i], ranges[2 * i + 1]), i, where);
+  }
+  return ranges;
+}
+
 /** Parses llama.cpp's HellaSwag text file. Errors name the file and line. */
 export function parseHellaswagFile(text: string, where: string): HellaswagItem[] {
-  const lines = promptLines(text);
-  if (lines.length === 0 || lines.length % 6 !== 0) {
-    throw new QuantevalError(`${where}: ${lines.length} lines is not a multiple of 6; llama.cpp's HellaSwag format is 6 lines per task (context, gold index, 4 endings)`);
-  }
-  const items: HellaswagItem[] = [];
-  for (let i = 0; i < lines.length / 6; i++) {
-    const gold = stoi(lines[i * 6 + 1]);
-    if (gold === undefined || gold < 0 || gold > 3) throw new QuantevalError(`${where}:${i * 6 + 2}: gold ending index '${lines[i * 6 + 1]}' must be 0..3`);
-    items.push({ index: i, context: lines[i * 6], gold, endings: lines.slice(i * 6 + 2, i * 6 + 6) });
-  }
-  return items;
+  const bytes = Buffer.from(text, "utf8");
+  const ranges = indexHellaswag(bytes, where);
+  return Array.from({ length: ranges.length / 2 }, (_, i) => hellaswagTask(bytes.toString("utf8", ranges[2 * i], ranges[2 * i + 1]), i, where));
 }
 
 /** llama.cpp's task selection for `--hellaswag-tasks n` (n ≤ 0 or ≥ the file's tasks: all, shuffled). */
-export function selectHellaswagTasks(items: HellaswagItem[], n: number): HellaswagItem[] {
+export function selectHellaswagTasks<T>(items: T[], n: number): T[] {
   const count = n > 0 && n < items.length ? n : items.length;
   const rng = mt19937(1);
   const left = [...items];
-  const out: HellaswagItem[] = [];
+  const out: T[] = [];
   for (let i = 0; i < count; i++) {
     const idx = uniformIntLibstdcxx(rng, 0, left.length - 1);
     out.push(left[idx]);

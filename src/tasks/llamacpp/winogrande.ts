@@ -16,6 +16,7 @@
 import type { Backend, TokenWindow, WindowDistributions } from "../../backends/backend.js";
 import { QuantevalError } from "../../util/errors.js";
 import { mt19937 } from "./mt19937.js";
+import { fileLines } from "./taskFile.js";
 
 export interface WinograndeItem {
   /** Line number in the file (1-based). */
@@ -39,12 +40,6 @@ export interface WinograndeScore {
   approximated: boolean;
 }
 
-/** One trailing newline dropped (`-f`), then only newline-terminated lines (getline + eof check). */
-function csvLines(text: string): string[] {
-  const prompt = text.endsWith("\n") ? text.slice(0, -1) : text;
-  return prompt.split("\n").slice(0, -1);
-}
-
 /** istringstream >> int. */
 function parseInt32(s: string): number | undefined {
   const m = /^\s*([+-]?\d+)/.exec(s);
@@ -53,40 +48,62 @@ function parseInt32(s: string): number | undefined {
   return v >= -2147483648 && v <= 2147483647 ? v : undefined;
 }
 
+/** One CSV line (1-based number `line`) as load_winogrande_from_csv reads it: the task, or why llama.cpp skips the line. */
+export function parseWinograndeLine(text: string, line: number): { item: WinograndeItem; reason?: undefined } | { item?: undefined; reason: string } {
+  const commas: number[] = [];
+  let quote = false;
+  for (let i = 0; i < text.length && commas.length < 4; i++) {
+    if (!quote) {
+      if (text[i] === ",") commas.push(i);
+      else if (text[i] === '"') quote = true;
+    } else if (text[i] === '"') quote = false;
+  }
+  if (commas.length !== 4) return { reason: "fewer than 4 comma separators" };
+  const [c0, c1, c2, c3] = commas;
+  const sentence = text[c0 + 1] === '"' ? text.substr(c0 + 2, Math.max(0, c1 - c0 - 3)) : text.slice(c0 + 1, c1);
+  const where = sentence.indexOf("_");
+  if (where < 0) return { reason: "no _ in the sentence" };
+  const answer = parseInt32(text.slice(c3 + 1));
+  if (answer === undefined || answer < 1 || answer > 2) return { reason: `answer '${text.slice(c3 + 1)}' is not 1 or 2` };
+  return { item: { line, first: sentence.slice(0, where), second: sentence.slice(where + 1), choices: [text.slice(c1 + 1, c2), text.slice(c2 + 1, c3)], answer } };
+}
+
+/** The readable tasks of llama.cpp's Winogrande CSV (`bytes`: the file's text): their line numbers and byte ranges (two numbers a task), and the skipped lines. */
+export function indexWinogrande(bytes: Buffer): { lines: Int32Array; ranges: Float64Array; skipped: Array<{ line: number; reason: string }> } {
+  // One trailing newline dropped (`-f`), then only newline-terminated lines (getline + eof check).
+  const all = fileLines(bytes);
+  const n = all.length / 2 - 1;
+  const lines: number[] = [];
+  const ranges: number[] = [];
+  const skipped: Array<{ line: number; reason: string }> = [];
+  for (let li = 0; li < n; li++) {
+    const r = parseWinograndeLine(bytes.toString("utf8", all[2 * li], all[2 * li + 1]), li + 1);
+    if (r.reason !== undefined) skipped.push({ line: li + 1, reason: r.reason });
+    else {
+      lines.push(li + 1);
+      ranges.push(all[2 * li], all[2 * li + 1]);
+    }
+  }
+  return { lines: Int32Array.from(lines), ranges: Float64Array.from(ranges), skipped };
+}
+
 /** Parses llama.cpp's Winogrande CSV exactly as load_winogrande_from_csv does. */
 export function parseWinograndeCsv(text: string): { items: WinograndeItem[]; skipped: Array<{ line: number; reason: string }> } {
-  const items: WinograndeItem[] = [];
-  const skipped: Array<{ line: number; reason: string }> = [];
-  csvLines(text).forEach((line, li) => {
-    const commas: number[] = [];
-    let quote = false;
-    for (let i = 0; i < line.length && commas.length < 4; i++) {
-      if (!quote) {
-        if (line[i] === ",") commas.push(i);
-        else if (line[i] === '"') quote = true;
-      } else if (line[i] === '"') quote = false;
-    }
-    if (commas.length !== 4) return void skipped.push({ line: li + 1, reason: "fewer than 4 comma separators" });
-    const [c0, c1, c2, c3] = commas;
-    const sentence = line[c0 + 1] === '"' ? line.substr(c0 + 2, Math.max(0, c1 - c0 - 3)) : line.slice(c0 + 1, c1);
-    const where = sentence.indexOf("_");
-    if (where < 0) return void skipped.push({ line: li + 1, reason: "no _ in the sentence" });
-    const answer = parseInt32(line.slice(c3 + 1));
-    if (answer === undefined || answer < 1 || answer > 2) return void skipped.push({ line: li + 1, reason: `answer '${line.slice(c3 + 1)}' is not 1 or 2` });
-    items.push({ line: li + 1, first: sentence.slice(0, where), second: sentence.slice(where + 1), choices: [line.slice(c1 + 1, c2), line.slice(c2 + 1, c3)], answer });
-  });
+  const bytes = Buffer.from(text, "utf8");
+  const { lines, ranges, skipped } = indexWinogrande(bytes);
+  const items = Array.from(lines, (line, k) => parseWinograndeLine(bytes.toString("utf8", ranges[2 * k], ranges[2 * k + 1]), line).item!);
   return { items, skipped };
 }
 
 /** llama.cpp's selection for `--winogrande-tasks n` (0 or ≥ all: every task in file order). */
-export function selectWinograndeTasks(items: WinograndeItem[], n: number): WinograndeItem[] {
+export function selectWinograndeTasks<T>(items: T[], n: number): T[] {
   if (!(n > 0 && n < items.length)) return items;
   const rng = mt19937(1);
   const aux = items.map((_, i) => i);
   // float scale = 1/(1.f + (float)rng.max()); j = int(scale*rng()*aux.size()) — all in float.
   const f = Math.fround;
   const scale = f(1 / f(1 + f(4294967295)));
-  const out: WinograndeItem[] = [];
+  const out: T[] = [];
   for (let i = 0; i < n; i++) {
     // A draw within 128 of 2^32 rounds to 1.0 in float and indexes past the end in llama.cpp
     // (undefined behaviour); it is clamped here.
