@@ -12,6 +12,7 @@
 // Everything is float64 inside (sums, exp), as the JS reference in src/metrics/distributionDrift.ts,
 // so results agree with it to ~1e-12 relative. Loaded with koffi (src/metrics/nativeDistMath.ts);
 // built at first use by src/metrics/buildDistMath.ts with the system C++ compiler.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -47,10 +48,20 @@ inline double exp_nonpos(double x) {
   return x < -708.0 ? 0.0 : p * scale;
 }
 
-// Runs f(row) for rows [0, n) split into contiguous ranges over up to nThreads threads.
+// Vocabulary entries a thread is given at least. Starting a thread costs tens of microseconds,
+// more when the cores are still held by llama.cpp's OpenMP team spinning after a decode: a
+// call smaller than this runs on the calling thread alone. At a 512-entry vocabulary one
+// perplexity chunk (256 rows, 131k entries, ~0.2 ms of work) ran 1-7 ms on two threads
+// between decodes; at 32k and above every call still gets every thread.
+constexpr int64_t kMinEntriesPerThread = 1 << 18;
+
+// Runs f(row) for rows [0, n) of rowLen entries each, split into contiguous ranges over up to
+// nThreads threads (fewer when the work is small, see above). Each row is computed the same
+// way whatever the split, so results do not depend on it.
 template <class F>
-void parallel_rows(int64_t n, int nThreads, F f) {
-  const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(nThreads, n)));
+void parallel_rows(int64_t n, int64_t rowLen, int nThreads, F f) {
+  const int64_t byWork = std::max<int64_t>(1, n * std::max<int64_t>(1, rowLen) / kMinEntriesPerThread);
+  const int t = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>({static_cast<int64_t>(nThreads), n, byWork})));
   if (t == 1) {
     for (int64_t r = 0; r < n; r++) f(r);
     return;
@@ -119,7 +130,7 @@ int32_t qe_distmath_version() { return 2; }
  */
 int64_t qe_log_softmax_into(const float *src, float *dst, int64_t nRows, int32_t nVocab, int32_t nThreads) {
   std::vector<uint8_t> bad(static_cast<size_t>(nRows), 0);
-  parallel_rows(nRows, nThreads, [&](int64_t r) {
+  parallel_rows(nRows, nVocab, nThreads, [&](int64_t r) {
     const float *x = src + r * static_cast<int64_t>(nVocab);
     float *y = dst + r * static_cast<int64_t>(nVocab);
     bool isBad;
@@ -154,7 +165,7 @@ int64_t qe_log_softmax(float *rows, int64_t nRows, int32_t nVocab, int32_t nThre
  */
 void qe_drift_rows(const float *base, const float *variant, int64_t nRows, int32_t nVocab, double floor, int32_t nThreads,
                    double *kld, int32_t *argBase, int32_t *argVariant) {
-  parallel_rows(nRows, nThreads, [&](int64_t r) {
+  parallel_rows(nRows, nVocab, nThreads, [&](int64_t r) {
     const float *b = base + r * static_cast<int64_t>(nVocab);
     const float *v = variant + r * static_cast<int64_t>(nVocab);
     double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -183,7 +194,7 @@ void qe_drift_rows(const float *base, const float *variant, int64_t nRows, int32
  */
 void qe_top_k(const float *rows, int64_t nRows, int32_t nVocab, int32_t k, int32_t nThreads, int32_t *outIds, float *outLogprobs,
               double *outTail) {
-  parallel_rows(nRows, nThreads, [&](int64_t r) {
+  parallel_rows(nRows, nVocab, nThreads, [&](int64_t r) {
     const float *x = rows + r * static_cast<int64_t>(nVocab);
     int32_t *ids = outIds + r * k;
     float *lps = outLogprobs + r * k;
