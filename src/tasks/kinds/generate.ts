@@ -118,7 +118,8 @@ async function compareGenerations(
   const where = `task '${env.name}'`;
   const { items, datasets } = sel;
   const models = [env.baseline, ...env.variants];
-  const outputs = new Map(models.map((m) => [m, readOutputs(stored, m)]));
+  const base = readOutputs(stored, env.baseline);
+  const outputs = new Map(models.map((m) => [m, m === env.baseline ? base : readOutputs(stored, m, base)]));
   const references = items.map((it) => it.reference);
   const embedders: Embedder[] = spec.embedders ? await openEmbedders(spec.embedders, env.name) : [];
   let judgeHandle: JudgeHandle | undefined;
