@@ -1,70 +1,6 @@
 // Diversity and length statistics over a set of generated outputs (one model's outputs for a
 // prompt set). Quantized models often collapse into repetition or get terser; these catch that.
-// Every function returns NaN when there is nothing to measure (NaN serializes to JSON null).
-
-/** Lower-cased whitespace tokens of one output, as the distinct-n metrics count them. */
-export function diversityTokens(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/\s+/u)
-    .filter((t) => t.length > 0);
-}
-
-/**
- * distinct-n (Li et al., 2016): unique n-grams / total n-grams, pooled over all outputs.
- * N-grams never span two outputs. Tokens are {@link diversityTokens}. NaN if no output has n tokens.
- */
-export function distinctN(outputs: readonly string[], n: number): number {
-  return distinctNOver(outputs, n)(outputs.keys());
-}
-
-/**
- * distinct-n of any selection of `outputs`, repeats allowed (e.g. a bootstrap resample of
- * prompts): `distinctNOver(outputs, n)(idx)` equals `distinctN(idx.map((i) => outputs[i]), n)`.
- * Each output is tokenized once, its n-grams numbered; a selection then only merges the numbers
- * (a repeated output adds its n-gram count again, no new unique n-gram).
- */
-export function distinctNOver(outputs: readonly string[], n: number): (idx: Iterable<number>) => number {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`distinctN: n must be a positive integer, got ${n}`);
-  const ids = new Map<string, number>();
-  const perOutput = outputs.map((out) => {
-    const toks = diversityTokens(out);
-    const grams = new Set<number>();
-    let total = 0;
-    for (let i = 0; i + n <= toks.length; i++) {
-      // Tokens contain no whitespace, so a space joins them unambiguously.
-      const gram = toks.slice(i, i + n).join(" ");
-      let id = ids.get(gram);
-      if (id === undefined) ids.set(gram, (id = ids.size));
-      grams.add(id);
-      total++;
-    }
-    return { grams: Uint32Array.from(grams), total };
-  });
-  // seenIn[id] === call: n-gram id already counted in this call (no clearing between calls).
-  const seenIn = new Float64Array(ids.size);
-  let call = 0;
-  return (idx) => {
-    call++;
-    let unique = 0;
-    let total = 0;
-    for (const i of idx) {
-      const o = perOutput[i];
-      total += o.total;
-      for (const g of o.grams) {
-        if (seenIn[g] === call) continue;
-        seenIn[g] = call;
-        unique++;
-      }
-    }
-    return total === 0 ? NaN : unique / total;
-  };
-}
-
-/** distinct-1, distinct-2 and distinct-3 of a set of outputs; see {@link distinctN}. */
-export function distinct123(outputs: readonly string[]): { distinct_1: number; distinct_2: number; distinct_3: number } {
-  return { distinct_1: distinctN(outputs, 1), distinct_2: distinctN(outputs, 2), distinct_3: distinctN(outputs, 3) };
-}
+// distinct-n is in distinctN.ts. Every function returns NaN when there is nothing to measure (NaN serializes to JSON null).
 
 /**
  * Sentences of one output: split after '.', '!' or '?' followed by whitespace, and at newlines;
@@ -113,7 +49,8 @@ export function meanLengthRatio(variantOutputs: readonly string[], baselineOutpu
   return n === 0 ? NaN : sum / n;
 }
 
-function codePoints(s: string): number {
+/** Length of `s` in Unicode code points. */
+export function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { GenerateResult } from "../../src/backends/backend.js";
 import { pairedBootstrapCI } from "../../src/compare/pairedBootstrap.js";
-import { distinctN, distinctNOver } from "../../src/metrics/diversity.js";
+import { distinctN, distinctNOver } from "../../src/metrics/distinctN.js";
 import type { DriftInput } from "../../src/tasks/generate/driftResults.js";
 import { pairedGeneration } from "../../src/tasks/generate/pairedDrift.js";
 

@@ -56,9 +56,13 @@ test("chunked generations equal one call over every request, and a stopped run r
     const strip = (gs: typeof whole) => gs.map(({ text, nTokens, finishReason }) => ({ text, nTokens, finishReason }));
     assert.deepEqual(outputs, { clean: strip(whole.slice(0, 100)), perturbed: strip(whole.slice(100, 140)), probes: strip(whole.slice(140)) }, "the generations of one call, in request order");
 
+    // Read beside the baseline's generations (here its own), each text is the baseline's string: equal values.
+    assert.deepEqual(readOutputs(storedEvaluations<GenerateState>(store, "gen"), "f32", outputs), outputs);
+
     // A store written before chunks holds the generations in the state: read the same way.
     const legacy = { get: () => ({ results: {}, samples: [], state: { clean: whole.slice(0, 100), perturbed: whole.slice(100, 140), probes: whole.slice(140) } }) };
     assert.deepEqual(readOutputs(legacy, "f32"), outputs);
+    assert.deepEqual(readOutputs(legacy, "f32", outputs), outputs);
   } finally {
     store.close("done");
     await b.dispose();

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { distinct123, distinctN, meanLengthRatio, splitSentences, uniqueSentenceRatio } from "../../src/metrics/diversity.js";
+import { distinct123, distinctN } from "../../src/metrics/distinctN.js";
+import { meanLengthRatio, splitSentences, uniqueSentenceRatio } from "../../src/metrics/diversity.js";
 
 test("distinct-n pools n-grams over outputs without crossing them", () => {
   const outs = ["the cat sat", "the cat ran"];

@@ -1,15 +1,15 @@
 // Embedding distances of every model's generations: to the baseline's, to the references and
 // (under typo noise) to the model's own clean outputs, per embedder.
 import type { Embedder } from "../../embedders/embedder.js";
-import { EmbeddingTable, sampleDistances, summarizeDistances, type SampleDistances } from "./embeddingDrift.js";
+import { DistanceColumns, EmbeddingTable, sampleDistances, summarizeDistances } from "./embeddingDrift.js";
 import type { ModelOutputs } from "./requests.js";
 
 /** One model's per-sample distances under one embedder. */
 export interface ModelDistances {
-  clean: SampleDistances[];
-  perturbed: SampleDistances[];
+  clean: DistanceColumns;
+  perturbed: DistanceColumns;
   /** How far typos moved this model's own output (its clean output as the "baseline"). */
-  selfShift: SampleDistances[];
+  selfShift: DistanceColumns;
 }
 
 /** dist.get(embedder id).get(model). */
@@ -29,7 +29,10 @@ export async function computeDistances(embedders: Embedder[], outputs: Map<strin
   const dist: Distances = new Map();
   const n = base.clean.length;
   for (const e of embedders) {
-    const perModel = new Map<string, ModelDistances>([...outputs.keys()].map((name) => [name, { clean: [], perturbed: [], selfShift: [] }]));
+    const m = perturb ? n : 0;
+    const perModel = new Map<string, ModelDistances>(
+      [...outputs.keys()].map((name) => [name, { clean: new DistanceColumns(n), perturbed: new DistanceColumns(m), selfShift: new DistanceColumns(m) }]),
+    );
     for (let from = 0; from < Math.max(n, 1); from += PAGE_PROMPTS) {
       const to = Math.min(n, from + PAGE_PROMPTS);
       const page = <T>(a: readonly T[]): T[] => a.slice(from, to);
@@ -41,10 +44,10 @@ export async function computeDistances(embedders: Embedder[], outputs: Map<strin
       const textsOf = (gs: readonly { text: string }[]) => page(gs).map((g) => g.text);
       for (const [name, o] of outputs) {
         const d = perModel.get(name)!;
-        d.clean.push(...sampleDistances(table, textsOf(o.clean), textsOf(base.clean), refs));
+        d.clean.set(from, sampleDistances(table, textsOf(o.clean), textsOf(base.clean), refs));
         if (perturb) {
-          d.perturbed.push(...sampleDistances(table, textsOf(o.perturbed), textsOf(base.perturbed), refs));
-          d.selfShift.push(...sampleDistances(table, textsOf(o.perturbed), textsOf(o.clean), []));
+          d.perturbed.set(from, sampleDistances(table, textsOf(o.perturbed), textsOf(base.perturbed), refs));
+          d.selfShift.set(from, sampleDistances(table, textsOf(o.perturbed), textsOf(o.clean), []));
         }
       }
     }

@@ -54,13 +54,63 @@ export function sampleDistances(table: EmbeddingTable, outputs: readonly string[
 }
 
 /**
- * Mean and median of each distance over samples: `embed_<distance>` (mean) and
- * `embed_<distance>_median`; reference distances are left out when there are no references.
+ * Per-sample distances as columns, one Float64Array a distance (a row a prompt): ~32 bytes a
+ * prompt instead of an object and four boxed numbers, which a large task's models × embedders ×
+ * (clean, perturbed, self-shift) rows would otherwise hold (issue 14). A reference distance of a
+ * prompt without a reference is null, marked apart (a NaN distance stays NaN).
  */
-export function summarizeDistances(rows: readonly SampleDistances[]): Record<string, number> {
+export class DistanceColumns {
+  private readonly columns: Record<DistanceKey, Float64Array>;
+  /** 1 where the prompt has a reference (its reference distances are numbers). */
+  private readonly withReference: Uint8Array;
+
+  constructor(readonly length: number) {
+    this.columns = Object.fromEntries(DISTANCE_KEYS.map((k) => [k, new Float64Array(length)])) as Record<DistanceKey, Float64Array>;
+    this.withReference = new Uint8Array(length);
+  }
+
+  /** Writes `rows` from row `at` on. */
+  set(at: number, rows: readonly SampleDistances[]): void {
+    for (const [j, r] of rows.entries()) {
+      for (const k of DISTANCE_KEYS) this.columns[k][at + j] = r[k] ?? NaN;
+      this.withReference[at + j] = r.l1_to_reference === null ? 0 : 1;
+    }
+  }
+
+  /** One distance of row `i` (null: a reference distance without a reference). */
+  get(i: number, k: DistanceKey): number | null {
+    return k.endsWith("reference") && !this.withReference[i] ? null : this.columns[k][i];
+  }
+
+  /** Row `i` as an object, keys in {@link DISTANCE_KEYS} order. */
+  row(i: number): SampleDistances {
+    return {
+      l1_to_baseline: this.get(i, "l1_to_baseline")!,
+      cos_to_baseline: this.get(i, "cos_to_baseline")!,
+      l1_to_reference: this.get(i, "l1_to_reference"),
+      cos_to_reference: this.get(i, "cos_to_reference"),
+    };
+  }
+
+  /** The rows at `idx`, in that order. */
+  pick(idx: readonly number[]): DistanceColumns {
+    const out = new DistanceColumns(idx.length);
+    for (const k of DISTANCE_KEYS) for (const [j, i] of idx.entries()) out.columns[k][j] = this.columns[k][i];
+    for (const [j, i] of idx.entries()) out.withReference[j] = this.withReference[i];
+    return out;
+  }
+}
+
+/**
+ * Mean and median of each distance over samples (every row, or the rows at `idx`):
+ * `embed_<distance>` (mean) and `embed_<distance>_median`; reference distances are left out when
+ * there are no references.
+ */
+export function summarizeDistances(rows: DistanceColumns, idx?: readonly number[]): Record<string, number> {
   const out: Record<string, number> = {};
+  const at = idx ?? Array.from({ length: rows.length }, (_, i) => i);
   for (const k of DISTANCE_KEYS) {
-    const vals = rows.map((r) => r[k]).filter((x): x is number => x !== null);
+    const vals = at.map((i) => rows.get(i, k)).filter((x): x is number => x !== null);
     if (vals.length === 0 && k.endsWith("reference")) continue;
     const s = summarize(vals);
     out[`embed_${k}`] = s.mean;

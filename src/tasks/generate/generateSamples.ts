@@ -41,12 +41,12 @@ export function sampleRows(
       n_tokens: g.nTokens,
     };
     if (it.reference !== undefined) Object.assign(row, referenceScores(g.text, it.reference));
-    if (firstId) for (const k of DISTANCE_KEYS) row[`embed_${k}`] = dist.get(firstId)!.get(model)!.clean[i][k];
-    if (dist.size > 1) row.embeddings = Object.fromEntries([...dist].map(([id, per]) => [id, per.get(model)!.clean[i]]));
+    if (firstId) for (const k of DISTANCE_KEYS) row[`embed_${k}`] = dist.get(firstId)!.get(model)!.clean.get(i, k);
+    if (dist.size > 1) row.embeddings = Object.fromEntries([...dist].map(([id, per]) => [id, per.get(model)!.clean.row(i)]));
     if (perturbed) {
       const p = o.perturbed[i];
       Object.assign(row, { perturbed_prompt: perturbed[i], perturbed_output: p.text, perturbed_finish_reason: p.finishReason, perturbed_n_tokens: p.nTokens });
-      if (firstId) for (const k of DISTANCE_KEYS) row[`perturbed_embed_${k}`] = dist.get(firstId)!.get(model)!.perturbed[i][k];
+      if (firstId) for (const k of DISTANCE_KEYS) row[`perturbed_embed_${k}`] = dist.get(firstId)!.get(model)!.perturbed.get(i, k);
     }
     const j = judgments?.[i];
     if (j) row.judge = { baseline_as_a: j.ab, variant_as_a: j.ba };
@@ -76,8 +76,10 @@ export function hypothesisCells(dist: Distances, models: string[], items: Genera
     for (const m of models) {
       const rows = per.get(m)!.clean;
       for (const label of labels) {
-        const sub = rows.filter((_, i) => items[i].dataset === label);
-        const s = summarizeDistances(sub);
+        const s = summarizeDistances(
+          rows,
+          items.flatMap((it, i) => (it.dataset === label ? [i] : [])),
+        );
         for (const k of DISTANCE_KEYS) {
           if (!(`embed_${k}` in s)) continue;
           const [distance, , target] = k.split("_") as ["l1" | "cos", string, "baseline" | "reference"];

@@ -63,18 +63,24 @@ export async function evaluateGenerations(requests: readonly GenerateRequest[], 
   );
 }
 
-/** A generation as compare reads it. */
-const generation = (r: SampleRow): GenerateResult => ({ text: r.text as string, nTokens: r.nTokens as number, finishReason: r.finishReason as GenerateResult["finishReason"] });
+/** A generation as compare reads it; its text is `same` when equal to it (one string held, not two). */
+const generation = (r: SampleRow, same: string | undefined): GenerateResult => ({
+  text: same !== undefined && r.text === same ? same : (r.text as string),
+  nTokens: r.nTokens as number,
+  finishReason: r.finishReason as GenerateResult["finishReason"],
+});
 
 /**
  * One model's generations from the store, read page by page (token ids left out: no measure reads
- * them). Stores written before chunked evaluation hold them in the state.
+ * them). Stores written before chunked evaluation hold them in the state. With `like` (the
+ * baseline's generations), a text equal to the baseline's for the same request is the baseline's
+ * string: a noise-floor re-run or a close variant then adds no copy of it.
  */
-export function readOutputs(stored: StoredEvaluations<GenerateState>, model: string): ModelOutputs {
+export function readOutputs(stored: StoredEvaluations<GenerateState>, model: string, like?: ModelOutputs): ModelOutputs {
   const state = stored.get(model).state;
   if (!("layout" in state)) {
-    const strip = (gs: GenerateResult[]) => gs.map((g) => generation(g as unknown as SampleRow));
-    return { clean: strip(state.clean), perturbed: strip(state.perturbed), probes: strip(state.probes) };
+    const strip = (gs: GenerateResult[], base: GenerateResult[] | undefined) => gs.map((g, i) => generation(g as unknown as SampleRow, base?.[i]?.text));
+    return { clean: strip(state.clean, like?.clean), perturbed: strip(state.perturbed, like?.perturbed), probes: strip(state.probes, like?.probes) };
   }
   const { clean, perturbed } = state.layout;
   const out: ModelOutputs = { clean: [], perturbed: [], probes: [] };
@@ -82,7 +88,8 @@ export function readOutputs(stored: StoredEvaluations<GenerateState>, model: str
   for (const page of pages ? pages(model) : [stored.get(model).samples]) {
     for (const r of page) {
       const i = r.doc_id;
-      (i < clean ? out.clean : i < clean + perturbed ? out.perturbed : out.probes).push(generation(r));
+      const [part, j] = i < clean ? (["clean", i] as const) : i < clean + perturbed ? (["perturbed", i - clean] as const) : (["probes", i - clean - perturbed] as const);
+      out[part].push(generation(r, like?.[part][j]?.text));
     }
   }
   return out;

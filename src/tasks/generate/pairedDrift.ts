@@ -14,7 +14,8 @@
 //   without a noise floor it is shown only.
 import { pairedBootstrapCI } from "../../compare/pairedBootstrap.js";
 import type { PairedDelta } from "../../compare/ratioBootstrap.js";
-import { distinctNOver } from "../../metrics/diversity.js";
+import { distinctNOver } from "../../metrics/distinctN.js";
+import { codePoints } from "../../metrics/diversity.js";
 import { metricInfo } from "../../metrics/metricInfo.js";
 import type { DriftInput } from "./driftResults.js";
 import { referenceScores } from "./textMetrics.js";
@@ -107,11 +108,12 @@ function deltaMeasures(x: DriftInput): Measure[] {
   const firstId = [...x.dist.keys()][0];
   if (firstId) {
     const rows = (m: string) => x.dist.get(firstId)!.get(m)!.clean;
-    const withRef = rows(x.baseline).flatMap((r, i) => (r.cos_to_reference === null ? [] : [i]));
-    for (const k of ["cos_to_reference", "l1_to_reference"] as const) add(`embed_${k}_delta`, withRef.length, (m) => Float64Array.from(withRef, (i) => rows(m)[i][k]!));
+    const base = rows(x.baseline);
+    const withRef = Array.from({ length: base.length }, (_, i) => i).filter((i) => base.get(i, "cos_to_reference") !== null);
+    for (const k of ["cos_to_reference", "l1_to_reference"] as const) add(`embed_${k}_delta`, withRef.length, (m) => Float64Array.from(withRef, (i) => rows(m).get(i, k)!));
   }
   const n = x.outputs.get(x.baseline)!.clean.length;
-  add("mean_length_delta", n, (m) => Float64Array.from(x.outputs.get(m)!.clean, (g) => Array.from(g.text).length));
+  add("mean_length_delta", n, (m) => Float64Array.from(x.outputs.get(m)!.clean, (g) => codePoints(g.text)));
   // Corpus-level: recomputed on each resample's outputs of both models.
   const d2 = (m: string) =>
     distinctNOver(
@@ -162,7 +164,10 @@ function distanceCIs(x: DriftInput, opts: PairedOptions): Map<string, Record<str
   const firstId = [...x.dist.keys()][0];
   if (!firstId) return out;
   for (const k of ["l1_to_baseline", "cos_to_baseline"] as const) {
-    const values = (m: string) => Float64Array.from(x.dist.get(firstId)!.get(m)!.clean, (r) => r[k]);
+    const values = (m: string) => {
+      const rows = x.dist.get(firstId)!.get(m)!.clean;
+      return Float64Array.from({ length: rows.length }, (_, i) => rows.get(i, k)!);
+    };
     const floorValues = opts.noiseFloor && x.variants.includes(opts.noiseFloor) ? values(opts.noiseFloor) : undefined;
     const floor = floorValues?.length ? meanAt(floorValues, allOf(floorValues.length)) : null;
     for (const v of x.variants) {

@@ -6,13 +6,17 @@ import type { TaskOutcome } from "../../run/taskContext.js";
 import type { GenerateItem } from "./dataset.js";
 import type { Distances } from "./distances.js";
 import { type DriftInput, driftComparisons, modelResults } from "./driftResults.js";
+import type { DistanceColumns } from "./embeddingDrift.js";
 import { type PairedOptions, pairedGeneration } from "./pairedDrift.js";
 
 /** The drift input restricted to the prompts at `idx` (probe generations are not per dataset). */
 function subset(x: DriftInput, idx: number[]): DriftInput {
   const pick = <T>(a: T[]): T[] => (a.length ? idx.map((i) => a[i]) : a);
   const outputs = new Map([...x.outputs].map(([m, o]) => [m, { clean: pick(o.clean), perturbed: pick(o.perturbed), probes: [] }]));
-  const dist: Distances = new Map([...x.dist].map(([id, per]) => [id, new Map([...per].map(([m, d]) => [m, { clean: pick(d.clean), perturbed: pick(d.perturbed), selfShift: pick(d.selfShift) }]))]));
+  const pickRows = (d: DistanceColumns): DistanceColumns => (d.length ? d.pick(idx) : d);
+  const dist: Distances = new Map(
+    [...x.dist].map(([id, per]) => [id, new Map([...per].map(([m, d]) => [m, { clean: pickRows(d.clean), perturbed: pickRows(d.perturbed), selfShift: pickRows(d.selfShift) }]))]),
+  );
   return { ...x, outputs, dist, references: pick(x.references), hasItems: idx.length > 0 };
 }
 

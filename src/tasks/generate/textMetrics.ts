@@ -1,6 +1,7 @@
 // Reference metrics, diversity and length statistics of one model's generations.
 import type { GenerateResult } from "../../backends/backend.js";
-import { distinct123, meanLengthRatio, uniqueSentenceRatio } from "../../metrics/diversity.js";
+import { distinct123 } from "../../metrics/distinctN.js";
+import { codePoints, meanLengthRatio, uniqueSentenceRatio } from "../../metrics/diversity.js";
 import { exactMatchScores } from "../../metrics/exactMatch.js";
 import { rouge1F, rougeLF } from "../../metrics/rouge.js";
 import { tokenF1 } from "../../metrics/tokenF1.js";
@@ -32,20 +33,31 @@ export function mean(values: readonly number[]): number {
 export function aggregateGenerations(gens: readonly GenerateResult[], baseline: readonly GenerateResult[], references: ReadonlyArray<string | undefined>): Record<string, number> {
   const texts = gens.map((g) => g.text);
   const out: Record<string, number> = { n: gens.length };
-  const withRef = gens.map((g, i) => [g.text, references[i]] as const).filter((p): p is readonly [string, string] => p[1] !== undefined);
-  if (withRef.length > 0) {
-    const scores = withRef.map(([o, r]) => referenceScores(o, r));
-    for (const m of REFERENCE_METRICS) out[m] = mean(scores.map((s) => s[m]));
+  // Sums in prompt order, as mean() adds a list: the same figures without a list of every prompt's scores.
+  const sums = new Float64Array(REFERENCE_METRICS.length);
+  let withRef = 0;
+  for (const [i, g] of gens.entries()) {
+    const r = references[i];
+    if (r === undefined) continue;
+    const s = referenceScores(g.text, r);
+    for (const [k, m] of REFERENCE_METRICS.entries()) sums[k] += s[m];
+    withRef++;
   }
+  if (withRef > 0) for (const [k, m] of REFERENCE_METRICS.entries()) out[m] = sums[k] / withRef;
   Object.assign(out, distinct123(texts));
   out.unique_sentence_ratio = uniqueSentenceRatio(texts);
-  out.mean_length = mean(texts.map((t) => Array.from(t).length));
-  out.mean_tokens = mean(gens.map((g) => g.nTokens));
+  const meanOf = (value: (g: GenerateResult, i: number) => number): number => {
+    let s = 0;
+    for (const [i, g] of gens.entries()) s += value(g, i);
+    return gens.length === 0 ? NaN : s / gens.length;
+  };
+  out.mean_length = meanOf((g) => codePoints(g.text));
+  out.mean_tokens = meanOf((g) => g.nTokens);
   out.length_ratio_to_baseline = meanLengthRatio(
     texts,
     baseline.map((b) => b.text),
   );
-  out.identical_to_baseline = mean(gens.map((g, i) => (g.text === baseline[i].text ? 1 : 0)));
-  for (const reason of ["eos", "length", "stop"] as const) out[`finish_${reason}_rate`] = mean(gens.map((g) => (g.finishReason === reason ? 1 : 0)));
+  out.identical_to_baseline = meanOf((g, i) => (g.text === baseline[i].text ? 1 : 0));
+  for (const reason of ["eos", "length", "stop"] as const) out[`finish_${reason}_rate`] = meanOf((g) => (g.finishReason === reason ? 1 : 0));
   return out;
 }

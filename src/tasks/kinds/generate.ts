@@ -37,7 +37,8 @@ interface Selection {
   items: GenerateItem[];
   datasets: Awaited<ReturnType<typeof loadGenerateItems>>["datasets"];
   perturbed: string[];
-  requests: GenerateRequest[];
+  /** Built for each evaluation from the prompts rather than held beside them through the comparison. */
+  requests: () => GenerateRequest[];
 }
 
 function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], probesPath: string | undefined, probePrompts: string[]): PerModelTask<GenerateState> {
@@ -63,12 +64,12 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
         if (!(await fits(p))) throw new QuantevalError(`${probesPath}: entry [${k}]: the question does not fit a model's context with max_tokens ${spec.max_tokens}; shorten it or raise n_ctx`);
       }
       const perturbed = spec.perturb ? items.map((it) => applyTypos(it.prompt, spec.perturb!.typos, typoSeed(perturbSeed, it.doc_id))) : [];
-      const requests: GenerateRequest[] = [
+      const requests = (): GenerateRequest[] => [
         ...items.map((it) => generationRequest(spec, it.prompt, mixSeed(seed, it.doc_id))),
         ...perturbed.map((p, i) => generationRequest(spec, p, mixSeed(seed, items[i].doc_id))),
         ...probePrompts.map((p, k) => generationRequest(spec, p, mixSeed(seed, -1 - k))),
       ];
-      return { value: { items, datasets, perturbed, requests }, key: JSON.stringify(requests) };
+      return { value: { items, datasets, perturbed, requests }, key: JSON.stringify(requests()) };
     },
     spec.max_tokens,
     spec.chat,
@@ -89,7 +90,8 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     // (generationChunks.ts): a resumed run skips the finished chunks, and every request is also
     // cached by model fingerprint, so nothing is generated twice.
     async evaluateInChunks(m, ev, sink) {
-      const { items, perturbed, requests } = selection.get();
+      const { items, perturbed } = selection.get();
+      const requests = selection.get().requests();
       selection.evaluated(m.name);
       await evaluateGenerations(requests, planGenerationChunks(requests), m, ev, sink);
       // Results and samples need the baseline's generations and the embedders: compare makes them.
@@ -116,7 +118,8 @@ async function compareGenerations(
   const where = `task '${env.name}'`;
   const { items, datasets } = sel;
   const models = [env.baseline, ...env.variants];
-  const outputs = new Map(models.map((m) => [m, readOutputs(stored, m)]));
+  const base = readOutputs(stored, env.baseline);
+  const outputs = new Map(models.map((m) => [m, m === env.baseline ? base : readOutputs(stored, m, base)]));
   const references = items.map((it) => it.reference);
   const embedders: Embedder[] = spec.embedders ? await openEmbedders(spec.embedders, env.name) : [];
   let judgeHandle: JudgeHandle | undefined;
