@@ -56,8 +56,26 @@ test("chunked generations equal one call over every request, and a stopped run r
     const strip = (gs: typeof whole) => gs.map(({ text, nTokens, finishReason }) => ({ text, nTokens, finishReason }));
     assert.deepEqual(outputs, { clean: strip(whole.slice(0, 100)), perturbed: strip(whole.slice(100, 140)), probes: strip(whole.slice(140)) }, "the generations of one call, in request order");
 
-    // Read beside the baseline's generations (here its own), each text is the baseline's string: equal values.
-    assert.deepEqual(readOutputs(storedEvaluations<GenerateState>(store, "gen"), "f32", outputs), outputs);
+    // Read beside the baseline's generations (here its own), each generation is the baseline's object: equal values, nothing copied.
+    const again = readOutputs(storedEvaluations<GenerateState>(store, "gen"), "f32", outputs);
+    assert.deepEqual(again, outputs);
+    for (const part of ["clean", "perturbed", "probes"] as const)
+      assert.ok(
+        again[part].every((g, i) => g === outputs[part][i]),
+        `${part}: the baseline's objects`,
+      );
+    // A generation that differs from the baseline's in any field is its own, with its own values.
+    const other = (g: GenerateResult, k: number): GenerateResult =>
+      k % 3 === 0 ? { ...g, nTokens: g.nTokens + 1 } : k % 3 === 1 ? { ...g, finishReason: g.finishReason === "eos" ? "length" : "eos" } : { ...g, text: `${g.text}!` };
+    const changed = whole.map((g, k) => (k % 7 === 0 ? other(g, k / 7) : g));
+    const mixed = readOutputs({ get: () => ({ results: {}, samples: [], state: { clean: changed.slice(0, 100), perturbed: changed.slice(100, 140), probes: changed.slice(140) } }) }, "v", outputs);
+    assert.deepEqual(mixed, { clean: strip(changed.slice(0, 100)), perturbed: strip(changed.slice(100, 140)), probes: strip(changed.slice(140)) });
+    const flat = [...mixed.clean, ...mixed.perturbed, ...mixed.probes];
+    const base = [...outputs.clean, ...outputs.perturbed, ...outputs.probes];
+    assert.ok(
+      flat.every((g, k) => (g === base[k]) === (k % 7 !== 0)),
+      "shared exactly where equal",
+    );
 
     // A store written before chunks holds the generations in the state: read the same way.
     const legacy = { get: () => ({ results: {}, samples: [], state: { clean: whole.slice(0, 100), perturbed: whole.slice(100, 140), probes: whole.slice(140) } }) };

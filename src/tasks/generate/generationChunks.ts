@@ -63,23 +63,27 @@ export async function evaluateGenerations(requests: readonly GenerateRequest[], 
   );
 }
 
-/** A generation as compare reads it; its text is `same` when equal to it (one string held, not two). */
-const generation = (r: SampleRow, same: string | undefined): GenerateResult => ({
-  text: same !== undefined && r.text === same ? same : (r.text as string),
-  nTokens: r.nTokens as number,
-  finishReason: r.finishReason as GenerateResult["finishReason"],
-});
+/**
+ * A generation as compare reads it. Equal to `same` (the baseline's for the same request) in text,
+ * token count and finish reason, it is `same` itself (one object held, not two: every generation
+ * of the greedy noise-floor re-run); with only the text equal, its text is `same`'s string.
+ */
+function generation(r: SampleRow, same: GenerateResult | undefined): GenerateResult {
+  if (same === undefined || r.text !== same.text) return { text: r.text as string, nTokens: r.nTokens as number, finishReason: r.finishReason as GenerateResult["finishReason"] };
+  return r.nTokens === same.nTokens && r.finishReason === same.finishReason ? same : { ...same, nTokens: r.nTokens as number, finishReason: r.finishReason as GenerateResult["finishReason"] };
+}
 
 /**
  * One model's generations from the store, read page by page (token ids left out: no measure reads
  * them). Stores written before chunked evaluation hold them in the state. With `like` (the
- * baseline's generations), a text equal to the baseline's for the same request is the baseline's
- * string: a noise-floor re-run or a close variant then adds no copy of it.
+ * baseline's generations), a generation equal to the baseline's for the same request is the
+ * baseline's object (its text the baseline's string when only the text is equal): a noise-floor
+ * re-run or a close variant then adds no copy of it. Generations are read, never changed.
  */
 export function readOutputs(stored: StoredEvaluations<GenerateState>, model: string, like?: ModelOutputs): ModelOutputs {
   const state = stored.get(model).state;
   if (!("layout" in state)) {
-    const strip = (gs: GenerateResult[], base: GenerateResult[] | undefined) => gs.map((g, i) => generation(g as unknown as SampleRow, base?.[i]?.text));
+    const strip = (gs: GenerateResult[], base: GenerateResult[] | undefined) => gs.map((g, i) => generation(g as unknown as SampleRow, base?.[i]));
     return { clean: strip(state.clean, like?.clean), perturbed: strip(state.perturbed, like?.perturbed), probes: strip(state.probes, like?.probes) };
   }
   const { clean, perturbed } = state.layout;
@@ -89,7 +93,7 @@ export function readOutputs(stored: StoredEvaluations<GenerateState>, model: str
     for (const r of page) {
       const i = r.doc_id;
       const [part, j] = i < clean ? (["clean", i] as const) : i < clean + perturbed ? (["perturbed", i - clean] as const) : (["probes", i - clean - perturbed] as const);
-      out[part].push(generation(r, like?.[part][j]?.text));
+      out[part].push(generation(r, like?.[part][j]));
     }
   }
   return out;
