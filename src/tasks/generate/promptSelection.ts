@@ -79,6 +79,16 @@ export class PromptSelection<T> {
     return this.current.hash;
   }
 
+  /**
+   * The selection is final: the task compares once every model was evaluated under it (and every
+   * stale one again), so what each model's context made of each prompt is forgotten (a map entry a
+   * prompt and a model, not held through the comparison). A later select() would take the models
+   * seen so far on trust, as released ones.
+   */
+  settle(): void {
+    this.fit.clear();
+  }
+
   /** Notes that `model` was evaluated under the current selection. */
   evaluated(model: string): void {
     this.evaluatedAt.set(model, this.version);

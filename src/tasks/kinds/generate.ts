@@ -103,7 +103,10 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     },
     // A judge that is one of the run's models: the runner opens it again when the schedule released it.
     compareModels: () => (typeof spec.judge?.model === "string" ? [spec.judge.model] : []),
-    compare: (stored, cmp) => compareGenerations(spec, selection.get(), { probes, probesPath, seed, perturbSeed }, stored, cmp),
+    compare: (stored, cmp) => {
+      selection.settle();
+      return compareGenerations(spec, selection.get(), { probes, probesPath, seed, perturbSeed }, stored, cmp);
+    },
   };
   return task;
 }
