@@ -90,12 +90,12 @@ function prepared(spec: GenerateTaskSpec, env: PrepareEnv, probes: Probe[], prob
     // (generationChunks.ts): a resumed run skips the finished chunks, and every request is also
     // cached by model fingerprint, so nothing is generated twice.
     async evaluateInChunks(m, ev, sink) {
-      const { items, perturbed } = selection.get();
-      const requests = selection.get().requests();
+      const sel = selection.get();
+      const requests = sel.requests();
       selection.evaluated(m.name);
       await evaluateGenerations(requests, planGenerationChunks(requests), m, ev, sink);
       // Results and samples need the baseline's generations and the embedders: compare makes them.
-      const layout: OutputLayout = { clean: items.length, perturbed: perturbed.length, probes: requests.length - items.length - perturbed.length };
+      const layout: OutputLayout = { clean: sel.items.length, perturbed: sel.perturbed.length, probes: requests.length - sel.items.length - sel.perturbed.length };
       return { results: {}, state: { layout } };
     },
     evaluate(m, ev) {
