@@ -18,7 +18,9 @@ export const VIEWER_SCRIPT = String.raw`(function () {
     return e;
   }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-  function busy(b) { document.body.setAttribute("data-state", b ? "loading" : "idle"); }
+  // A search typed but not yet sent (debounced below) keeps the page busy: a page load that ends meanwhile is not the answer to it.
+  var searchPending = false;
+  function busy(b) { document.body.setAttribute("data-state", b || searchPending ? "loading" : "idle"); }
   function showError(err) {
     var box = $("error");
     box.textContent = err ? String(err && err.message ? err.message : err) : "";
@@ -228,9 +230,10 @@ export const VIEWER_SCRIPT = String.raw`(function () {
   var timer = null;
   $("search").addEventListener("input", function (e) {
     var value = e.target.value;
+    searchPending = true;
     busy(true);
     clearTimeout(timer);
-    timer = setTimeout(function () { state.q = value; state.offset = 0; loadPage(); }, 250);
+    timer = setTimeout(function () { searchPending = false; state.q = value; state.offset = 0; loadPage(); }, 250);
   });
   $("limit").addEventListener("change", function (e) { state.limit = Number(e.target.value); state.offset = 0; loadPage(); });
   $("prev").addEventListener("click", function () { state.offset = Math.max(0, state.offset - state.limit); loadPage(); });
