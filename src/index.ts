@@ -58,6 +58,7 @@ export { DistributionDriftAccumulator, klDivergence } from "./metrics/distributi
 export { quantizeModel } from "./quantize/quantizeModel.js";
 export { RunStore } from "./store/runStore.js";
 export { QuantevalError } from "./util/errors.js";
+export { limitHeapGrowth } from "./util/heapGrowth.js";
 export { scoresTable, comparisonTable, driftTable, toMarkdown } from "./report/tables.js";
 export { GgufEmbedder } from "./embedders/ggufEmbedder.js";
 export { createEmbedder } from "./embedders/createEmbedder.js";

@@ -17,6 +17,10 @@ import { registerCompareCommand } from "./compareCommand.js";
 import { registerReportCommand } from "./reportCommand.js";
 import { registerViewCommand } from "./viewCommand.js";
 import { registerExportCommand } from "./exportCommand.js";
+import { limitHeapGrowth } from "../util/heapGrowth.js";
+
+// Peak memory follows the data, not V8's garbage (src/util/heapGrowth.ts).
+limitHeapGrowth();
 
 const program = new Command();
 program.name("quanteval").description("What did quantization cost us? Evaluate quantized LLM variants against their baseline.").version(quantevalVersion());
