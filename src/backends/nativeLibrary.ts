@@ -39,7 +39,7 @@ function releaseTag(): string {
 
 /** Where scripts/build-llamacpp.sh --native-lib puts the libraries. */
 export function nativeBuildDir(): string {
-  return join(quantevalCacheDir(), `llama.cpp-${releaseTag()}`, "build-lib", "bin");
+  return join(quantevalCacheDir(), `llama.cpp-${releaseTag()}`, "build-lib-nsi", "bin");
 }
 
 const complete = (dir: string) => OUTPUTS.every((f) => existsSync(join(dir, f)));
