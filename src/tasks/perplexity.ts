@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import type { Backend, WindowDistributions } from "../backends/backend.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
+import { rowBuffers } from "../metrics/rowBuffers.js";
 import { QuantevalError } from "../util/errors.js";
 import { type ChunkRecord, type ChunkRecords, PerplexityTally, type PerplexityResult, batchRecords, driftRecord, noRecords, ownRecord, spanStats } from "./perplexityRecords.js";
 
@@ -82,6 +83,15 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
  * baseline's vocabulary score the baseline's exact token windows.
  */
 export async function runPerplexity(text: string, baseline: Backend, variants: Backend[], opts: PerplexityOptions, where: string): Promise<PerplexityRun> {
+  try {
+    return await coEvaluate(text, baseline, variants, opts, where);
+  } finally {
+    // The reused row buffers are not kept past the task.
+    rowBuffers.clear();
+  }
+}
+
+async function coEvaluate(text: string, baseline: Backend, variants: Backend[], opts: PerplexityOptions, where: string): Promise<PerplexityRun> {
   const nCtx = opts.nCtx;
   if (nCtx % 2 !== 0) throw new QuantevalError(`${where}: n_ctx must be even (got ${nCtx})`);
   const baseDesc = await baseline.describe();
@@ -156,6 +166,8 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
           recs[k] = driftRecord(e.name, baseD![k], d, c + k, first, where, spans[k]);
           fresh.push({ fingerprint: `${fp}|${baseFp}`, kind: "drift", id: { ...id, chunk: c + k, batch: [c, end] }, record: recs[k] });
         });
+        // Records hold numbers only: the rows' buffers serve the next variant or batch.
+        rowBuffers.give(vd.map((d) => d.logprobs));
       } else {
         const ownEnd = Math.min(end, e.ownWindows!.length);
         const ob = e.ownWindows!.slice(c, ownEnd).map(scored);
@@ -165,8 +177,10 @@ export async function runPerplexity(text: string, baseline: Backend, variants: B
           recs[k] = ownRecord(e.name, d, c + k, first, where, spanStats(e.backend, ob[k].tokens.slice(first + 1)));
           fresh.push({ fingerprint: fp, kind: "own", id: { ...id, chunk: c + k, batch: [c, ownEnd] }, record: recs[k] });
         });
+        rowBuffers.give(vd.map((d) => d.logprobs));
       }
     }
+    if (baseD) rowBuffers.give(baseD.map((d) => d.logprobs));
     if (fresh.length) records.put(fresh);
     for (const r of baseRecs) baseTally.add(r!);
     entries.forEach((e, i) => {

@@ -1,6 +1,7 @@
 // Full next-token log-softmax rows of token windows (perplexity, KLD, llama.cpp-mode tasks).
 import type { TokenWindow, WindowDistributions } from "../backend.js";
 import { distMath } from "../../metrics/distMathKernels.js";
+import { rowBuffers } from "../../metrics/rowBuffers.js";
 import type { PlanEntry } from "../ggufBatcher.js";
 import { QuantevalError } from "../../util/errors.js";
 import type { PlanGroup, ScoringContext } from "./scoringContext.js";
@@ -13,7 +14,8 @@ export async function windowDistributions(scoring: ScoringContext, byLength: Win
     const nRows = w.tokens.length - w.firstScored;
     if (w.firstScored < 1 || nRows < 1) throw new Error("internal: window needs firstScored >= 1 and at least one scored token");
     if (w.tokens.length > nCtx) throw new QuantevalError(`${name}: window of ${w.tokens.length} tokens exceeds n_ctx ${nCtx}`);
-    return { nVocab, nRows, logprobs: new Float32Array(nRows * nVocab), targets: Int32Array.from(w.tokens.slice(w.firstScored)), full: true };
+    // Possibly a reused buffer (../../metrics/rowBuffers.ts): every row is written below (checked after the decodes).
+    return { nVocab, nRows, logprobs: rowBuffers.take(nRows * nVocab), targets: Int32Array.from(w.tokens.slice(w.firstScored)), full: true };
   });
   // Equal-length windows (perplexity chunks) are decoded as llama-perplexity decodes them, each
   // in a KV stream of its own (./windowContext.ts). Ragged windows (the llama.cpp-mode
@@ -67,5 +69,7 @@ export async function windowDistributions(scoring: ScoringContext, byLength: Win
     undefined,
     equal ? sc.kvSize : sc.shape.nUbatch,
   );
+  // Every scored row was written (a row is deleted from rowOf when written), so no stale row of a reused buffer is read.
+  if (rowOf.size !== 0) throw new Error(`internal: ${rowOf.size} scored rows were not returned by llama_decode`);
   return out;
 }
