@@ -55,13 +55,24 @@ export function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos
   return out;
 }
 
-/** Log-probs kept per model per batch of chunks, MB (QUANTEVAL_DIST_BUFFER_MB overrides). */
+/** Log-probs kept per model per batch of chunks, MB, at most (QUANTEVAL_DIST_BUFFER_MB overrides). */
 export const DEFAULT_DIST_BUFFER_MB = 512;
 
 /**
+ * Log-probs a batch aims to keep per model, MB: more chunks than fit this go to later batches
+ * (one chunk always goes, up to the buffer above). Why not fill the buffer: a batch's rows are
+ * memory touched for the first time, in quanteval's row buffers and in llama.cpp's output buffer
+ * (one page fault per 4 KiB), and a second batch reuses the first one's. At a 128k vocabulary (130 MB
+ * a chunk) one 4-chunk batch made 788k page faults and its KLD run took 2.3-2.6 s; four batches of
+ * one chunk, 280k and 1.5 s (bench/README.md). Rows do not depend on the batch (each chunk has a
+ * KV stream of its own), and at 32k entries and below n_batch / n_ctx chunks still fit.
+ */
+export const BATCH_TARGET_MB = 140;
+
+/**
  * Chunks evaluated per distributions() call: as llama-perplexity, n_batch / n_ctx (n_batch 2048),
- * fewer when their log-probs would exceed the buffer; one line saying what to lower when even
- * one chunk does not fit.
+ * fewer when their log-probs would exceed {@link BATCH_TARGET_MB} (at least one); one line saying
+ * what to lower when even one chunk does not fit the buffer.
  */
 export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number, where: string): number {
   const budgetMb = Number(process.env.QUANTEVAL_DIST_BUFFER_MB ?? DEFAULT_DIST_BUFFER_MB);
@@ -75,7 +86,7 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
       `${where}: one chunk of ${rowsPerChunk} scored positions × ${nVocab} vocabulary entries needs ${chunkMb.toFixed(0)} MB of log-probs per model, over the ${budgetMb} MB buffer (tried 1 chunk per batch); lower n_ctx to at most ${nCtxFit} or raise QUANTEVAL_DIST_BUFFER_MB`,
     );
   }
-  return Math.max(1, Math.min(Math.floor(2048 / nCtx), fit));
+  return Math.max(1, Math.min(Math.floor(2048 / nCtx), Math.floor(Math.min(budgetMb, BATCH_TARGET_MB) / chunkMb)));
 }
 
 /**
