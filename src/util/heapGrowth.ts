@@ -8,7 +8,8 @@
 // at a 363 MB heap with 74–87 MB live (`--trace-gc`; bench/README.md, "Memory of a generate
 // task"). V8's own factor for memory-constrained devices is 2 (heap.cc,
 // kMaxHeapGrowingFactorMemoryConstrained); quanteval runs beside a model of many GB, so it
-// takes that. Measured on that comparison: peak RSS 626–683 → 455 MiB, wall time 20.7 → 21.8 s.
+// takes that. Measured on that comparison: peak RSS 611–667 → 508–516 MiB, wall time 20.7–21.0 →
+// 21.2–21.4 s.
 //
 // No library does this (it is one V8 flag), and V8 reads the flag at every full collection, so
 // setting it once at startup takes effect for the rest of the process. NODE_OPTIONS cannot carry
