@@ -78,8 +78,7 @@ export function chunksPerCall(rowsPerChunk: number, nVocab: number, nCtx: number
   const budgetMb = Number(process.env.QUANTEVAL_DIST_BUFFER_MB ?? DEFAULT_DIST_BUFFER_MB);
   if (!(budgetMb > 0)) throw new QuantevalError(`QUANTEVAL_DIST_BUFFER_MB=${process.env.QUANTEVAL_DIST_BUFFER_MB}: give a positive number of MB`);
   const chunkMb = (rowsPerChunk * nVocab * 4) / 2 ** 20;
-  const fit = Math.floor(budgetMb / chunkMb);
-  if (fit < 1) {
+  if (chunkMb > budgetMb) {
     // n_ctx/2 − 1 scored rows per chunk must fit the buffer
     const nCtxFit = 2 * (Math.floor((budgetMb * 2 ** 20) / (4 * nVocab)) + 1);
     throw new QuantevalError(
