@@ -42,7 +42,9 @@ export class GgufBackend implements Backend {
   private readonly lib: LlamaLib;
   private model: LlamaModel | null;
   private readonly vocab: GgufVocab;
-  private readonly scoring: ScoringContext;
+  /** The context log-likelihood requests run on, made on first use (see {@link scoring}). */
+  private scoringContext: ScoringContext | undefined;
+  private readonly shape: ContextShape;
   private readonly windowContexts: WindowContexts;
   private readonly generator: GgufGenerator;
   private readonly nCtx: number;
@@ -76,9 +78,9 @@ export class GgufBackend implements Backend {
       flashAttn: opts.flashAttn ?? "auto",
       cacheType: opts.cacheType ?? "f16",
     };
-    this.scoring = new ScoringContext(lib, model, shape, this.nVocab, opts.path);
+    this.shape = shape;
     this.windowContexts = new WindowContexts(lib, model, shape, this.nVocab, opts.path);
-    this.generator = new GgufGenerator({ lib, model, vocab: this.vocab, batch: this.scoring.batch, shape, nCtx: this.nCtx, parallel: this.parallel, name: this.name, path: this.path });
+    this.generator = new GgufGenerator({ lib, model, vocab: this.vocab, nBatch, shape, nCtx: this.nCtx, parallel: this.parallel, name: this.name, path: this.path });
   }
 
   /** Loads a GGUF model. Errors name the file and say how to fix it. */
@@ -103,8 +105,15 @@ export class GgufBackend implements Backend {
     }
   }
 
-  private get shape(): ContextShape {
-    return this.scoring.shape;
+  /**
+   * The scoring context, made when a log-likelihood request first needs it. Why not at load:
+   * its KV cache (kv_size cells, 128 MB on a 0.8 B model, over 1 GB on a 70 B one) is
+   * allocated and zeroed when the context is made, and a perplexity or generate task never
+   * uses it: they run on contexts of their own (./gguf/windowContext.ts, ./gguf/generation.ts).
+   */
+  private get scoring(): ScoringContext {
+    this.scoringContext ??= new ScoringContext(this.lib, this.liveModel(), this.shape, this.nVocab, this.path);
+    return this.scoringContext;
   }
 
   fingerprint(): string {
@@ -176,7 +185,7 @@ export class GgufBackend implements Backend {
   }
 
   distributions(windows: TokenWindow[]): Promise<WindowDistributions[]> {
-    return this.exclusive(() => windowDistributions(this.scoring, this.windowContexts, this.name, this.nCtx, windows));
+    return this.exclusive(() => windowDistributions(() => this.scoring, this.windowContexts, this.name, this.nCtx, windows));
   }
 
   generate(requests: GenerateRequest[], onProgress?: ProgressFn): Promise<GenerateResult[]> {
@@ -199,7 +208,7 @@ export class GgufBackend implements Backend {
     await this.busy;
     this.generator.free();
     this.windowContexts.free();
-    this.scoring.free();
+    this.scoringContext?.free();
     if (this.model) {
       this.lib.model_free(this.model);
       this.model = null;

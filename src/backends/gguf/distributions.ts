@@ -7,9 +7,9 @@ import { QuantevalError } from "../../util/errors.js";
 import type { PlanGroup, ScoringContext } from "./scoringContext.js";
 import type { WindowContexts } from "./windowContext.js";
 
-/** Log-softmax rows of each window; every window must fit `nCtx`. */
-export async function windowDistributions(scoring: ScoringContext, byLength: WindowContexts, name: string, nCtx: number, windows: TokenWindow[]): Promise<WindowDistributions[]> {
-  const nVocab = scoring.nVocab;
+/** Log-softmax rows of each window; every window must fit `nCtx`. `scoring` is called only for ragged windows. */
+export async function windowDistributions(scoring: () => ScoringContext, byLength: WindowContexts, name: string, nCtx: number, windows: TokenWindow[]): Promise<WindowDistributions[]> {
+  const nVocab = byLength.nVocab;
   const out: WindowDistributions[] = windows.map((w) => {
     const nRows = w.tokens.length - w.firstScored;
     if (w.firstScored < 1 || nRows < 1) throw new Error("internal: window needs firstScored >= 1 and at least one scored token");
@@ -23,7 +23,7 @@ export async function windowDistributions(scoring: ScoringContext, byLength: Win
   // cells (below).
   const len = windows[0]?.tokens.length ?? 0;
   const equal = windows.every((w) => w.tokens.length === len);
-  const sc = equal ? await byLength.prepare(len) : scoring;
+  const sc = equal ? await byLength.prepare(len) : scoring();
   const rowOf = new Map<PlanEntry, { w: number; r: number }>();
   // The whole window is evaluated, its last token too (whose logits are unused), as
   // llama-perplexity does, so ubatches split at the same places as in the reference tool.

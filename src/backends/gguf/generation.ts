@@ -1,6 +1,6 @@
 // Text generation on its own llama_context, with continuous batching.
 import type { GenerateRequest, GenerateResult, ProgressFn } from "../backend.js";
-import { type NativeBatch, type PlanEntry, runPlan } from "../ggufBatcher.js";
+import { NativeBatch, type PlanEntry, runPlan } from "../ggufBatcher.js";
 import { type LlamaContext, type LlamaLib, type LlamaModel, cString } from "../llamaLib.js";
 import { sampleToken } from "../sampling.js";
 import { type AttachedThreadpool, attachThreadpool } from "../threadpool.js";
@@ -13,8 +13,8 @@ export interface GeneratorDeps {
   lib: LlamaLib;
   model: LlamaModel;
   vocab: GgufVocab;
-  /** The scoring context's batch buffers, reused (one plan runs at a time). */
-  batch: NativeBatch;
+  /** Tokens per llama_decode (the generation context's batch is made with the context). */
+  nBatch: number;
   /** The scoring context's shape: threads, flash attention and KV cache type carry over. */
   shape: ContextShape;
   /** Per-sequence window. */
@@ -26,7 +26,7 @@ export interface GeneratorDeps {
 }
 
 export class GgufGenerator {
-  private gen: { ctx: LlamaContext; seqs: number; perSeq: number; pool: AttachedThreadpool | null } | undefined;
+  private gen: { ctx: LlamaContext; batch: NativeBatch; seqs: number; perSeq: number; pool: AttachedThreadpool | null } | undefined;
 
   constructor(private readonly d: GeneratorDeps) {}
 
@@ -51,14 +51,14 @@ export class GgufGenerator {
    * token then attends only over its own sequence's cells, so parallel sequences scale, where
    * the scoring context's unified cache would make every token attend over all of them.
    */
-  private context(seqs: number, perSeq: number): { ctx: LlamaContext; seqs: number; perSeq: number } {
+  private context(seqs: number, perSeq: number): { ctx: LlamaContext; batch: NativeBatch; seqs: number; perSeq: number } {
     if (this.gen && this.gen.seqs >= seqs && this.gen.perSeq >= perSeq) return this.gen;
     this.free();
-    const { lib, model, batch, shape } = this.d;
-    const cp = contextParams(lib, { ...shape, nCtx: seqs * perSeq, nBatch: batch.capacity, nUbatch: Math.min(512, batch.capacity), nSeqMax: seqs, kvUnified: false });
+    const { lib, model, nBatch, shape } = this.d;
+    const cp = contextParams(lib, { ...shape, nCtx: seqs * perSeq, nBatch, nUbatch: Math.min(512, nBatch), nSeqMax: seqs, kvUnified: false });
     const ctx = lib.init_from_model(model, cp);
     if (!ctx) throw new QuantevalError(`${this.d.path}: could not create a generation context (${seqs} × ${perSeq} tokens); lower n_seq_max or max_tokens`);
-    this.gen = { ctx, seqs, perSeq, pool: attachThreadpool(lib, ctx, shape.threads) };
+    this.gen = { ctx, batch: new NativeBatch(lib, nBatch, seqs), seqs, perSeq, pool: attachThreadpool(lib, ctx, shape.threads) };
     return this.gen;
   }
 
@@ -66,6 +66,7 @@ export class GgufGenerator {
   free(): void {
     if (!this.gen) return;
     this.gen.pool?.dispose();
+    this.gen.batch.free();
     this.d.lib.free(this.gen.ctx);
     this.gen = undefined;
   }
@@ -166,7 +167,7 @@ export class GgufGenerator {
       }
       if (pending.length === 0) break;
       pending.sort((a, b) => a.seqs[0] - b.seqs[0]);
-      await runPlan(lib, ctx, this.d.batch, vocab.nVocab, pending, (i, l) => {
+      await runPlan(lib, ctx, gen.batch, vocab.nVocab, pending, (i, l) => {
         const s = owner.get(pending[i]);
         if (s) s.last = Float32Array.from(l);
       });

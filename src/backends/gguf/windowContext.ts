@@ -33,7 +33,7 @@ export class WindowContexts {
     private readonly lib: LlamaLib,
     private readonly model: LlamaModel,
     private readonly base: ContextShape,
-    private readonly nVocab: number,
+    readonly nVocab: number,
     private readonly path: string,
   ) {}
 
