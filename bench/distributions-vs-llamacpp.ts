@@ -27,7 +27,7 @@ import { loadNativeDistMath } from "../src/metrics/nativeDistMath.js";
 import { quantizeModel } from "../src/quantize/quantizeModel.js";
 import { runPerplexity } from "../src/tasks/perplexity.js";
 import { quantevalCacheDir } from "../src/util/cacheDir.js";
-import { alternateRounds, loadLine, roundStats } from "./alternateRounds.js";
+import { alternateRounds, loadLine, ratioLine, roundStats } from "./alternateRounds.js";
 import { llamaTool, llamaToolEnv, rate, sharedFile } from "./llamaBin.js";
 import { syntheticModel } from "./syntheticModel.js";
 
@@ -141,7 +141,7 @@ async function wholeRuns(): Promise<void> {
     // Seconds, so the ratio is llama.cpp's time over quanteval's (above 1: quanteval is faster).
     const st = roundStats(results, (x) => 1000 / x.ms);
     line(vocab, "median", 1 / st.a, 1 / st.b, st.b / st.a, results[0].a, results[0].b, "");
-    console.log(`${"".padEnd(6)} median of the per-round ratios ${st.ratio.toFixed(2)}`);
+    console.log(`${"".padEnd(6)} median of the per-round ratios ${ratioLine(st)}`);
   }
   console.log(`after: ${loadLine()}`);
 }

@@ -22,7 +22,7 @@ import { GgufBackend } from "../src/backends/gguf.js";
 import { llamaBuildInfo } from "../src/backends/llamaLib.js";
 import { distMath } from "../src/metrics/distMathKernels.js";
 import { runPerplexity } from "../src/tasks/perplexity.js";
-import { alternateRounds, loadLine, roundStats } from "./alternateRounds.js";
+import { alternateRounds, loadLine, ratioLine, roundStats } from "./alternateRounds.js";
 import { llamaTool, llamaToolEnv, rate, sharedFile } from "./llamaBin.js";
 
 const { values } = parseArgs({
@@ -131,7 +131,7 @@ const wh = roundStats(results, (x) => tps(x, "wallMs"));
 process.stdout.write(
   [
     `${"median".padEnd(8)} ${cell(ev.a).padStart(21)} ${cell(ev.b)} ${(ev.b / ev.a).toFixed(2).padStart(6)}   ${cell(wh.a).padStart(19)} ${cell(wh.b)} ${(wh.b / wh.a).toFixed(2).padStart(6)}`,
-    `  median of the per-round ratios: evaluation ${ev.ratio.toFixed(2)}, whole run ${wh.ratio.toFixed(2)}`,
+    `  median of the per-round ratios: evaluation ${ratioLine(ev)}, whole run ${ratioLine(wh)}`,
     `  PPL llama-perplexity ${results[0].a.ppl.toFixed(4)} · quanteval ${results[0].b.ppl.toFixed(4)}`,
     `  after: ${loadLine()}`,
     "",
