@@ -5,7 +5,7 @@
 // interrupted run resumes at its last finished batch and stops between batches when asked.
 //
 // llama-perplexity's procedure (tools/perplexity/perplexity.cpp), reproduced here:
-//   tokens = tokenize(whole text, add BOS)
+//   tokens = tokenize(whole text, add BOS)  (here only as much of it as the chunks need, ./leadingTokens.ts)
 //   n_chunk = min(chunks, floor(n_tokens / n_ctx)); at least 2·n_ctx tokens are required
 //   chunk i = tokens[i·n_ctx, (i+1)·n_ctx) with its first token replaced by BOS
 //   scored: logits at positions n_ctx/2 … n_ctx−2, each predicting the next token.
@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import type { Backend, WindowDistributions } from "../backends/backend.js";
 import type { DistributionDrift } from "../metrics/distributionDrift.js";
 import { rowBuffers } from "../metrics/rowBuffers.js";
+import { leadingTokens } from "./leadingTokens.js";
 import { QuantevalError } from "../util/errors.js";
 import { type ChunkRecord, type ChunkRecords, PerplexityTally, type PerplexityResult, batchRecords, driftRecord, noRecords, ownRecord, spanStats } from "./perplexityRecords.js";
 
@@ -108,7 +109,9 @@ async function coEvaluate(text: string, baseline: Backend, variants: Backend[], 
   for (const b of [baseline, ...variants]) {
     if (b.contextLength() < nCtx) throw new QuantevalError(`${where}: n_ctx ${nCtx} exceeds model '${b.name}' context ${b.contextLength()}; set the model's n_ctx to at least ${nCtx}`);
   }
-  const tokens = await baseline.tokenize(text, true);
+  // A run of a few chunks tokenizes only the text it needs (./leadingTokens.ts).
+  const need = Math.max(opts.chunks ?? Infinity, 2) * nCtx;
+  const tokens = await leadingTokens(baseline, text, need);
   if (tokens.length < 2 * nCtx) {
     throw new QuantevalError(`${where}: text has ${tokens.length} tokens but perplexity with n_ctx ${nCtx} needs at least ${2 * nCtx}; use more text or a smaller n_ctx`);
   }
@@ -127,7 +130,7 @@ async function coEvaluate(text: string, baseline: Backend, variants: Backend[], 
     const entry: ModelEntry = { name: v.name, backend: v, sameVocab, tally: new PerplexityTally(sameVocab ? (baseDesc.n_vocab ?? 0) : undefined) };
     if (!sameVocab) {
       drift[v.name] = { skipped: `tokenizer differs from the baseline's (vocab ${d.n_vocab} vs ${baseDesc.n_vocab}); KLD, top-1 and Δp need the same vocabulary` };
-      const own = await v.tokenize(text, true);
+      const own = await leadingTokens(v, text, need);
       if (own.length < 2 * nCtx) throw new QuantevalError(`${where}: text has too few tokens for model '${v.name}' at n_ctx ${nCtx}`);
       entry.ownWindows = chunkWindows(own, nCtx, Math.min(nChunk, Math.floor(own.length / nCtx)), d.add_bos ? own[0] : undefined);
     }
