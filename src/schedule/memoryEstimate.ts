@@ -22,6 +22,9 @@
 // made on first use and shaped as llama-perplexity's: n_batch / window KV streams of one window
 // each, plus its own compute buffers and the logits of every scored row of one llama_decode
 // (the second half of each window). windowContextBytes counts it with the same arithmetic.
+// The scoring context (the KV cache and compute terms above) is made only when a log-likelihood
+// request first needs it (src/backends/gguf.ts); it is counted for every model all the same, so
+// the estimate stays an upper bound for a run of perplexity or generate tasks alone.
 // The activation term
 // (the largest live FFN/attention tensors of one micro-batch) cannot be seen on these tiny models
 // and is llama.cpp's graph arithmetic, not a measurement; it is small next to weights for 7B+.
