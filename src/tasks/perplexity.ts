@@ -56,6 +56,15 @@ export function chunkWindows(tokens: number[], nCtx: number, nChunk: number, bos
   return out;
 }
 
+/**
+ * The tokens `chunks` chunks of `nCtx` take from `text` (all of them without a limit), as the
+ * whole text's tokenization gives them; at least 2·n_ctx, which llama-perplexity requires of the
+ * text. Only as much text as that needs is tokenized (./leadingTokens.ts).
+ */
+export function chunkTokens(model: Pick<Backend, "tokenize">, text: string, nCtx: number, chunks: number | undefined): Promise<number[]> {
+  return leadingTokens(model, text, Math.max(chunks ?? Infinity, 2) * nCtx);
+}
+
 /** Log-probs kept per model per batch of chunks, MB, at most (QUANTEVAL_DIST_BUFFER_MB overrides). */
 export const DEFAULT_DIST_BUFFER_MB = 512;
 
@@ -109,9 +118,7 @@ async function coEvaluate(text: string, baseline: Backend, variants: Backend[], 
   for (const b of [baseline, ...variants]) {
     if (b.contextLength() < nCtx) throw new QuantevalError(`${where}: n_ctx ${nCtx} exceeds model '${b.name}' context ${b.contextLength()}; set the model's n_ctx to at least ${nCtx}`);
   }
-  // A run of a few chunks tokenizes only the text it needs (./leadingTokens.ts).
-  const need = Math.max(opts.chunks ?? Infinity, 2) * nCtx;
-  const tokens = await leadingTokens(baseline, text, need);
+  const tokens = await chunkTokens(baseline, text, nCtx, opts.chunks);
   if (tokens.length < 2 * nCtx) {
     throw new QuantevalError(`${where}: text has ${tokens.length} tokens but perplexity with n_ctx ${nCtx} needs at least ${2 * nCtx}; use more text or a smaller n_ctx`);
   }
@@ -130,7 +137,7 @@ async function coEvaluate(text: string, baseline: Backend, variants: Backend[], 
     const entry: ModelEntry = { name: v.name, backend: v, sameVocab, tally: new PerplexityTally(sameVocab ? (baseDesc.n_vocab ?? 0) : undefined) };
     if (!sameVocab) {
       drift[v.name] = { skipped: `tokenizer differs from the baseline's (vocab ${d.n_vocab} vs ${baseDesc.n_vocab}); KLD, top-1 and Δp need the same vocabulary` };
-      const own = await leadingTokens(v, text, need);
+      const own = await chunkTokens(v, text, nCtx, opts.chunks);
       if (own.length < 2 * nCtx) throw new QuantevalError(`${where}: text has too few tokens for model '${v.name}' at n_ctx ${nCtx}`);
       entry.ownWindows = chunkWindows(own, nCtx, Math.min(nChunk, Math.floor(own.length / nCtx)), d.add_bos ? own[0] : undefined);
     }

@@ -11,8 +11,7 @@ import type { DistributionDrift } from "../metrics/distributionDrift.js";
 import { BaselineDistributions, BaselineDistributionsWriter } from "../store/baselineDistributions.js";
 import type { RowEncodingName } from "../store/baselineDistributionsFormat.js";
 import { QuantevalError } from "../util/errors.js";
-import { chunkWindows, chunksPerCall } from "./perplexity.js";
-import { leadingTokens } from "./leadingTokens.js";
+import { chunkTokens, chunkWindows, chunksPerCall } from "./perplexity.js";
 import {
   type ChunkIdentity,
   type ChunkRecord,
@@ -117,7 +116,7 @@ function firstUnrecorded(records: ChunkRecords, fingerprint: string, kind: Recor
 async function windowsOf(model: Backend, text: string, nCtx: number, chunks: number | undefined, where: string): Promise<number[][]> {
   if (nCtx % 2 !== 0) throw new QuantevalError(`${where}: n_ctx must be even (got ${nCtx})`);
   if (model.contextLength() < nCtx) throw new QuantevalError(`${where}: n_ctx ${nCtx} exceeds model '${model.name}' context ${model.contextLength()}; set the model's n_ctx to at least ${nCtx}`);
-  const tokens = await leadingTokens(model, text, Math.max(chunks ?? Infinity, 2) * nCtx);
+  const tokens = await chunkTokens(model, text, nCtx, chunks);
   if (tokens.length < 2 * nCtx) throw new QuantevalError(`${where}: text has ${tokens.length} tokens but perplexity with n_ctx ${nCtx} needs at least ${2 * nCtx}; use more text or a smaller n_ctx`);
   const nChunk = Math.min(chunks ?? Infinity, Math.floor(tokens.length / nCtx));
   return chunkWindows(tokens, nCtx, nChunk, (await model.describe()).add_bos ? tokens[0] : undefined);
