@@ -3,6 +3,7 @@
 // data[i].embedding. The API key is read from an environment variable and never logged or
 // included in error messages.
 import type { Embedder } from "./embedder.js";
+import { type FetchTextResult, fetchText } from "../util/fetchText.js";
 
 /** Options for {@link HttpEmbedder}. */
 export interface HttpEmbedderOptions {
@@ -75,19 +76,14 @@ export class HttpEmbedder implements Embedder {
   private async request(input: string[]): Promise<Float32Array[]> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.apiKey) headers.authorization = `Bearer ${this.apiKey}`;
-    let res: Response;
+    let res: FetchTextResult;
     try {
-      res = await fetch(this.url, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ model: this.options.model, input }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await fetchText(this.url, { method: "POST", headers, body: JSON.stringify({ model: this.options.model, input }) }, this.timeoutMs);
     } catch (e) {
       throw new Error(`embeddings request to ${this.url} failed: ${this.redact(String((e as Error).message))}`);
     }
-    const body = await res.text();
-    if (!res.ok) {
+    const body = res.text;
+    if (res.status < 200 || res.status >= 300) {
       throw new Error(`embeddings request to ${this.url} failed: HTTP ${res.status} ${this.redact(body.slice(0, 300))}`);
     }
     let parsed: { data?: Array<{ index?: number; embedding?: unknown }> };

@@ -10,6 +10,7 @@
 import { QuantevalError } from "../../util/errors.js";
 import { reportAnswer } from "../../util/answerSink.js";
 import { createRng } from "../../util/rng.js";
+import { fetchText } from "../../util/fetchText.js";
 import { HangWatch, type Replica } from "./hangWatch.js";
 import { joinUrl, Redactor, redactUrl, urlSecrets } from "./redact.js";
 
@@ -245,15 +246,7 @@ export class HttpPool {
         const headers: Record<string, string> = { accept: "application/json" };
         if (body !== undefined) headers["content-type"] = "application/json";
         if (this.opts.apiKey) headers.authorization = `Bearer ${this.opts.apiKey}`;
-        const res = await fetch(url, {
-          method,
-          headers,
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), attempt_.abort.signal]),
-        });
-        status = res.status;
-        retryAfter = res.headers.get("retry-after");
-        text = await res.text();
+        ({ status, retryAfter, text } = await fetchText(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, this.opts.timeoutMs, attempt_.abort.signal));
       } catch (e) {
         const err = e as Error & { cause?: { code?: string; message?: string } };
         failure = attempt_.abort.signal.aborted
