@@ -30,13 +30,13 @@ function cutPoint(text: string, from: number, to: number): number {
 export async function leadingTokens(model: Pick<Backend, "tokenize">, text: string, need: number): Promise<number[]> {
   if (!Number.isFinite(need)) return model.tokenize(text, true);
   let at = need * CHARS_PER_TOKEN_GUESS + CHECK_CHARS;
+  const margin = Math.max(64, need >> 4);
   for (;;) {
     if (at >= text.length) return (await model.tokenize(text, true)).slice(0, need);
     const cut = cutPoint(text, Math.floor(at * 0.75), at);
     const head = await model.tokenize(text.slice(0, cut), true);
     // Too short, or the needed tokens run into the last tokens before the cut: go further, as far
-    // as this prefix's characters a token say the needed tokens and a margin take.
-    const margin = Math.max(64, need >> 4);
+    // as this prefix's characters a token say the needed tokens and the margin take.
     if (head.length < need + margin) {
       at = Math.max(Math.ceil(at * 1.5), Math.ceil(((cut / Math.max(1, head.length)) * (need + margin) * 5) / 4) + CHECK_CHARS);
       continue;

@@ -31,17 +31,13 @@ export async function fetchText(url: string, init: Omit<RequestInit, "signal">, 
   let timer: NodeJS.Timeout | undefined;
   let onCancel: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = abortError("TimeoutError", `no answer within ${timeoutMs} ms`);
+    const fail = (e: Error) => {
       controller.abort(e);
       reject(e);
-    }, timeoutMs);
+    };
+    timer = setTimeout(() => fail(abortError("TimeoutError", `no answer within ${timeoutMs} ms`)), timeoutMs);
     if (cancel) {
-      onCancel = () => {
-        const e = abortError("AbortError", "cancelled");
-        controller.abort(e);
-        reject(e);
-      };
+      onCancel = () => fail(abortError("AbortError", "cancelled"));
       if (cancel.aborted) onCancel();
       else cancel.addEventListener("abort", onCancel, { once: true });
     }
